@@ -1,0 +1,42 @@
+# The two commands: `make plan STACK=dev` and `make test`.
+# Both create .venv and install the project into it on first use; later runs
+# reinstall only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   ?= .venv
+STACK  ?= dev
+FORMAT ?= table
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install plan test lint typecheck unit docs clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "llm-infra needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -e '.[dev]'
+	@touch $(STAMP)
+
+plan: $(STAMP)
+	$(BIN)/llm-infra plan --stack $(STACK) --format $(FORMAT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+# Regenerates docs/CONFIG.md from the config model (a test fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python -m infra.config.reference > docs/CONFIG.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Reusable Pulumi ComponentResources and the pure logic (catalog, network maths) they use."""

@@ -1,0 +1,1 @@
+"""AWS ComponentResources: network, EKS cluster, node groups, IRSA, buckets."""

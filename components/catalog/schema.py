@@ -1,0 +1,51 @@
+"""Schema of the instance catalog (instances.yaml)."""
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from components.enums import Cloud, GpuType
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GpuSpec(_Strict):
+    product: str
+    memory_gib: float = Field(gt=0)
+
+
+class InstanceType(_Strict):
+    name: str
+    gpu: GpuType
+    gpus: int = Field(ge=1, le=16)
+    vcpus: int = Field(ge=1)
+    memory_gib: float = Field(gt=0)
+    local_nvme_gb: int = Field(ge=0)
+    default: bool = False
+    gpu_memory_gib: float | None = Field(
+        None, gt=0, description="Per-GPU memory when this type's variant differs (H100 NVL)."
+    )
+
+
+class Catalog(_Strict):
+    gpus: dict[GpuType, GpuSpec]
+    instances: dict[Cloud, tuple[InstanceType, ...]]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        for cloud, types in self.instances.items():
+            names = [t.name for t in types]
+            if len(names) != len(set(names)):
+                raise ValueError(f"{cloud}: duplicate instance type names")
+            defaults = [(t.gpu, t.gpus) for t in types if t.default]
+            if len(defaults) != len(set(defaults)):
+                raise ValueError(f"{cloud}: more than one default for a (gpu, gpus) pair")
+        missing = set(GpuType) - set(self.gpus)
+        if missing:
+            raise ValueError(f"gpus: no entry for {sorted(missing)}")
+        return self
+
+    def gpu_memory_gib(self, instance: InstanceType) -> float:
+        return instance.gpu_memory_gib or self.gpus[instance.gpu].memory_gib

@@ -1,0 +1,1 @@
+"""Cloud-neutral network maths."""

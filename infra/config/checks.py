@@ -1,0 +1,354 @@
+"""Cross-field checks: what no single field can know on its own.
+
+They run on a `ConfigView`: the parts of the config that validated, so that one bad
+field elsewhere does not hide these errors; every issue is reported in one go.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from components.catalog import CatalogLookupError, InstanceType, catalog, resolve_instance
+from components.enums import Cloud, Environment
+from components.network.cidr import SubnetLayoutError, split_subnets
+from infra.config.cluster import ClusterConfig
+from infra.config.cost import CostConfig
+from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
+from infra.config.models import ModelConfig
+from infra.config.network import NetworkConfig
+from infra.config.pools import GpuPoolConfig
+
+P = PLATFORM_KEY
+M = TypeVar("M", bound=BaseModel)
+
+REGION_FORMS = {
+    Cloud.AWS: (r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$", "us-east-1"),
+    Cloud.GCP: (r"^[a-z]+-[a-z]+[0-9]$", "us-central1"),
+    Cloud.AZURE: (r"^[a-z]+[a-z0-9]*$", "eastus"),
+}
+WEIGHTS_SCHEMES = {
+    Cloud.AWS: ("s3://", "s3://<bucket>/<prefix>"),
+    Cloud.GCP: ("gs://", "gs://<bucket>/<prefix>"),
+    Cloud.AZURE: ("https://", "https://<account>.blob.core.windows.net/<container>/<prefix>"),
+}
+GCP_LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+
+
+@dataclass
+class ConfigView:
+    """What validated, section by section; None / missing entries did not."""
+
+    cloud: Cloud | None = None
+    environment: Environment | None = None
+    region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    network: NetworkConfig | None = None
+    cluster: ClusterConfig | None = None
+    cost: CostConfig | None = None
+    pools: dict[int, GpuPoolConfig] = field(default_factory=dict)
+    models: dict[int, ModelConfig] = field(default_factory=dict)
+    pool_names: list[str] = field(default_factory=list)  # every pool name written, valid or not
+    instances: dict[str, InstanceType] = field(default_factory=dict)  # filled by the checks
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> "ConfigView":
+        pools_raw = raw.get("gpu_pools") if isinstance(raw.get("gpu_pools"), list) else []
+        models_raw = raw.get("models") if isinstance(raw.get("models"), list) else []
+        assert pools_raw is not None and models_raw is not None
+        tags = raw.get("tags")
+        return cls(
+            cloud=_try(TypeAdapter(Cloud), raw.get("cloud")),
+            environment=_try(TypeAdapter(Environment), raw.get("environment")),
+            region=raw["region"] if isinstance(raw.get("region"), str) else None,
+            tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
+            network=_try_model(NetworkConfig, raw.get("network")),
+            cluster=_try_model(ClusterConfig, raw.get("cluster")),
+            cost=_try_model(CostConfig, raw.get("cost", {})),
+            pools=_valid_items(GpuPoolConfig, pools_raw),
+            models=_valid_items(ModelConfig, models_raw),
+            pool_names=[p["name"] for p in pools_raw if isinstance(p, dict) and "name" in p],
+        )
+
+
+def _try(adapter: TypeAdapter[Any], value: Any) -> Any:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _try_model(model: type[M], value: Any) -> M | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _valid_items(model: type[M], items: list[Any]) -> dict[int, M]:
+    valid = {}
+    for index, item in enumerate(items):
+        parsed = _try_model(model, item)
+        if parsed is not None:
+            valid[index] = parsed
+    return valid
+
+
+Check = Callable[[ConfigView], Iterator[ConfigIssue]]
+
+
+def run_checks(view: ConfigView) -> list[ConfigIssue]:
+    return [issue for check in CHECKS for issue in check(view)]
+
+
+def check_region(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cloud is None or view.region is None:
+        return
+    pattern, example = REGION_FORMS[view.cloud]
+    if not re.match(pattern, view.region):
+        yield ConfigIssue(
+            f"{P}.region",
+            f"{show(view.region)} is not a {view.cloud.value} region name",
+            f"write a region such as '{example}'",
+        )
+
+
+def check_unique_names(view: ConfigView) -> Iterator[ConfigIssue]:
+    yield from _unique_names("gpu_pools", {i: p.name for i, p in view.pools.items()})
+    yield from _unique_names("models", {i: m.name for i, m in view.models.items()})
+
+
+def _unique_names(section: str, names: dict[int, str]) -> Iterator[ConfigIssue]:
+    seen: dict[str, int] = {}
+    for index, name in sorted(names.items()):
+        if name in seen:
+            yield ConfigIssue(
+                f"{P}.{section}[{index}].name",
+                f"{show(name)} is already used by {section}[{seen[name]}]",
+                "give each entry its own name",
+            )
+        seen.setdefault(name, index)
+
+
+def check_pool_instances(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cloud is None:
+        return
+    for index, pool in sorted(view.pools.items()):
+        try:
+            instance = resolve_instance(
+                catalog(),
+                view.cloud,
+                gpu=pool.gpu,
+                instance_type=pool.instance_type,
+                gpus_per_node=pool.gpus_per_node,
+            )
+        except CatalogLookupError as error:
+            yield ConfigIssue(f"{P}.gpu_pools[{index}].{error.field}", error.message, error.fix)
+            continue
+        view.instances[pool.name] = instance
+
+
+def check_bounds(view: ConfigView) -> Iterator[ConfigIssue]:
+    bounded: list[tuple[str, int, int, str, str]] = []
+    for i, pool in sorted(view.pools.items()):
+        bounded.append(
+            (f"gpu_pools[{i}]", pool.min_nodes, pool.max_nodes, "min_nodes", "max_nodes")
+        )
+    for i, model in sorted(view.models.items()):
+        bounded.append(
+            (f"models[{i}]", model.min_replicas, model.max_replicas, "min_replicas", "max_replicas")
+        )
+    if view.cluster is not None:
+        system = view.cluster.system_pool
+        bounded.append(
+            ("cluster.system_pool", system.min_nodes, system.max_nodes, "min_nodes", "max_nodes")
+        )
+    for where, low, high, low_key, high_key in bounded:
+        if low > high:
+            yield ConfigIssue(
+                f"{P}.{where}.{low_key}",
+                f"{low} is above {high_key} ({high})",
+                f"lower {low_key} or raise {high_key}",
+            )
+
+
+def check_models(view: ConfigView) -> Iterator[ConfigIssue]:
+    for index, model in sorted(view.models.items()):
+        path = f"{P}.models[{index}]"
+        if (model.hf_model_id is None) == (model.weights_uri is None):
+            given = "both are set" if model.hf_model_id else "neither is set"
+            yield ConfigIssue(
+                f"{path}.hf_model_id",
+                f"give exactly one of hf_model_id and weights_uri ({given})",
+                "keep the one the weights come from",
+            )
+        if view.pool_names and model.pool not in view.pool_names:
+            yield ConfigIssue(
+                f"{path}.pool",
+                f"{show(model.pool)} is not a pool of this stack "
+                f"(pools: {', '.join(view.pool_names)})",
+                f"use one of those, or add a pool named '{model.pool}' to {P}.gpu_pools",
+            )
+        elif not view.pool_names:
+            yield ConfigIssue(
+                f"{path}.pool",
+                f"{show(model.pool)} names a pool, but {P}.gpu_pools is empty",
+                f"add a pool named '{model.pool}' to {P}.gpu_pools",
+            )
+        instance = view.instances.get(model.pool)
+        if instance is not None and model.gpus_per_replica > instance.gpus:
+            yield ConfigIssue(
+                f"{path}.gpus_per_replica",
+                f"{model.gpus_per_replica} is more than the {instance.gpus} GPU(s) per node of "
+                f"pool '{model.pool}' ({instance.name})",
+                f"use at most {instance.gpus}, or give the pool larger nodes (gpus_per_node)",
+            )
+        if model.weights_uri is not None and view.cloud is not None:
+            scheme, example = WEIGHTS_SCHEMES[view.cloud]
+            if not model.weights_uri.startswith(scheme):
+                yield ConfigIssue(
+                    f"{path}.weights_uri",
+                    f"{show(model.weights_uri)} is not a {view.cloud.value} storage URI",
+                    f"write it as {example}",
+                )
+
+
+def check_endpoint(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cluster is None:
+        return
+    cluster, path = view.cluster, f"{P}.cluster"
+    if cluster.endpoint_access.is_public and not cluster.public_access_cidrs:
+        yield ConfigIssue(
+            f"{path}.public_access_cidrs",
+            f"is empty, but endpoint_access is '{cluster.endpoint_access.value}'",
+            "list the ranges that may reach the API (your VPN or office egress), "
+            "or set endpoint_access: private",
+        )
+    if not cluster.endpoint_access.is_public and cluster.public_access_cidrs:
+        yield ConfigIssue(
+            f"{path}.public_access_cidrs",
+            "is set, but endpoint_access is 'private', so nothing can use it",
+            "remove it, or make the endpoint public_and_private",
+        )
+
+
+def check_zones(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cloud is None or view.region is None:
+        return
+    network_zones = view.network.availability_zones if view.network else None
+    lists: list[tuple[str, tuple[str, ...]]] = []
+    if network_zones is not None:
+        lists.append((f"{P}.network.availability_zones", network_zones))
+    lists += [
+        (f"{P}.gpu_pools[{i}].zones", pool.zones)
+        for i, pool in sorted(view.pools.items())
+        if pool.zones is not None
+    ]
+    for path, zones in lists:
+        yield from _zone_list(view.cloud, view.region, path, zones)
+    if network_zones is None:
+        return
+    for path, zones in lists[1:]:
+        outside = [z for z in zones if z not in network_zones]
+        if outside:
+            yield ConfigIssue(
+                path,
+                f"{show(outside)} not among network.availability_zones {show(list(network_zones))}",
+                "use a subset of the network's zones, or add them there",
+            )
+
+
+def _zone_list(
+    cloud: Cloud, region: str, path: str, zones: tuple[str, ...]
+) -> Iterator[ConfigIssue]:
+    forms = {
+        Cloud.AWS: (rf"^{re.escape(region)}[a-z]$", f"'{region}a'"),
+        Cloud.GCP: (rf"^{re.escape(region)}-[a-z]$", f"'{region}-a'"),
+        Cloud.AZURE: (r"^[1-3]$", "'1', '2' or '3'"),
+    }
+    pattern, example = forms[cloud]
+    if not zones:
+        yield ConfigIssue(path, "is empty", "list at least one zone, or remove the key")
+    if len(set(zones)) != len(zones):
+        yield ConfigIssue(path, f"{show(list(zones))} repeats a zone", "list each zone once")
+    for index, zone in enumerate(zones):
+        if not re.match(pattern, zone):
+            yield ConfigIssue(
+                f"{path}[{index}]",
+                f"{show(zone)} is not a zone of {region}",
+                f"write zones such as {example}",
+            )
+
+
+def check_network(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.network is None:
+        return
+    network = view.network
+    path = f"{P}.network.cidr"
+    if not 16 <= network.cidr.prefixlen <= 24:
+        yield ConfigIssue(path, f"'{network.cidr}' is not /16 to /24", "use a /16 to /24 range")
+        return
+    zones = len(network.availability_zones or ()) or network.zone_count
+    try:
+        split_subnets(network.cidr, zones)
+    except SubnetLayoutError as error:
+        yield ConfigIssue(path, str(error), "use a larger range or fewer zones")
+
+
+def check_cost_limits(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cost is None:
+        return
+    allowed = view.cost.allowed_gpus
+    if allowed is not None:
+        for index, pool in sorted(view.pools.items()):
+            instance = view.instances.get(pool.name)
+            gpu = instance.gpu if instance else pool.gpu
+            if gpu is not None and gpu not in allowed:
+                names = ", ".join(g.value for g in allowed) or "none"
+                stack_env = view.environment.value if view.environment else "this stack"
+                yield ConfigIssue(
+                    f"{P}.gpu_pools[{index}].gpu",
+                    f"'{gpu.value}' is not allowed in {stack_env} (allowed: {names})",
+                    f"use one of those or add it to {P}.cost.allowed_gpus",
+                )
+    if view.cost.max_gpus is not None and view.instances:
+        total = sum(
+            pool.max_nodes * view.instances[pool.name].gpus
+            for pool in view.pools.values()
+            if pool.name in view.instances
+        )
+        if total > view.cost.max_gpus:
+            yield ConfigIssue(
+                f"{P}.cost.max_gpus",
+                f"{view.cost.max_gpus} is below the {total} GPUs the pools reach at max_nodes",
+                "lower the pools' max_nodes or raise cost.max_gpus",
+            )
+
+
+def check_tags(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cloud is not Cloud.GCP:
+        return
+    for key, value in sorted(view.tags.items()):
+        if not GCP_LABEL.match(key) or not GCP_LABEL_VALUE.match(value):
+            yield ConfigIssue(
+                f"{P}.tags.{key}",
+                f"{show(key)}: {show(value)} is not a valid GCP label",
+                "use lower-case letters, digits, '_' and '-' in keys and values",
+            )
+
+
+CHECKS: tuple[Check, ...] = (
+    check_region,
+    check_unique_names,
+    check_pool_instances,  # fills view.instances for the checks below
+    check_bounds,
+    check_models,
+    check_endpoint,
+    check_zones,
+    check_network,
+    check_cost_limits,
+    check_tags,
+)

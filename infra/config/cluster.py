@@ -1,0 +1,47 @@
+"""`cluster`: the managed Kubernetes control plane and its system node pool."""
+
+from ipaddress import IPv4Network
+
+from pydantic import Field
+
+from components.enums import ControlPlaneLog, EndpointAccess
+from infra.config.base import KubernetesVersion, Section
+
+
+class SystemPoolConfig(Section):
+    instance_type: str | None = Field(
+        None,
+        description="CPU instance type / machine type / VM size for cluster add-ons. "
+        "Default: the cloud's small general-purpose type (m6i.large, e2-standard-4, "
+        "Standard_D4s_v5).",
+    )
+    min_nodes: int = Field(2, ge=1, le=100, description="Lower autoscaling bound.")
+    max_nodes: int = Field(4, ge=1, le=100, description="Upper autoscaling bound.")
+    disk_size_gib: int = Field(50, ge=20, le=2048, description="Root disk per node, GiB.")
+
+
+class ClusterConfig(Section):
+    kubernetes_version: KubernetesVersion = Field(
+        "1.34", description="Kubernetes minor version, e.g. `1.34`."
+    )
+    endpoint_access: EndpointAccess = Field(description="Reachability of the API server.")
+    public_access_cidrs: tuple[IPv4Network, ...] = Field(
+        (),
+        description="Source ranges allowed to reach a public API endpoint. Required when "
+        "`endpoint_access` is public; not allowed when it is private.",
+    )
+    control_plane_logs: tuple[ControlPlaneLog, ...] = Field(
+        tuple(ControlPlaneLog),
+        description="Control-plane log streams to ship to the cloud's log service.",
+    )
+    log_retention_days: int = Field(
+        description="Retention of control-plane (and flow) logs, days (1 to 3653)."
+    )
+    admin_principals: tuple[str, ...] = Field(
+        (),
+        description="Cluster administrators: IAM role ARNs (AWS), `group:`/`user:` members "
+        "(GCP), Entra ID group object ids (Azure).",
+    )
+    system_pool: SystemPoolConfig = Field(
+        default_factory=SystemPoolConfig, description="CPU pool for cluster add-ons."
+    )

@@ -1,0 +1,46 @@
+"""`models`: the model deployments served on the GPU pools."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from components.enums import Dtype, Engine, Quantization
+from infra.config.base import DnsLabel, Section
+
+HuggingFaceId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+
+
+class ModelConfig(Section):
+    name: DnsLabel = Field(description="Deployment name; also the Service name.")
+    hf_model_id: HuggingFaceId | None = Field(
+        None, description="Hugging Face model id, e.g. `meta-llama/Llama-3.1-8B-Instruct`."
+    )
+    weights_uri: str | None = Field(
+        None,
+        description="Weights in the stack's bucket instead of the Hub: `s3://…` (AWS), "
+        "`gs://…` (GCP), `https://<account>.blob.core.windows.net/…` (Azure). "
+        "Give this or `hf_model_id`.",
+    )
+    engine: Engine = Field(Engine.VLLM, description="Serving engine.")
+    engine_version: str | None = Field(
+        None, description="Engine image tag. Default: the version this release pins."
+    )
+    pool: DnsLabel = Field(description="Name of the GPU pool the model runs on.")
+    gpus_per_replica: int = Field(
+        1, ge=1, le=16, description="GPUs per replica: tensor-parallel size / shard count."
+    )
+    max_model_len_tokens: int | None = Field(
+        None, ge=128, le=10_000_000, description="Context length. Default: the model's own."
+    )
+    dtype: Dtype = Field(Dtype.BFLOAT16, description="Weight and activation dtype.")
+    quantization: Quantization | None = Field(None, description="Weight quantization, if any.")
+    gpu_memory_utilization: float = Field(
+        0.90,
+        ge=0.5,
+        le=0.98,
+        description="Share of each GPU's memory the engine may use (weights + KV cache).",
+    )
+    min_replicas: int = Field(ge=0, le=1000, description="Lower autoscaling bound; 0 allowed.")
+    max_replicas: int = Field(ge=1, le=1000, description="Upper autoscaling bound.")

@@ -1,0 +1,27 @@
+"""`network`: the VPC / VNet the cluster lives in."""
+
+from ipaddress import IPv4Network
+
+from pydantic import Field
+
+from components.enums import NatStrategy
+from infra.config.base import Section
+
+
+class NetworkConfig(Section):
+    cidr: IPv4Network = Field(
+        IPv4Network("10.0.0.0/16"),
+        description="Address space of the VPC / VNet, /16 to /24. Split into one private "
+        "(nodes, pods) and one public (load balancers) subnet per zone.",
+    )
+    availability_zones: tuple[str, ...] | None = Field(
+        None,
+        description="Zones to spread over, e.g. `[us-east-1a, us-east-1b]` (AWS), "
+        "`[us-central1-a]` (GCP), `['1', '2', '3']` (Azure). Default: the first "
+        "`zone_count` zones the cloud reports as available. Pin them when a GPU type is "
+        "offered only in some zones.",
+    )
+    zone_count: int = Field(
+        3, ge=2, le=6, description="How many zones to use when `availability_zones` is unset."
+    )
+    nat: NatStrategy = Field(description="Egress for private subnets.")

@@ -1,0 +1,40 @@
+"""`gpu_pools`: autoscaling GPU node groups / node pools."""
+
+from pydantic import Field
+
+from components.enums import CapacityType, GpuType
+from infra.config.base import DnsLabel, Section
+
+
+class GpuPoolConfig(Section):
+    name: DnsLabel = Field(description="Pool name; models refer to it by this name.")
+    gpu: GpuType | None = Field(
+        None,
+        description="Cloud-neutral GPU name. Picks the catalog's instance type for "
+        "`gpus_per_node`. Give this or `instance_type` (or both, if they agree).",
+    )
+    instance_type: str | None = Field(
+        None,
+        description="Explicit instance type / machine type / VM size from the catalog, "
+        "e.g. `g6.12xlarge`.",
+    )
+    gpus_per_node: int | None = Field(
+        None,
+        ge=1,
+        le=16,
+        description="GPUs on each node. Default: the instance type's count, or 1.",
+    )
+    capacity_type: CapacityType = Field(description="On-demand or spot capacity.")
+    min_nodes: int = Field(ge=0, le=1000, description="Lower autoscaling bound; 0 scales to zero.")
+    max_nodes: int = Field(2, ge=1, le=1000, description="Upper autoscaling bound.")
+    disk_size_gib: int = Field(
+        200,
+        ge=50,
+        le=16384,
+        description="Root disk per node, GiB: holds container images and cached weights.",
+    )
+    zones: tuple[str, ...] | None = Field(
+        None,
+        description="Zones for this pool, a subset of `network.availability_zones`. "
+        "Default: every network zone.",
+    )

@@ -1,0 +1,50 @@
+"""`llm-infra:platform`: the whole platform as one typed, validated object."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from components.enums import Cloud, Environment
+from infra.config.base import Section
+from infra.config.cluster import ClusterConfig
+from infra.config.cost import CostConfig
+from infra.config.models import ModelConfig
+from infra.config.network import NetworkConfig
+from infra.config.pools import GpuPoolConfig
+from infra.config.services import MonitoringConfig, VectorDbConfig
+
+TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,62}$")]
+TagValue = Annotated[str, StringConstraints(max_length=63)]
+
+
+class StackConfig(Section):
+    cloud: Cloud = Field(description="Cloud to build on.")
+    environment: Environment = Field(
+        description="dev, staging or prod; sets the defaults marked 'by environment'."
+    )
+    region: str = Field(
+        description="Cloud region. Default: the provider's own config key (`aws:region`, "
+        "`gcp:region`, `azure-native:location`); when both are set they must agree."
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict,
+        description="Tags (labels on GCP) added to every resource, next to the platform's own "
+        "`llm-infra-stack`, `llm-infra-environment` and `managed-by`.",
+    )
+    network: NetworkConfig = Field(description="VPC / VNet.")
+    cluster: ClusterConfig = Field(description="Managed Kubernetes cluster.")
+    gpu_pools: tuple[GpuPoolConfig, ...] = Field((), description="GPU node pools.")
+    models: tuple[ModelConfig, ...] = Field((), description="Model deployments.")
+    vector_db: VectorDbConfig = Field(description="Qdrant vector database.")
+    monitoring: MonitoringConfig = Field(description="Metrics and dashboards.")
+    cost: CostConfig = Field(default_factory=CostConfig, description="Cost limits.")
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment is Environment.PROD
+
+    def pool(self, name: str) -> GpuPoolConfig:
+        for pool in self.gpu_pools:
+            if pool.name == name:
+                return pool
+        raise KeyError(name)

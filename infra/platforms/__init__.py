@@ -1,0 +1,16 @@
+"""One builder per cloud; each returns the same Platform shape."""
+
+from collections.abc import Mapping
+
+from components.enums import Cloud
+from infra.config import StackConfig
+from infra.platforms.aws import build_aws
+from infra.platforms.base import Platform
+
+
+def build_platform(config: StackConfig, tags: Mapping[str, str]) -> Platform:
+    builders = {Cloud.AWS: build_aws}
+    return builders[config.cloud](config, tags)
+
+
+__all__ = ["Platform", "build_platform"]

@@ -1,0 +1,34 @@
+"""The program's only contact with Pulumi config: read it once, into a StackConfig."""
+
+from collections.abc import Mapping
+
+import pulumi
+
+from infra.config import CONFIG_KEYS, ConfigError, StackConfig, load_stack_config
+
+MANAGED_BY = "pulumi"
+
+
+def read_stack_config() -> StackConfig:
+    """The validated stack config; a config error ends the program cleanly, no traceback."""
+    values = {key: _config_value(key) for key in CONFIG_KEYS}
+    try:
+        return load_stack_config(values, source=f"stack '{pulumi.get_stack()}'")
+    except ConfigError as error:
+        # RunError makes the language host print the message alone, not a stack trace.
+        raise pulumi.RunError(error.render()) from None
+
+
+def _config_value(key: str) -> str | None:
+    namespace, name = key.split(":", 1)
+    return pulumi.Config(namespace).get(name)
+
+
+def stack_tags(config: StackConfig, stack: str) -> Mapping[str, str]:
+    """Tags on every resource: the platform's own, then the user's."""
+    return {
+        "llm-infra-stack": stack,
+        "llm-infra-environment": config.environment.value,
+        "managed-by": MANAGED_BY,
+        **config.tags,
+    }
