@@ -111,7 +111,7 @@ def check_region(view: ConfigView) -> Iterator[ConfigIssue]:
     if not re.match(pattern, view.region):
         yield ConfigIssue(
             f"{P}.region",
-            f"{show(view.region)} is not a {view.cloud.value} region name",
+            f"{show(view.region)} is not a region name on {view.cloud.value}",
             f"write a region such as '{example}'",
         )
 
@@ -211,7 +211,7 @@ def check_models(view: ConfigView) -> Iterator[ConfigIssue]:
             if not model.weights_uri.startswith(scheme):
                 yield ConfigIssue(
                     f"{path}.weights_uri",
-                    f"{show(model.weights_uri)} is not a {view.cloud.value} storage URI",
+                    f"{show(model.weights_uri)} is not a storage URI on {view.cloud.value}",
                     f"write it as {example}",
                 )
 
@@ -238,6 +238,8 @@ def check_endpoint(view: ConfigView) -> Iterator[ConfigIssue]:
 def check_zones(view: ConfigView) -> Iterator[ConfigIssue]:
     if view.cloud is None or view.region is None:
         return
+    if not re.match(REGION_FORMS[view.cloud][0], view.region):
+        return  # check_region reports it; every zone would look wrong too
     network_zones = view.network.availability_zones if view.network else None
     lists: list[tuple[str, tuple[str, ...]]] = []
     if network_zones is not None:

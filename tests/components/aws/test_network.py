@@ -1,0 +1,111 @@
+from ipaddress import IPv4Network
+
+import pytest
+
+from components.aws.network import Network, NetworkArgs
+from components.enums import NatStrategy
+from tests.harness import run_components
+
+ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
+NETWORK_URN = "urn:pulumi:test::llm-infra::llm-infra:aws:Network::net"
+
+
+def build(nat: NatStrategy, zones=ZONES):
+    def body():
+        Network(
+            "net",
+            NetworkArgs(cidr=IPv4Network("10.0.0.0/16"), zones=zones, nat=nat, tags={"team": "ml"}),
+        )
+
+    return run_components(body)
+
+
+@pytest.fixture(scope="module")
+def per_zone():
+    return build(NatStrategy.ONE_PER_AZ)
+
+
+def test_component_type_token_and_children_parented_to_it(per_zone):
+    component = per_zone.get("llm-infra:aws:Network", "net")
+    assert component.urn == NETWORK_URN
+    custom = [r for r in per_zone.resources if r.custom and not r.type.startswith("pulumi:")]
+    assert custom and all(r.parent == NETWORK_URN for r in custom)
+    assert all(r.name.startswith("net-") for r in custom)
+
+
+def test_one_private_and_one_public_subnet_per_zone_from_the_layout(per_zone):
+    subnets = {r.name: r.inputs for r in per_zone.of_type("aws:ec2/subnet:Subnet")}
+    assert subnets["net-private-0"]["cidrBlock"] == "10.0.0.0/18"
+    assert subnets["net-public-2"]["cidrBlock"] == "10.0.224.0/20"
+    for index, zone in enumerate(ZONES):
+        assert subnets[f"net-private-{index}"]["availabilityZone"] == zone
+        assert subnets[f"net-public-{index}"]["availabilityZone"] == zone
+    assert len(subnets) == 6
+
+
+def test_subnets_never_hand_out_public_ips_and_carry_load_balancer_tags(per_zone):
+    for subnet in per_zone.of_type("aws:ec2/subnet:Subnet"):
+        assert subnet.inputs["mapPublicIpOnLaunch"] is False
+        role = "kubernetes.io/role/elb" if "public" in subnet.name else "kubernetes.io/role/internal-elb"
+        assert subnet.inputs["tags"][role] == "1"
+        assert subnet.inputs["tags"]["team"] == "ml"
+
+
+def test_the_default_security_group_is_emptied(per_zone):
+    group = per_zone.get("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "net-default-sg")
+    assert group.inputs["ingress"] == [] and group.inputs["egress"] == []
+
+
+def test_vpc_has_dns_for_private_endpoints_and_eks(per_zone):
+    vpc = per_zone.get("aws:ec2/vpc:Vpc", "net-vpc")
+    assert vpc.inputs["enableDnsHostnames"] is True and vpc.inputs["enableDnsSupport"] is True
+    assert vpc.inputs["cidrBlock"] == "10.0.0.0/16"
+
+
+@pytest.mark.parametrize(
+    ("nat", "gateways", "routes"),
+    [(NatStrategy.NONE, 0, 0), (NatStrategy.SINGLE, 1, 3), (NatStrategy.ONE_PER_AZ, 3, 3)],
+)
+def test_nat_strategy_sets_gateway_and_private_route_counts(nat, gateways, routes):
+    plan = build(nat)
+    assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == gateways
+    assert len(plan.of_type("aws:ec2/eip:Eip")) == gateways
+    private_routes = [r for r in plan.of_type("aws:ec2/route:Route") if "private" in r.name]
+    assert len(private_routes) == routes
+    # route tables exist per zone whatever the strategy, so a switch never replaces them
+    assert len(plan.of_type("aws:ec2/routeTable:RouteTable")) == 4
+
+
+def test_each_zone_routes_through_its_own_gateway_with_one_per_az(per_zone):
+    nat_urns = {r.name: r.urn for r in per_zone.of_type("aws:ec2/natGateway:NatGateway")}
+    for index in range(3):
+        route = per_zone.get("aws:ec2/route:Route", f"net-private-default-{index}")
+        assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+        assert route.property_dependencies["natGatewayId"] == [nat_urns[f"net-nat-{index}"]]
+
+
+def test_single_nat_serves_every_zone_from_the_first_public_subnet():
+    plan = build(NatStrategy.SINGLE)
+    nat = plan.get("aws:ec2/natGateway:NatGateway", "net-nat-0")
+    public0 = plan.get("aws:ec2/subnet:Subnet", "net-public-0")
+    assert nat.property_dependencies["subnetId"] == [public0.urn]
+    for index in range(3):
+        route = plan.get("aws:ec2/route:Route", f"net-private-default-{index}")
+        assert route.property_dependencies["natGatewayId"] == [nat.urn]
+
+
+def test_nat_gateways_wait_for_the_internet_gateway(per_zone):
+    igw = per_zone.get("aws:ec2/internetGateway:InternetGateway", "net-igw")
+    for nat in per_zone.of_type("aws:ec2/natGateway:NatGateway"):
+        assert igw.urn in nat.options.depends_on
+
+
+def test_public_route_table_sends_default_traffic_to_the_internet_gateway(per_zone):
+    igw = per_zone.get("aws:ec2/internetGateway:InternetGateway", "net-igw")
+    route = per_zone.get("aws:ec2/route:Route", "net-public-default")
+    assert route.property_dependencies["gatewayId"] == [igw.urn]
+    associations = [
+        r for r in per_zone.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+        if r.name.startswith("net-public-")
+    ]
+    assert len(associations) == 3

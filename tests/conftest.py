@@ -1,0 +1,22 @@
+from collections.abc import Callable
+
+import pytest
+
+from infra.offline.plan import plan_stack
+from infra.offline.record import PlanRecord
+from tests.harness import ROOT, SHIPPED_STACKS
+
+_PLANS: dict[str, PlanRecord] = {}
+
+
+@pytest.fixture(scope="session")
+def shipped_plan() -> Callable[[str], PlanRecord]:
+    """The offline plan of a shipped stack, computed once per test session."""
+
+    def get(stack: str) -> PlanRecord:
+        assert stack in SHIPPED_STACKS
+        if stack not in _PLANS:
+            _PLANS[stack] = plan_stack(stack, ROOT)
+        return _PLANS[stack]
+
+    return get
