@@ -42,3 +42,31 @@ def split_subnets(cidr: IPv4Network, zone_count: int) -> SubnetLayout:
     spare = next(blocks)
     public = tuple(spare.subnets(new_prefix=public_prefix))[:zone_count]
     return SubnetLayout(private=private, public=public)
+
+
+@dataclass(frozen=True)
+class ClusterRanges:
+    """A regional node subnet with secondary ranges for pods and services (GKE)."""
+
+    nodes: IPv4Network
+    services: IPv4Network
+    pods: IPv4Network
+
+
+LARGEST_GKE_PREFIX = 20  # below this the pod range holds too few nodes to be useful
+
+
+def split_cluster_ranges(cidr: IPv4Network) -> ClusterRanges:
+    """Nodes and services take a sixteenth each from the front; pods take the back half.
+
+    A /16 gives nodes /20 (4,092 nodes), services /20 (4,096 ClusterIPs) and pods /17
+    (128 nodes at GKE's default /24 per node for 110 pods).
+    """
+    if cidr.prefixlen > LARGEST_GKE_PREFIX:
+        raise SubnetLayoutError(
+            f"{cidr} is too small for a cluster network: use /{LARGEST_GKE_PREFIX} or larger"
+        )
+    sixteenths = list(cidr.subnets(prefixlen_diff=4))
+    return ClusterRanges(
+        nodes=sixteenths[0], services=sixteenths[1], pods=list(cidr.subnets(prefixlen_diff=1))[1]
+    )

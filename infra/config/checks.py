@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components.catalog import CatalogLookupError, InstanceType, catalog, resolve_instance
 from components.enums import Cloud, Environment
-from components.network.cidr import SubnetLayoutError, split_subnets
+from components.network.cidr import SubnetLayoutError, split_cluster_ranges, split_subnets
 from infra.config.cluster import ClusterConfig
 from infra.config.cost import CostConfig
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
@@ -295,7 +295,10 @@ def check_network(view: ConfigView) -> Iterator[ConfigIssue]:
         return
     zones = len(network.availability_zones or ()) or network.zone_count
     try:
-        split_subnets(network.cidr, zones)
+        if view.cloud is Cloud.GCP:
+            split_cluster_ranges(network.cidr)
+        else:
+            split_subnets(network.cidr, 1 if view.cloud is Cloud.AZURE else zones)
     except SubnetLayoutError as error:
         yield ConfigIssue(path, str(error), "use a larger range or fewer zones")
 

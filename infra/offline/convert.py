@@ -95,16 +95,18 @@ def _provider(request: Any, project: str, stack: str) -> str | None:
 def default_provider_records(
     records: list[ResourceRecord], project: str, stack: str
 ) -> list[ResourceRecord]:
-    """The default providers the engine would create for `records`, as records themselves."""
+    """The default providers the engine would create for `records`, as records themselves:
+    children of the root stack, with the provider's config taken from the stack."""
     explicit = {r.urn for r in records}
     wanted = sorted({r.provider for r in records if r.provider and r.provider not in explicit})
     prefix = f"urn:pulumi:{stack}::{project}::"
+    root = f"{prefix}{ROOT_STACK_TYPE}::{project}-{stack}"
     return [
         ResourceRecord(
             urn=urn,
             type=urn[len(prefix) :].split("::")[0],
             name=urn.rsplit("::", 1)[1],
-            parent=None,
+            parent=root,
             provider=None,
             custom=True,
             inputs={},

@@ -4,11 +4,11 @@ from typing import Any
 
 import pulumi
 
-from infra.offline.mocks import aws
+from infra.offline.mocks import aws, azure, gcp
 from infra.offline.mocks.context import MockCallError, MockContext
 
-RESOURCE_OUTPUTS = {"aws": aws.resource}
-CALLS = (aws.call,)
+RESOURCE_OUTPUTS = {"aws": aws.resource, "gcp": gcp.resource, "azure-native": azure.resource}
+CALLS = (aws.call, gcp.call, azure.call)
 
 
 class PlanMocks(pulumi.runtime.Mocks):
@@ -38,7 +38,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         for handler in CALLS:
             result = handler(self.context, args.token, dict(args.args))
             if result is not None:
-                return result, None
+                return result, []
         raise MockCallError(
             f"the offline plan has no answer for the data source '{args.token}'; "
             "add one in infra/offline/mocks"

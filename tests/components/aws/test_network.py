@@ -46,7 +46,11 @@ def test_one_private_and_one_public_subnet_per_zone_from_the_layout(per_zone):
 def test_subnets_never_hand_out_public_ips_and_carry_load_balancer_tags(per_zone):
     for subnet in per_zone.of_type("aws:ec2/subnet:Subnet"):
         assert subnet.inputs["mapPublicIpOnLaunch"] is False
-        role = "kubernetes.io/role/elb" if "public" in subnet.name else "kubernetes.io/role/internal-elb"
+        role = (
+            "kubernetes.io/role/elb"
+            if "public" in subnet.name
+            else "kubernetes.io/role/internal-elb"
+        )
         assert subnet.inputs["tags"][role] == "1"
         assert subnet.inputs["tags"]["team"] == "ml"
 
@@ -105,7 +109,8 @@ def test_public_route_table_sends_default_traffic_to_the_internet_gateway(per_zo
     route = per_zone.get("aws:ec2/route:Route", "net-public-default")
     assert route.property_dependencies["gatewayId"] == [igw.urn]
     associations = [
-        r for r in per_zone.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+        r
+        for r in per_zone.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
         if r.name.startswith("net-public-")
     ]
     assert len(associations) == 3

@@ -50,7 +50,9 @@ def test_an_explicit_instance_type_brings_its_gpu_and_count():
 
 def test_a10g_on_gcp_points_at_l4_as_the_nearest_choice():
     with pytest.raises(CatalogLookupError) as error:
-        resolve_instance(catalog(), Cloud.GCP, gpu=GpuType.A10G, instance_type=None, gpus_per_node=1)
+        resolve_instance(
+            catalog(), Cloud.GCP, gpu=GpuType.A10G, instance_type=None, gpus_per_node=1
+        )
     assert error.value.field == "gpu"
     assert "'a10g' is not offered on gcp" in error.value.message
     assert "l4" in error.value.fix
@@ -58,13 +60,17 @@ def test_a10g_on_gcp_points_at_l4_as_the_nearest_choice():
 
 def test_l4_on_azure_points_at_a10g():
     with pytest.raises(CatalogLookupError) as error:
-        resolve_instance(catalog(), Cloud.AZURE, gpu=GpuType.L4, instance_type=None, gpus_per_node=1)
+        resolve_instance(
+            catalog(), Cloud.AZURE, gpu=GpuType.L4, instance_type=None, gpus_per_node=1
+        )
     assert "a10g" in error.value.fix
 
 
 def test_a_node_size_the_catalog_lacks_lists_the_sizes_it_has():
     with pytest.raises(CatalogLookupError) as error:
-        resolve_instance(catalog(), Cloud.AWS, gpu=GpuType.H100, instance_type=None, gpus_per_node=2)
+        resolve_instance(
+            catalog(), Cloud.AWS, gpu=GpuType.H100, instance_type=None, gpus_per_node=2
+        )
     assert error.value.field == "gpus_per_node"
     assert "sizes: 8" in error.value.message
 
@@ -75,13 +81,17 @@ def test_a_node_size_the_catalog_lacks_lists_the_sizes_it_has():
 )
 def test_an_instance_type_that_disagrees_with_gpu_or_count_is_refused(gpu, count, field):
     with pytest.raises(CatalogLookupError) as error:
-        resolve_instance(catalog(), Cloud.AWS, gpu=gpu, instance_type="g5.12xlarge", gpus_per_node=count)
+        resolve_instance(
+            catalog(), Cloud.AWS, gpu=gpu, instance_type="g5.12xlarge", gpus_per_node=count
+        )
     assert error.value.field == field
     assert "g5.12xlarge" in error.value.message
 
 
 def test_an_unknown_instance_type_lists_the_known_ones():
     with pytest.raises(CatalogLookupError) as error:
-        resolve_instance(catalog(), Cloud.AWS, gpu=GpuType.L4, instance_type="g9.huge", gpus_per_node=None)
+        resolve_instance(
+            catalog(), Cloud.AWS, gpu=GpuType.L4, instance_type="g9.huge", gpus_per_node=None
+        )
     assert error.value.field == "instance_type"
     assert "g6.12xlarge" in error.value.fix

@@ -52,7 +52,9 @@ def test_subnets_are_disjoint_inside_the_range_one_each_per_zone(cidr, zones):
         for b in subnets[i + 1 :]:
             assert not a.overlaps(b)
     # nodes (and VPC-CNI pods) live in private subnets: they are never the smaller ones
-    assert min(n.num_addresses for n in layout.private) >= max(n.num_addresses for n in layout.public)
+    assert min(n.num_addresses for n in layout.private) >= max(
+        n.num_addresses for n in layout.public
+    )
     assert max(n.prefixlen for n in subnets) <= 28
 
 

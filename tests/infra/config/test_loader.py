@@ -4,7 +4,13 @@ import pytest
 
 from components.enums import CapacityType, EndpointAccess, NatStrategy
 from infra.config import ConfigError, load_stack_config
-from tests.harness import SHIPPED_STACKS, as_config_strings, load, minimal_platform, shipped_config_values
+from tests.harness import (
+    SHIPPED_STACKS,
+    as_config_strings,
+    load,
+    minimal_platform,
+    shipped_config_values,
+)
 
 P = "llm-infra:platform"
 
@@ -83,28 +89,112 @@ def test_gcp_needs_a_project():
 @pytest.mark.parametrize(
     ("mutate", "path", "fragment"),
     [
-        (lambda p: p.update(cloud="oracle"), f"{P}.cloud", "'oracle' is not one of 'aws', 'gcp' or 'azure'"),
-        (lambda p: p["gpu_pools"][0].update(max_nodes=-3), f"{P}.gpu_pools[0].max_nodes", "-3 is below the minimum 1"),
+        (
+            lambda p: p.update(cloud="oracle"),
+            f"{P}.cloud",
+            "'oracle' is not one of 'aws', 'gcp' or 'azure'",
+        ),
+        (
+            lambda p: p["gpu_pools"][0].update(max_nodes=-3),
+            f"{P}.gpu_pools[0].max_nodes",
+            "-3 is below the minimum 1",
+        ),
         (lambda p: p.update(colud="aws"), f"{P}.colud", "unknown key 'colud'"),
-        (lambda p: p["models"][0].update(pool="big"), f"{P}.models[0].pool", "'big' is not a pool of this stack (pools: standard)"),
-        (lambda p: p["gpu_pools"][0].update(gpu="h200"), f"{P}.gpu_pools[0].gpu", "'h200' is not one of"),
-        (lambda p: p["gpu_pools"][0].update(min_nodes="two"), f"{P}.gpu_pools[0].min_nodes", "'two' is not a whole number"),
-        (lambda p: p["models"][0].update(name="Llama_3"), f"{P}.models[0].name", "'Llama_3' has the wrong form"),
-        (lambda p: p["network"].update(cidr="10.0.0.0/33"), f"{P}.network.cidr", "is not an IPv4 network"),
-        (lambda p: p["network"].update(cidr="10.0.0.0/12"), f"{P}.network.cidr", "'10.0.0.0/12' is not /16 to /24"),
-        (lambda p: p["models"][0].update(gpus_per_replica=4), f"{P}.models[0].gpus_per_replica", "4 is more than the 1 GPU(s) per node of pool 'standard' (g6.2xlarge)"),
-        (lambda p: p["models"][0].update(min_replicas=3, max_replicas=2), f"{P}.models[0].min_replicas", "3 is above max_replicas (2)"),
-        (lambda p: p["gpu_pools"][0].update(min_nodes=5, max_nodes=2), f"{P}.gpu_pools[0].min_nodes", "5 is above max_nodes (2)"),
-        (lambda p: p["cluster"].update(public_access_cidrs=[]), f"{P}.cluster.public_access_cidrs", "is empty, but endpoint_access is 'public_and_private'"),
-        (lambda p: p["network"].update(availability_zones=["us-west-2a", "us-east-1b"]), f"{P}.network.availability_zones[0]", "'us-west-2a' is not a zone of us-east-1"),
-        (lambda p: p["gpu_pools"][0].update(zones=["us-east-1c"]), f"{P}.gpu_pools[0].zones", "not among network.availability_zones"),
-        (lambda p: p["models"][0].update(weights_uri="s3://b/m"), f"{P}.models[0].hf_model_id", "give exactly one of hf_model_id and weights_uri (both are set)"),
-        (lambda p: p["models"][0].update(hf_model_id=None, weights_uri="gs://b/m"), f"{P}.models[0].weights_uri", "'gs://b/m' is not a storage URI on aws"),
-        (lambda p: p.update(cost={"allowed_gpus": ["a10g"]}), f"{P}.gpu_pools[0].gpu", "'l4' is not allowed in dev (allowed: a10g)"),
-        (lambda p: p.update(cost={"max_gpus": 1}), f"{P}.cost.max_gpus", "1 is below the 2 GPUs the pools reach at max_nodes"),
-        (lambda p: p["gpu_pools"].append({"name": "standard", "gpu": "a10g"}), f"{P}.gpu_pools[1].name", "'standard' is already used by gpu_pools[0]"),
-        (lambda p: p["vector_db"].update(backup_schedule="daily"), f"{P}.vector_db.backup_schedule", "'daily' has the wrong form"),
-        (lambda p: p.update(region="us-east"), f"{P}.region", "'us-east' is not a region name on aws"),
+        (
+            lambda p: p["models"][0].update(pool="big"),
+            f"{P}.models[0].pool",
+            "'big' is not a pool of this stack (pools: standard)",
+        ),
+        (
+            lambda p: p["gpu_pools"][0].update(gpu="h200"),
+            f"{P}.gpu_pools[0].gpu",
+            "'h200' is not one of",
+        ),
+        (
+            lambda p: p["gpu_pools"][0].update(min_nodes="two"),
+            f"{P}.gpu_pools[0].min_nodes",
+            "'two' is not a whole number",
+        ),
+        (
+            lambda p: p["models"][0].update(name="Llama_3"),
+            f"{P}.models[0].name",
+            "'Llama_3' has the wrong form",
+        ),
+        (
+            lambda p: p["network"].update(cidr="10.0.0.0/33"),
+            f"{P}.network.cidr",
+            "is not an IPv4 network",
+        ),
+        (
+            lambda p: p["network"].update(cidr="10.0.0.0/12"),
+            f"{P}.network.cidr",
+            "'10.0.0.0/12' is not /16 to /24",
+        ),
+        (
+            lambda p: p["models"][0].update(gpus_per_replica=4),
+            f"{P}.models[0].gpus_per_replica",
+            "4 is more than the 1 GPU(s) per node of pool 'standard' (g6.2xlarge)",
+        ),
+        (
+            lambda p: p["models"][0].update(min_replicas=3, max_replicas=2),
+            f"{P}.models[0].min_replicas",
+            "3 is above max_replicas (2)",
+        ),
+        (
+            lambda p: p["gpu_pools"][0].update(min_nodes=5, max_nodes=2),
+            f"{P}.gpu_pools[0].min_nodes",
+            "5 is above max_nodes (2)",
+        ),
+        (
+            lambda p: p["cluster"].update(public_access_cidrs=[]),
+            f"{P}.cluster.public_access_cidrs",
+            "is empty, but endpoint_access is 'public_and_private'",
+        ),
+        (
+            lambda p: p["network"].update(availability_zones=["us-west-2a", "us-east-1b"]),
+            f"{P}.network.availability_zones[0]",
+            "'us-west-2a' is not a zone of us-east-1",
+        ),
+        (
+            lambda p: p["gpu_pools"][0].update(zones=["us-east-1c"]),
+            f"{P}.gpu_pools[0].zones",
+            "not among network.availability_zones",
+        ),
+        (
+            lambda p: p["models"][0].update(weights_uri="s3://b/m"),
+            f"{P}.models[0].hf_model_id",
+            "give exactly one of hf_model_id and weights_uri (both are set)",
+        ),
+        (
+            lambda p: p["models"][0].update(hf_model_id=None, weights_uri="gs://b/m"),
+            f"{P}.models[0].weights_uri",
+            "'gs://b/m' is not a storage URI on aws",
+        ),
+        (
+            lambda p: p.update(cost={"allowed_gpus": ["a10g"]}),
+            f"{P}.gpu_pools[0].gpu",
+            "'l4' is not allowed in dev (allowed: a10g)",
+        ),
+        (
+            lambda p: p.update(cost={"max_gpus": 1}),
+            f"{P}.cost.max_gpus",
+            "1 is below the 2 GPUs the pools reach at max_nodes",
+        ),
+        (
+            lambda p: p["gpu_pools"].append({"name": "standard", "gpu": "a10g"}),
+            f"{P}.gpu_pools[1].name",
+            "'standard' is already used by gpu_pools[0]",
+        ),
+        (
+            lambda p: p["vector_db"].update(backup_schedule="daily"),
+            f"{P}.vector_db.backup_schedule",
+            "'daily' has the wrong form",
+        ),
+        (
+            lambda p: p.update(region="us-east"),
+            f"{P}.region",
+            "'us-east' is not a region name on aws",
+        ),
     ],
 )
 def test_each_invalid_value_is_one_line_naming_its_path(mutate, path, fragment):
@@ -118,7 +208,10 @@ def test_each_invalid_value_is_one_line_naming_its_path(mutate, path, fragment):
 
 def test_a_gpu_the_cloud_lacks_suggests_the_nearest():
     platform = minimal_platform(
-        cloud="gcp", region="us-central1", network={}, gpu_pools=[{"name": "standard", "gpu": "a10g"}]
+        cloud="gcp",
+        region="us-central1",
+        network={},
+        gpu_pools=[{"name": "standard", "gpu": "a10g"}],
     )
     issue = one_issue(platform, gcp_project="p")
     assert issue.startswith(f"{P}.gpu_pools[0].gpu: 'a10g' is not offered on gcp")

@@ -17,5 +17,9 @@ def test_whole_numbers_arrive_as_doubles_and_leave_as_ints():
 
 
 def test_resource_references_become_their_urn():
-    ref = {rpc._special_sig_key: rpc._special_resource_sig, "urn": "urn:pulumi:s::p::t::n", "id": "x"}
+    ref = {
+        rpc._special_sig_key: rpc._special_resource_sig,
+        "urn": "urn:pulumi:s::p::t::n",
+        "id": "x",
+    }
     assert plain({"r": ref}) == {"r": "urn:pulumi:s::p::t::n"}

@@ -55,7 +55,9 @@ def test_a_missing_stack_lists_the_stacks_there(tmp_path):
 
 def test_broken_yaml_names_the_file_and_line(tmp_path):
     project = write_project(tmp_path, "config:\n  a: [1, 2\n  b: 3\n")
-    with pytest.raises(StackFileError, match=r"Pulumi.s.yaml: not valid YAML \(line \d+, column \d+\)"):
+    with pytest.raises(
+        StackFileError, match=r"Pulumi.s.yaml: not valid YAML \(line \d+, column \d+\)"
+    ):
         load_stack(project, "s")
 
 

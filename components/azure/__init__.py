@@ -1,0 +1,1 @@
+"""Azure ComponentResources: network, AKS cluster, node pools, Workload Identity, storage."""

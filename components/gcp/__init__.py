@@ -1,0 +1,1 @@
+"""GCP ComponentResources: network, GKE cluster, node pools, Workload Identity, buckets."""
