@@ -35,7 +35,7 @@ class ClusterConfig(Section):
         description="Control-plane log streams to ship to the cloud's log service.",
     )
     log_retention_days: int = Field(
-        description="Retention of control-plane (and flow) logs, days (1 to 3653)."
+        ge=1, le=3653, description="Retention of control-plane (and flow) logs, days."
     )
     admin_principals: tuple[str, ...] = Field(
         (),

@@ -11,8 +11,9 @@ from infra.config.base import Section
 class NetworkConfig(Section):
     cidr: IPv4Network = Field(
         IPv4Network("10.0.0.0/16"),
-        description="Address space of the VPC / VNet, /16 to /24. Split into one private "
-        "(nodes, pods) and one public (load balancers) subnet per zone.",
+        description="Address space of the VPC / VNet, /16 to /24. AWS: a private (nodes, "
+        "pods) and a public (load balancers) subnet per zone. GCP (/20 or larger): a node "
+        "subnet with pod and service ranges. Azure: a node and an endpoint subnet.",
     )
     availability_zones: tuple[str, ...] | None = Field(
         None,
@@ -24,4 +25,7 @@ class NetworkConfig(Section):
     zone_count: int = Field(
         3, ge=2, le=6, description="How many zones to use when `availability_zones` is unset."
     )
-    nat: NatStrategy = Field(description="Egress for private subnets.")
+    nat: NatStrategy = Field(
+        description="Egress for private subnets. On GCP (Cloud NAT) and Azure (one gateway "
+        "per subnet) `single` and `one_per_az` both give one regional gateway."
+    )
