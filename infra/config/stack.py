@@ -23,8 +23,7 @@ class StackConfig(Section):
         description="dev, staging or prod; sets the defaults marked 'by environment'."
     )
     region: str = Field(
-        description="Cloud region. When both this and the provider's key are set they "
-        "must agree.",
+        description="Cloud region. When both this and the provider's key are set they must agree.",
         json_schema_extra={"default_text": "`aws:region` / `gcp:region` / `azure-native:location`"},
     )
     tags: dict[TagKey, TagValue] = Field(

@@ -9,7 +9,16 @@ def test_the_committed_reference_matches_the_model():
 
 def test_every_section_and_environment_default_is_documented():
     text = render()
-    for section in ("network", "cluster", "cluster.system_pool", "gpu_pools[]", "models[]", "vector_db", "monitoring", "cost"):
+    for section in (
+        "network",
+        "cluster",
+        "cluster.system_pool",
+        "gpu_pools[]",
+        "models[]",
+        "vector_db",
+        "monitoring",
+        "cost",
+    ):
         assert f"## `llm-infra:platform.{section}`" in text
     assert "by environment: dev: `single` · staging: `single` · prod: `one_per_az`" in text
     assert "| `pool` | string | **required** |" in text
