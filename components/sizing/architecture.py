@@ -24,6 +24,15 @@ FAMILIES: dict[str, dict[str, Any]] = {
 }
 
 
+REQUIRED = (
+    "vocab_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+)
+
+
 class ArchitectureError(ValueError):
     """A config.json the sizing cannot read; the message says what is missing or unknown."""
 
@@ -62,8 +71,13 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
             f"(known: {known})"
         )
     traits = FAMILIES[family]
-    hidden = _int(config, "hidden_size", name)
-    heads = _int(config, "num_attention_heads", name)
+    bad = [
+        f"{key!r} (got {config.get(key)!r})" for key in REQUIRED if not _positive(config.get(key))
+    ]
+    if bad:
+        raise ArchitectureError(f"{name}: config.json needs positive integers for {', '.join(bad)}")
+    hidden = int(config["hidden_size"])
+    heads = int(config["num_attention_heads"])
 
     def flag(trait: str) -> bool:
         value = traits.get(trait, False)
@@ -72,13 +86,13 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
     return ModelArchitecture(
         name=name,
         family=family,
-        vocab_size=_int(config, "vocab_size", name),
+        vocab_size=int(config["vocab_size"]),
         hidden_size=hidden,
-        num_layers=_int(config, "num_hidden_layers", name),
+        num_layers=int(config["num_hidden_layers"]),
         num_attention_heads=heads,
         num_kv_heads=int(config.get("num_key_value_heads") or heads),
         head_dim=int(config.get("head_dim") or hidden // heads),
-        intermediate_size=_int(config, "intermediate_size", name),
+        intermediate_size=int(config["intermediate_size"]),
         tie_word_embeddings=bool(config.get("tie_word_embeddings", traits["tied"])),
         qkv_bias=flag("qkv_bias"),
         o_bias=flag("o_bias"),
@@ -89,10 +103,5 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
     )
 
 
-def _int(config: dict[str, Any], key: str, name: str) -> int:
-    value = config.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ArchitectureError(
-            f"{name}: config.json needs a positive integer {key!r}, got {value!r}"
-        )
-    return value
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -1,10 +1,11 @@
 """Recommend the cheapest GPU setup that serves a model, and the longest context that fits."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from components.catalog import Catalog, InstanceType
 from components.catalog.pricing import PriceCatalog
-from components.enums import Cloud, Dtype, Quantization
+from components.enums import Cloud, Dtype, GpuType, Quantization
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.memory import Fit, fit
 
@@ -31,11 +32,13 @@ def recommend(
     gpu_memory_utilization: float = 0.9,
     dtype: Dtype = Dtype.BFLOAT16,
     quantization: Quantization | None = None,
+    allowed_gpus: Collection[GpuType] | None = None,
 ) -> Recommendation | None:
-    """Cheapest replica (its share of a node) holding MIN_SEQUENCES full-length sequences."""
+    """Cheapest replica (its share of a node) holding MIN_SEQUENCES full-length sequences,
+    on the GPUs in `allowed_gpus` (default: any)."""
     best: Recommendation | None = None
     for instance in catalog.instances[cloud]:
-        if not instance.default:
+        if not instance.default or (allowed_gpus is not None and instance.gpu not in allowed_gpus):
             continue
         price_per_gpu = prices.instance(cloud, instance.name).usd / instance.gpus
         for gpus in TENSOR_PARALLEL:

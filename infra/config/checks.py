@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components.catalog import CatalogLookupError, InstanceType, catalog, resolve_instance
 from components.catalog.pricing import price_catalog
-from components.enums import Cloud, Environment
+from components.enums import Cloud, Environment, GpuType
 from components.network.cidr import SubnetLayoutError, split_cluster_ranges, split_subnets
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.library import find_model, known_models
@@ -360,8 +360,15 @@ def check_model_fit(view: ConfigView) -> Iterator[ConfigIssue]:
         sizing = size_model(view.cloud, model, pool)
         if sizing.fit is None or sizing.fit.fits or sizing.architecture is None:
             continue
+        allowed = view.cost.allowed_gpus if view.cost else None
         yield _fit_issue(
-            view.cloud, path, model, sizing.architecture, instance=instance, result=sizing.fit
+            view.cloud,
+            path,
+            model,
+            sizing.architecture,
+            instance=instance,
+            result=sizing.fit,
+            allowed_gpus=allowed,
         )
 
 
@@ -373,6 +380,7 @@ def _fit_issue(
     *,
     instance: InstanceType,
     result: Fit,
+    allowed_gpus: tuple[GpuType, ...] | None,
 ) -> ConfigIssue:
     gib = 1024**3
     precision = model.quantization.value if model.quantization else model.dtype.value
@@ -420,6 +428,7 @@ def _fit_issue(
         gpu_memory_utilization=model.gpu_memory_utilization,
         dtype=model.dtype,
         quantization=model.quantization,
+        allowed_gpus=allowed_gpus,
     )
     quantize = "" if model.quantization else ", or quantize it (quantization: awq or fp8)"
     fix = (
