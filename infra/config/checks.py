@@ -76,7 +76,11 @@ class ConfigView:
             cost=_try_model(CostConfig, raw.get("cost", {})),
             pools=_valid_items(GpuPoolConfig, pools_raw),
             models=_valid_items(ModelConfig, models_raw),
-            pool_names=[p["name"] for p in pools_raw if isinstance(p, dict) and "name" in p],
+            pool_names=[
+                p["name"]
+                for p in pools_raw
+                if isinstance(p, dict) and isinstance(p.get("name"), str)
+            ],
         )
 
 
