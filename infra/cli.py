@@ -4,22 +4,26 @@ Exit codes: 0 success; 1 the program or the tool failed; 2 bad config or usage.
 """
 
 import argparse
+import json
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from components.enums import Cloud, Dtype, GpuType, Quantization
 from components.sizing.architecture import ArchitectureError
 from components.sizing.library import known_models, load_config_file, load_model
 from infra.config import ConfigError, load_stack_config
 from infra.cost import estimate_cost
+from infra.diff import diff_plans
 from infra.offline.plan import plan_stack
 from infra.offline.render import render_markdown, render_table
 from infra.offline.runner import ProgramError
 from infra.offline.stackfile import StackFileError, find_project, load_stack
 from infra.reports.cost import render_cost_json, render_cost_markdown, render_cost_table
+from infra.reports.diff import render_diff_json, render_diff_markdown, render_diff_table
 from infra.reports.size import SizeRequest, render_size_json, render_size_table, size_report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -56,6 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _stack_arguments(cost, ("table", "json", "markdown"))
     cost.set_defaults(handler=_cost)
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two plan records: resources, replacements, cost, model fit, policy",
+        description="Compare two `plan --format json` records. Stateful resources a change "
+        "destroys (rename, retype or an input that forces replacement) are called out first.",
+    )
+    diff.add_argument("base", type=Path, help="plan record before the change")
+    diff.add_argument("head", type=Path, help="plan record after the change")
+    diff.add_argument("--format", choices=("markdown", "table", "json"), default="markdown")
+    diff.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    diff.add_argument(
+        "--fail-on-replace",
+        action="store_true",
+        help="exit 1 when the change destroys a stateful resource",
+    )
+    diff.set_defaults(handler=_diff)
 
     size = commands.add_parser(
         "size",
@@ -116,11 +137,21 @@ def _share(text: str) -> float:
     return value
 
 
+class VerdictError(Exception):
+    """Output to emit, then a non-zero exit (e.g. a diff that destroys data)."""
+
+    def __init__(self, text: str, code: int) -> None:
+        super().__init__(text)
+        self.text, self.code = text, code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], str] = args.handler
     try:
         return _emit(handler(args), args.out)
+    except VerdictError as verdict:
+        return _emit(verdict.text, args.out) or verdict.code
     except (ConfigError, StackFileError, ArchitectureError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -150,6 +181,37 @@ def _cost(args: argparse.Namespace) -> str:
         "markdown": render_cost_markdown,
     }
     return renderers[args.format](report)
+
+
+def _diff(args: argparse.Namespace) -> str:
+    base, head = _read_record(args.base), _read_record(args.head)
+    result = diff_plans(base, head)
+    renderers = {
+        "markdown": lambda d: render_diff_markdown(d, head),
+        "table": render_diff_table,
+        "json": render_diff_json,
+    }
+    text = renderers[args.format](result)
+    if args.fail_on_replace and result.replacements:
+        raise VerdictError(text, EXIT_FAILED)
+    return text
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot be read: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise StackFileError(
+            f"{path}: not a plan record (invalid JSON at line {error.lineno})"
+        ) from None
+    if not isinstance(record, dict) or "resources" not in record:
+        raise StackFileError(
+            f"{path}: not a plan record (no 'resources'); "
+            "make one with `llm-infra plan --format json`"
+        )
+    return record
 
 
 def _size(args: argparse.Namespace) -> str:
