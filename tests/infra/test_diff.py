@@ -50,7 +50,7 @@ def test_a_renamed_bucket_is_a_loud_replacement():
     head = record(resource(BUCKET, "weights"))
     diff = diff_plans(base, head)
     assert [r.name for r in diff.replacements] == ["models"]
-    assert diff.replacements[0].successor.endswith("::weights")
+    assert str(diff.replacements[0].successor).endswith("::weights")
     text = render_diff_markdown(diff)
     assert (
         "> [!CAUTION]" in text and "**models** would be **destroyed**" in text and "alias" in text
@@ -128,6 +128,7 @@ def test_cost_model_and_policy_deltas():
         policy={"violations": [{"rule": "r2", "urn": "u"}]},
     )
     diff = diff_plans(base, head)
+    assert diff.cost is not None and diff.policy is not None
     assert (diff.cost.min, diff.cost.max) == (0, 300)
     assert diff.cost.lines == [{"component": "gpu pool a", "min": 0, "max": 300}]
     assert [(m.model, m.change, m.keys) for m in diff.models] == [
@@ -178,6 +179,7 @@ def test_a_real_change_to_prod_adding_a_model_and_raising_a_pool(tmp_path):
 
     base, head = change_prod(tmp_path, edit)
     diff = diff_plans(base, head)
+    assert diff.cost is not None
     assert diff.cost.max > 0 and diff.cost.min == 0
     assert [(m.model, m.change) for m in diff.models] == [("mistral-7b", "added")]
     assert diff.replacements == []
