@@ -12,16 +12,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import boto3
+from botocore.exceptions import NoCredentialsError, ProfileNotFound
+
 from components.enums import Cloud, Dtype, GpuType, Quantization
 from components.sizing.architecture import ArchitectureError
 from components.sizing.library import known_models, load_config_file, load_model
-from infra.config import ConfigError, load_stack_config
+from infra.config import ConfigError, StackConfig, load_stack_config
 from infra.cost import estimate_cost
 from infra.diff import diff_plans
 from infra.offline.plan import plan_stack
 from infra.offline.render import render_markdown, render_table
 from infra.offline.runner import ProgramError
 from infra.offline.stackfile import StackFileError, find_project, load_stack
+from infra.preflight.run import (
+    failed,
+    preflight,
+    render_preflight_json,
+    render_preflight_table,
+)
 from infra.reports.cost import render_cost_json, render_cost_markdown, render_cost_table
 from infra.reports.diff import render_diff_json, render_diff_markdown, render_diff_table
 from infra.reports.size import SizeRequest, render_size_json, render_size_table, size_report
@@ -77,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when the change destroys a stateful resource",
     )
     diff.set_defaults(handler=_diff)
+
+    preflight = commands.add_parser(
+        "preflight",
+        help="online, read-only: zones, quotas and versions the stack needs (caller's credentials)",
+        description="Check with the cloud's read-only APIs what would make `pulumi up` fail: "
+        "instance types not offered in the chosen zones, vCPU quotas below the stack's maximum "
+        "scale, an unsupported Kubernetes version. Exit 1 when a finding would fail `up`.",
+    )
+    _stack_arguments(preflight, ("table", "json"))
+    preflight.add_argument("--profile", help="AWS profile (default: the usual credential chain)")
+    preflight.set_defaults(handler=_preflight)
 
     size = commands.add_parser(
         "size",
@@ -172,9 +192,7 @@ def _plan(args: argparse.Namespace) -> str:
 
 
 def _cost(args: argparse.Namespace) -> str:
-    project = find_project((args.project_dir or Path.cwd()).resolve())
-    values = load_stack(project, args.stack)
-    report = estimate_cost(load_stack_config(values.config, source=values.source))
+    report = estimate_cost(_stack_config(args))
     renderers = {
         "json": render_cost_json,
         "table": render_cost_table,
@@ -195,6 +213,38 @@ def _diff(args: argparse.Namespace) -> str:
     if args.fail_on_replace and result.replacements:
         raise VerdictError(text, EXIT_FAILED)
     return text
+
+
+def _preflight(args: argparse.Namespace) -> str:
+    config = _stack_config(args)
+
+    def session() -> Any:
+        try:
+            return boto3.Session(profile_name=args.profile, region_name=config.region)
+        except ProfileNotFound as error:
+            raise StackFileError(f"--profile: {error}") from None
+
+    try:
+        findings = preflight(config, session)
+    except NoCredentialsError:
+        raise StackFileError(
+            "no AWS credentials found: preflight reads your account's zones and quotas; "
+            "configure credentials (aws configure, AWS_PROFILE, or SSO) or pass --profile"
+        ) from None
+    text = (
+        render_preflight_json(args.stack, findings)
+        if args.format == "json"
+        else render_preflight_table(args.stack, findings)
+    )
+    if failed(findings):
+        raise VerdictError(text, EXIT_FAILED)
+    return text
+
+
+def _stack_config(args: argparse.Namespace) -> StackConfig:
+    project = find_project((args.project_dir or Path.cwd()).resolve())
+    values = load_stack(project, args.stack)
+    return load_stack_config(values.config, source=values.source)
 
 
 def _read_record(path: Path) -> dict[str, Any]:

@@ -247,3 +247,28 @@ def test_cost_formats(fmt, capsys):
         assert "gpu pool large" in out and "Prices used:" in out and "as of 2025-10" in out
     else:
         assert out.startswith("### Monthly cost on aws:") and "| **total** |" in out
+
+
+def test_preflight_without_credentials_exits_2_and_says_how_to_fix(monkeypatch, tmp_path, capsys):
+    for variable in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["--project-dir", str(ROOT), "preflight", "--stack", "dev"]) == 2
+    assert "no AWS credentials found" in capsys.readouterr().err
+
+
+def test_preflight_on_gcp_is_a_clear_not_supported_line(capsys):
+    assert (
+        main(["--project-dir", str(ROOT), "preflight", "--stack", "gcp-prod", "--format", "json"])
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["failed"] is False
+    assert report["findings"][0]["severity"] == "unsupported"
