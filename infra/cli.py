@@ -25,11 +25,19 @@ from infra.offline.plan import plan_stack
 from infra.offline.render import render_markdown, render_table
 from infra.offline.runner import ProgramError
 from infra.offline.stackfile import StackFileError, find_project, load_stack
+from infra.policy.check import load_policy_config, run_check
+from infra.policy.runner import PolicyPackError
 from infra.preflight.run import (
     failed,
     preflight,
     render_preflight_json,
     render_preflight_table,
+)
+from infra.reports.check import (
+    render_check_json,
+    render_check_markdown,
+    render_check_sarif,
+    render_check_table,
 )
 from infra.reports.cost import render_cost_json, render_cost_markdown, render_cost_table
 from infra.reports.diff import render_diff_json, render_diff_markdown, render_diff_table
@@ -60,6 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _stack_arguments(plan, ("table", "json", "markdown"))
     plan.set_defaults(handler=_plan)
+
+    check = commands.add_parser(
+        "check",
+        help="plan + both policy packs + model fit + cost; exit 1 on a mandatory violation",
+        description="Plan the stack offline, then run the security and cost policy packs over "
+        "it through the analyzer protocol, as `pulumi preview --policy-pack` would.",
+    )
+    _stack_arguments(check, ("table", "json", "markdown", "sarif"))
+    check.add_argument(
+        "--policy-config",
+        type=Path,
+        help="JSON of policy name to settings or enforcement level "
+        '(e.g. {"k8s-probes": "advisory", "cost-max-nodes-per-pool": {"max_nodes": 40}})',
+    )
+    check.set_defaults(handler=_check)
 
     cost = commands.add_parser(
         "cost",
@@ -189,6 +212,24 @@ def _plan(args: argparse.Namespace) -> str:
     plan = plan_stack(args.stack, args.project_dir)
     renderers = {"json": lambda p: p.to_json(), "table": render_table, "markdown": render_markdown}
     return renderers[args.format](plan)
+
+
+def _check(args: argparse.Namespace) -> str:
+    given = load_policy_config(args.policy_config) if args.policy_config else {}
+    try:
+        report = run_check(args.stack, args.project_dir, given)
+    except PolicyPackError as error:
+        raise ProgramError(str(error)) from None
+    renderers = {
+        "table": render_check_table,
+        "json": render_check_json,
+        "markdown": render_check_markdown,
+        "sarif": render_check_sarif,
+    }
+    text = renderers[args.format](report)
+    if not report.passed:
+        raise VerdictError(text, EXIT_FAILED)
+    return text
 
 
 def _cost(args: argparse.Namespace) -> str:

@@ -15,6 +15,10 @@ from infra.sizing import size_model, sizing_record
 
 def plan_stack(stack: str, project_dir: Path | None = None) -> PlanRecord:
     """Raises StackFileError or ConfigError (bad input), ProgramError (the program failed)."""
+    return plan_with_config(stack, project_dir)[1]
+
+
+def plan_with_config(stack: str, project_dir: Path | None = None) -> tuple[StackConfig, PlanRecord]:
     project = find_project((project_dir or Path.cwd()).resolve())
     values = load_stack(project, stack)
     config = load_stack_config(values.config, source=values.source)
@@ -26,7 +30,7 @@ def plan_stack(stack: str, project_dir: Path | None = None) -> PlanRecord:
         config=values.config,
         secret_keys=values.secret_keys,
     )
-    return build_record(capture, project.name, stack, config)
+    return config, build_record(capture, project.name, stack, config)
 
 
 def mock_context(project: str, stack: str, config: StackConfig, values: StackValues) -> MockContext:

@@ -1,0 +1,1 @@
+"""Run the CrossGuard packs offline, exactly as the Pulumi CLI drives them."""

@@ -1,0 +1,90 @@
+"""`llm-infra check`: plan the stack, size and cost it, and run both policy packs over it."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.config import StackConfig
+from infra.offline.plan import plan_with_config
+from infra.offline.stackfile import StackFileError
+from infra.policy.runner import Diagnostic, Exemption, PackResult, analyze, started_pack
+
+PACKS = ("security", "cost")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    stack: str
+    stack_file: str
+    record: dict[str, Any]
+    packs: list[PackResult]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    exemptions: list[Exemption] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.enforcement == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.enforcement != "mandatory"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mandatory
+
+
+def pack_config(config: StackConfig, given: dict[str, Any]) -> dict[str, Any]:
+    """What the stack itself says about the rules (its environment, its budget), under the
+    caller's own settings."""
+    merged: dict[str, Any] = {"*": {"environment": config.environment.value}}
+    if config.cost.monthly_budget_usd is not None:
+        merged["cost-monthly-budget"] = {"monthly_budget_usd": config.cost.monthly_budget_usd}
+    for key, value in given.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def run_check(
+    stack: str, project_dir: Path | None, policy_config: dict[str, Any] | None = None
+) -> CheckReport:
+    config, plan = plan_with_config(stack, project_dir)
+    record = json.loads(plan.to_json())
+    settings = pack_config(config, policy_config or {})
+    root = Path(__file__).resolve().parents[2] / "policies"
+
+    def run(pack: str) -> PackResult:
+        with started_pack(root / pack) as stub:
+            return analyze(stub, record, settings)
+
+    with ThreadPoolExecutor(max_workers=len(PACKS)) as pool:
+        results = list(pool.map(run, PACKS))
+    diagnostics = sorted(
+        (d for r in results for d in r.diagnostics),
+        key=lambda d: (d.enforcement != "mandatory", d.pack, d.policy, d.urn),
+    )
+    return CheckReport(
+        stack=stack,
+        stack_file=f"Pulumi.{stack}.yaml",
+        record=record,
+        packs=results,
+        diagnostics=diagnostics,
+        exemptions=[e for r in results for e in r.exemptions],
+    )
+
+
+def load_policy_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot be read: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise StackFileError(f"{path}: not valid JSON (line {error.lineno}): {error.msg}") from None
+    if not isinstance(data, dict):
+        raise StackFileError(f"{path}: expected an object of policy name to settings")
+    return data

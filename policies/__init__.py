@@ -1,0 +1,1 @@
+"""CrossGuard policy packs (security, cost) and the rule library they share."""

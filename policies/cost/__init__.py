@@ -1,0 +1,1 @@
+"""The llm-infra cost pack."""

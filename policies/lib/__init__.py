@@ -1,0 +1,1 @@
+"""Building blocks of the policy packs: rules, resource accessors, Kubernetes pod specs."""

@@ -1,0 +1,183 @@
+"""Rules as plain functions, turned into pulumi_policy policies.
+
+A resource rule is `check(resource, config) -> messages`; a stack rule is
+`check(resources, config) -> (message, urn)` pairs. Every policy takes an `exemptions`
+config list of `{type, name, reason}`: a matching resource is reported as not applicable
+with the reason, so exemptions show up in the output instead of vanishing.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+
+EXEMPTIONS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"},
+            "name": {"type": "string"},
+            "reason": {"type": "string"},
+        },
+        "required": ["reason"],
+    },
+    "default": [],
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    # input name -> URNs it comes from (stack rules only: the engine sends them there)
+    inputs_from: Mapping[str, list[str]] = field(default_factory=dict)
+
+    def input_from(self, key: str) -> list[str]:
+        return list(self.inputs_from.get(key, []))
+
+
+ResourceCheck = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
+StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[str, str | None]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    types: tuple[str, ...]
+    check: ResourceCheck
+    mirrors: str = ""  # the public rule it mirrors: Checkov id, compliance-policies name, PSS
+    enforcement: EnforcementLevel = MANDATORY
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON schema, with defaults
+
+
+@dataclass(frozen=True)
+class StackRule:
+    name: str
+    description: str
+    check: StackCheck
+    mirrors: str = ""
+    enforcement: EnforcementLevel = MANDATORY
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def rule(
+    name: str,
+    description: str,
+    types: Iterable[str],
+    *,
+    mirrors: str = "",
+    enforcement: EnforcementLevel = MANDATORY,
+    config: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[ResourceCheck], Rule]:
+    def wrap(check: ResourceCheck) -> Rule:
+        return Rule(name, description, tuple(types), check, mirrors, enforcement, config or {})
+
+    return wrap
+
+
+def applies(types: tuple[str, ...], type_: str) -> bool:
+    """Exact type tokens, or prefixes ending in '*' ("aws:*")."""
+    return type_ in types or any(t.endswith("*") and type_.startswith(t[:-1]) for t in types)
+
+
+def stack_rule(
+    name: str,
+    description: str,
+    *,
+    mirrors: str = "",
+    enforcement: EnforcementLevel = MANDATORY,
+    config: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[StackCheck], StackRule]:
+    def wrap(check: StackCheck) -> StackRule:
+        return StackRule(name, description, check, mirrors, enforcement, config or {})
+
+    return wrap
+
+
+def _schema(config: dict[str, dict[str, Any]]) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={**config, "exemptions": EXEMPTIONS_SCHEMA})
+
+
+def _settings(defaults: dict[str, dict[str, Any]], given: Mapping[str, Any]) -> dict[str, Any]:
+    settings = {key: spec.get("default") for key, spec in defaults.items()}
+    settings["exemptions"] = []
+    settings.update(given or {})
+    return settings
+
+
+def _describe(description: str, mirrors: str) -> str:
+    return f"{description} (mirrors {mirrors})" if mirrors else description
+
+
+def _exemption(settings: Mapping[str, Any], type_: str, name: str) -> str | None:
+    for entry in settings.get("exemptions") or []:
+        if entry.get("type", type_) == type_ and entry.get("name", name) == name:
+            return str(entry.get("reason", "no reason given"))
+    return None
+
+
+def resource_policy(definition: Rule) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if not applies(definition.types, args.resource_type):
+            return
+        settings = _settings(definition.config, args.get_config())
+        reason = _exemption(settings, args.resource_type, args.name)
+        if reason is not None:
+            args.not_applicable(f"exempted {args.resource_type} {args.name}: {reason}")
+        resource = Resource(args.resource_type, args.name, args.urn, args.props)
+        for message in definition.check(resource, settings):
+            report(message, None)
+
+    return ResourceValidationPolicy(
+        name=definition.name,
+        description=_describe(definition.description, definition.mirrors),
+        validate=validate,
+        enforcement_level=definition.enforcement,
+        config_schema=_schema(definition.config),
+    )
+
+
+def stack_policy(definition: StackRule) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        settings = _settings(definition.config, args.get_config())
+        resources = [
+            Resource(
+                r.resource_type,
+                r.name,
+                r.urn,
+                r.props,
+                {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+            )
+            for r in args.resources
+            if _exemption(settings, r.resource_type, r.name) is None
+        ]
+        for message, urn in definition.check(resources, settings):
+            report(message, urn)
+
+    return StackValidationPolicy(
+        name=definition.name,
+        description=_describe(definition.description, definition.mirrors),
+        validate=validate,
+        enforcement_level=definition.enforcement,
+        config_schema=_schema(definition.config),
+    )
+
+
+def policies(definitions: Iterable[Rule | StackRule]) -> list[Any]:
+    return [resource_policy(d) if isinstance(d, Rule) else stack_policy(d) for d in definitions]

@@ -1,0 +1,5 @@
+"""Security rules by area."""
+
+from policies.security.rules import aws, azure, gcp, kubernetes, llm
+
+ALL = [*aws.RULES, *gcp.RULES, *azure.RULES, *kubernetes.RULES, *llm.RULES]

@@ -1,0 +1,181 @@
+"""LLM serving: models fit their GPUs, GPU requests match tensor parallelism, GPU pods land
+on GPU pools, and autoscaling bounds fit the pools.
+
+Model servers describe themselves with annotations on the workload (the workloads layer
+sets them): `llm-infra.io/model-architecture` (a library model), `llm-infra.io/gpu`,
+`llm-infra.io/tensor-parallel-size`, `llm-infra.io/max-model-len`,
+`llm-infra.io/gpu-memory-utilization`, `llm-infra.io/dtype`, `llm-infra.io/quantization`,
+`llm-infra.io/max-replicas`, and select their pool with the node label `llm-infra.io/pool`.
+"""
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from components.catalog import catalog
+from components.enums import Dtype, GpuType, Quantization
+from components.sizing.library import find_model
+from components.sizing.memory import GIB, fit
+from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
+from policies.lib.props import get, items
+from policies.lib.rules import Resource, Rule, StackRule, rule, stack_rule
+
+GPU = "nvidia.com/gpu"
+A = "llm-infra.io/"
+
+
+def _annotations(resource: Resource) -> Mapping[str, Any]:
+    found = get(resource.props, "metadata", "annotations", default={})
+    return found if isinstance(found, Mapping) else {}
+
+
+def _gpus_requested(spec: Mapping[str, Any]) -> int:
+    total = 0
+    for _kind, container in containers(spec):
+        total += int(float(get(container, "resources", "limits", GPU, default=0)))
+    return total
+
+
+@rule("llm-model-fits-gpus", "Every model fits the GPUs it is given", WORKLOAD_TYPES)
+def model_fits(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    notes = _annotations(resource)
+    model = find_model(str(notes.get(f"{A}model-architecture", "")))
+    if model is None or f"{A}gpu" not in notes:
+        return
+    try:
+        gpu = GpuType(str(notes[f"{A}gpu"]))
+        result = fit(
+            model,
+            gpu_memory_gib=catalog().gpus[gpu].memory_gib,
+            gpus=int(notes.get(f"{A}tensor-parallel-size", 1)),
+            max_model_len=int(notes[f"{A}max-model-len"]) if f"{A}max-model-len" in notes else None,
+            gpu_memory_utilization=float(notes.get(f"{A}gpu-memory-utilization", 0.9)),
+            dtype=Dtype(str(notes.get(f"{A}dtype", "bfloat16"))),
+            quantization=Quantization(str(notes[f"{A}quantization"]))
+            if notes.get(f"{A}quantization")
+            else None,
+        )
+    except ValueError as error:
+        yield f"cannot size the model from its annotations: {error}"
+        return
+    if not result.fits:
+        yield (
+            f"{model.name} does not fit {result.gpus} × {gpu.value}: {result.problems[0]} "
+            f"(needs {result.needed_bytes_per_gpu / GIB:.1f} GiB per GPU, has "
+            f"{result.budget_bytes_per_gpu / GIB:.1f})"
+        )
+
+
+@rule(
+    "llm-gpu-request-equals-tensor-parallel",
+    "A replica requests as many GPUs as its tensor-parallel size",
+    WORKLOAD_TYPES,
+)
+def gpu_request(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    notes = _annotations(resource)
+    if f"{A}tensor-parallel-size" not in notes:
+        return
+    wanted = int(notes[f"{A}tensor-parallel-size"])
+    spec = pod_spec(resource.type, resource.props)
+    if _gpus_requested(spec) != wanted:
+        yield f"requests {_gpus_requested(spec)} GPU(s) but the tensor-parallel size is {wanted}"
+    for _kind, container in containers(spec):
+        limit = get(container, "resources", "limits", GPU)
+        request = get(container, "resources", "requests", GPU)
+        if limit is not None and request is not None and str(limit) != str(request):
+            yield f"container {container.get('name')} requests {request} but limits {limit} GPUs"
+
+
+@rule(
+    "llm-gpu-pods-on-gpu-pools",
+    "GPU pods tolerate the GPU taint and select a GPU pool",
+    WORKLOAD_TYPES,
+)
+def gpu_placement(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    spec = pod_spec(resource.type, resource.props)
+    if not _gpus_requested(spec):
+        return
+    tolerates = any(
+        get(t, "key") == GPU and get(t, "effect", default="NoSchedule") == "NoSchedule"
+        for t in items(spec, "tolerations")
+    )
+    if not tolerates:
+        yield f"requests GPUs but does not tolerate the {GPU} NoSchedule taint"
+    selector = get(spec, "nodeSelector", default={})
+    affinity = str(get(spec, "affinity", "nodeAffinity", default=""))
+    if not (
+        f"{A}pool" in selector
+        or f"{A}gpu" in selector
+        or f"{A}pool" in affinity
+        or f"{A}gpu" in affinity
+    ):
+        yield (
+            "requests GPUs but selects no GPU pool "
+            "(nodeSelector llm-infra.io/pool or llm-infra.io/gpu)"
+        )
+
+
+POOL_SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    # type: (path to max nodes, path to node labels, path to instance type)
+    "aws:eks/nodeGroup:NodeGroup": (
+        ("scalingConfig", "maxSize"),
+        ("labels",),
+        ("instanceTypes", "0"),
+    ),
+    "gcp:container/nodePool:NodePool": (
+        ("autoscaling", "maxNodeCount"),
+        ("nodeConfig", "labels"),
+        ("nodeConfig", "machineType"),
+    ),
+    "azure-native:containerservice:AgentPool": (("maxCount",), ("nodeLabels",), ("vmSize",)),
+}
+
+
+def _pools(resources: Sequence[Resource]) -> dict[str, int]:
+    """GPUs each pool (by its llm-infra.io/pool label) reaches at max nodes."""
+    gpus_per_type = {t.name: t.gpus for types in catalog().instances.values() for t in types}
+    pools = {}
+    for resource in resources:
+        shape = POOL_SHAPES.get(resource.type)
+        if shape is None:
+            continue
+        labels = get(resource.props, *shape[1], default={})
+        name = labels.get(f"{A}pool") if isinstance(labels, Mapping) else None
+        path = [int(p) if p.isdigit() else p for p in shape[2]]
+        instance = str(get(resource.props, *path, default=""))
+        if name and instance in gpus_per_type:
+            pools[str(name)] = (
+                int(get(resource.props, *shape[0], default=0)) * gpus_per_type[instance]
+            )
+    return pools
+
+
+@stack_rule("llm-capacity-coherence", "Each pool can hold its models at their maximum replicas")
+def capacity(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    pools = _pools(resources)
+    demand: dict[str, list[tuple[Resource, int]]] = {}
+    for resource in resources:
+        if resource.type not in WORKLOAD_TYPES:
+            continue
+        notes = _annotations(resource)
+        spec = pod_spec(resource.type, resource.props)
+        pool = get(spec, "nodeSelector", f"{A}pool")
+        if pool is None or f"{A}max-replicas" not in notes:
+            continue
+        demand.setdefault(str(pool), []).append(
+            (resource, int(notes[f"{A}max-replicas"]) * _gpus_requested(spec))
+        )
+    for pool, models in sorted(demand.items()):
+        needed = sum(gpus for _, gpus in models)
+        available = pools.get(pool)
+        if available is not None and needed > available:
+            names = ", ".join(f"{r.name} ({g})" for r, g in models)
+            yield (
+                f"pool {pool} reaches {available} GPUs at max nodes but its models need "
+                f"{needed} at max replicas: {names}",
+                models[0][0].urn,
+            )
+
+
+RULES: list[Rule | StackRule] = [model_fits, gpu_request, gpu_placement, capacity]
