@@ -36,6 +36,7 @@ class Bucket(pulumi.ComponentResource):
     protected and retained on delete.
     """
 
+    logical_name: str
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     key_arn: pulumi.Output[str]
@@ -44,6 +45,7 @@ class Bucket(pulumi.ComponentResource):
         self, name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("llm-infra:aws:Bucket", name, None, opts)
+        self.logical_name = name
         child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "Name": name}
 

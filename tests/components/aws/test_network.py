@@ -10,11 +10,18 @@ ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
 NETWORK_URN = "urn:pulumi:test::llm-infra::llm-infra:aws:Network::net"
 
 
-def build(nat: NatStrategy, zones=ZONES):
+def build(nat: NatStrategy, zones=ZONES, flow_logs=None):
     def body():
         Network(
             "net",
-            NetworkArgs(cidr=IPv4Network("10.0.0.0/16"), zones=zones, nat=nat, tags={"team": "ml"}),
+            NetworkArgs(
+                cidr=IPv4Network("10.0.0.0/16"),
+                zones=zones,
+                nat=nat,
+                region="us-east-1",
+                flow_logs=flow_logs,
+                tags={"team": "ml"},
+            ),
         )
 
     return run_components(body)
