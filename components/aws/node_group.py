@@ -45,6 +45,9 @@ class NodeGroup(pulumi.ComponentResource):
     can scale up.
     """
 
+    node_group: aws.eks.NodeGroup
+    """The managed node group itself: what to wait on for "nodes are up" (its Auto
+    Scaling group tags are not needed for that)."""
     node_group_name: pulumi.Output[str]
 
     def __init__(
@@ -137,5 +140,6 @@ class NodeGroup(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.node_group = node_group
         self.node_group_name = node_group.node_group_name
         self.register_outputs({"node_group_name": self.node_group_name})

@@ -79,7 +79,9 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             cluster,
             _pool_subnets(config, pool, network.private_subnet_ids),
         )
-    ClusterAddons("addons", ClusterAddonsArgs(tags=tags), cluster=cluster, nodes=system_nodes)
+    ClusterAddons(
+        "addons", ClusterAddonsArgs(tags=tags), cluster=cluster, nodes=system_nodes.node_group
+    )
     ClusterAutoscaler(
         "autoscaler",
         ClusterAutoscalerArgs(
@@ -90,7 +92,7 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             tags=tags,
         ),
         cluster=cluster,
-        nodes=system_nodes,
+        nodes=system_nodes.node_group,
     )
     if config.gpu_pools:
         NvidiaDevicePlugin(
