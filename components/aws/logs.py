@@ -7,14 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.cloudwatch import RETENTION_DAYS
 from components.aws.kms import rotated_key, stateful
 from components.aws.policies import account_key_policy, logs_key_statement
-
-# The only retention periods CloudWatch Logs accepts, in days.
-CLOUDWATCH_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
-    731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -36,10 +31,10 @@ def encrypted_log_group(
     """A log group (`resource_name`) encrypted with its own rotating key (`<name>-key`)
     that CloudWatch Logs may use only for this account's log groups in `region`. Without
     `log_group_name` the group is named after the resource, with a random suffix."""
-    if retention_days not in CLOUDWATCH_RETENTION_DAYS:
+    if retention_days not in RETENTION_DAYS:
         raise ValueError(
             f"{retention_days} days is not a CloudWatch Logs retention "
-            f"(allowed: {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))})"
+            f"(allowed: {', '.join(map(str, RETENTION_DAYS))})"
         )
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
     partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent))
