@@ -12,7 +12,7 @@ from components.aws.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.aws.kms import rotated_key, stateful
 from components.aws.kubeconfig import render_kubeconfig
 from components.aws.logs import encrypted_log_group
-from components.aws.policies import service_trust_policy
+from components.aws.policies import cluster_encryption_policy, service_trust_policy
 from components.enums import ControlPlaneLog, EndpointAccess
 from components.seam import (
     GPU_TOLERATION,
@@ -79,7 +79,8 @@ class Cluster(pulumi.ComponentResource):
     """An EKS cluster in the network's private subnets; implements the KubernetesCluster seam.
 
     Creates: the cluster role with AmazonEKSClusterPolicy (`-role`, `-role-cluster`); a
-    rotating KMS key for envelope encryption of Kubernetes secrets (`-secrets-key`); the
+    rotating KMS key for envelope encryption of Kubernetes secrets (`-secrets-key`) that
+    the role may use (`-role-secrets-key`); the
     control-plane log group `/aws/eks/<cluster>/cluster` with retention (`-logs`),
     encrypted with its own rotating key (`-logs-key`); the cluster (`-eks`),
     authentication mode `API`, private endpoint always on and public only when config
@@ -131,6 +132,12 @@ class Cluster(pulumi.ComponentResource):
             tags=tags("secrets-key"),
             opts=stateful(self, args.keep),
         )
+        secrets_key_use = aws.iam.RolePolicy(
+            f"{name}-role-secrets-key",
+            role=role.id,
+            policy=secrets_key.arn.apply(lambda arn: json.dumps(cluster_encryption_policy(arn))),
+            opts=child,
+        )
         logs = encrypted_log_group(
             f"{name}-logs",
             log_group_name=f"/aws/eks/{args.cluster_name}/cluster",
@@ -156,9 +163,11 @@ class Cluster(pulumi.ComponentResource):
             },
             deletion_protection=args.keep,
             tags=tags("eks"),
-            # EKS needs its policy attached to create the cluster, and creates the log
-            # group itself (never expiring, unencrypted) if ours is not there first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_policy, logs.log_group]),
+            # EKS needs its role's policies in place to create the cluster, and creates
+            # the log group itself (never expiring, unencrypted) if ours is not there first.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[cluster_policy, secrets_key_use, logs.log_group]
+            ),
         )
 
         for index, principal in enumerate(args.admin_principals):

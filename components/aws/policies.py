@@ -92,6 +92,19 @@ def bucket_access_statements(
     ]
 
 
+def cluster_encryption_policy(key_arn: str) -> Document:
+    """What the EKS cluster role needs to envelope-encrypt secrets with one key."""
+    return document(
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                "Resource": key_arn,
+            }
+        ]
+    )
+
+
 def tls_only_bucket_policy(bucket_arn: str) -> Document:
     """Deny every request to the bucket or its objects that does not use TLS."""
     return document(

@@ -74,6 +74,20 @@ def test_secrets_are_envelope_encrypted_with_a_rotating_key(dev):
     assert key.urn in eks.property_dependencies["encryptionConfig"]
 
 
+def test_the_cluster_role_may_use_the_secrets_key_and_nothing_else(dev):
+    grant = dev.get("aws:iam/rolePolicy:RolePolicy", "cluster-role-secrets-key")
+    (statement,) = json.loads(grant.inputs["policy"])["Statement"]
+    assert statement["Resource"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert set(statement["Action"]) == {
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ListGrants",
+        "kms:DescribeKey",
+    }
+    assert grant.property_dependencies["policy"] == [dev.get(KEY, "cluster-secrets-key").urn]
+    assert grant.urn in dev.get(EKS, "cluster-eks").options.depends_on
+
+
 def test_prod_endpoint_is_private_only(prod):
     vpc = prod.get(EKS, "cluster-eks").inputs["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
