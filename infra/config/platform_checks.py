@@ -42,7 +42,25 @@ def check_pool_zones_pinned(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
-PLATFORM_CHECKS: tuple[Check, ...] = (check_log_retention, check_pool_zones_pinned)
+# The CPU pool for cluster add-ons carries this pool label; a GPU pool may not share it.
+SYSTEM_POOL = "system"
+
+
+def check_reserved_pool_names(view: ConfigView) -> Iterator[ConfigIssue]:
+    for index, pool in sorted(view.pools.items()):
+        if pool.name == SYSTEM_POOL:
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].name",
+                f"'{SYSTEM_POOL}' is the name of the cluster's CPU pool (cluster.system_pool)",
+                "give the GPU pool another name",
+            )
+
+
+PLATFORM_CHECKS: tuple[Check, ...] = (
+    check_log_retention,
+    check_pool_zones_pinned,
+    check_reserved_pool_names,
+)
 
 
 def run_platform_checks(view: ConfigView) -> list[ConfigIssue]:

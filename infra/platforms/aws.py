@@ -15,10 +15,10 @@ from components.aws.node_group import NodeGroup, NodeGroupArgs
 from components.catalog import catalog, resolve_instance
 from components.enums import CapacityType, Cloud
 from infra.config import StackConfig
+from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
 
-SYSTEM_POOL = "system"
 SYSTEM_INSTANCE_TYPE = "m6i.large"
 
 

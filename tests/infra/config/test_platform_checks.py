@@ -55,3 +55,11 @@ def test_the_nearest_retention_is_accepted_and_no_other_is_closer(days):
 
 def test_a_tie_takes_the_longer_retention():
     assert nearest_retention(45) == 60
+
+
+def test_no_gpu_pool_may_take_the_system_pools_name():
+    platform = minimal_platform()
+    platform["gpu_pools"][0]["name"] = "system"
+    platform["models"][0]["pool"] = "system"
+    (issue,) = issues_of(platform)
+    assert issue.startswith(f"{P}.gpu_pools[0].name: 'system' is the name of the cluster's CPU")

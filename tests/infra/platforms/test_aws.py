@@ -5,6 +5,9 @@ import inspect
 import pulumi_aws
 import pytest
 
+from infra.platforms.aws import build_aws
+from tests.harness import load, minimal_platform, run_components
+
 NG = "aws:eks/nodeGroup:NodeGroup"
 EKS = "aws:eks/cluster:Cluster"
 
@@ -123,3 +126,32 @@ def test_every_taggable_aws_resource_carries_the_stack_tags(shipped_plan, stack)
         tags = resource.inputs.get("tags", {})
         assert tags.get("llm-infra-stack") == stack, resource.name
         assert tags.get("team") == "ml-platform", resource.name
+
+
+def build(platform):
+    config = load(platform)
+
+    def body():
+        build_aws(config, {"team": "ml"})
+
+    return run_components(body, stack="t")
+
+
+def test_a_pool_with_zones_gets_only_those_zones_private_subnets():
+    platform = minimal_platform()
+    platform["gpu_pools"][0]["zones"] = ["us-east-1b"]
+    plan = build(platform)
+    group = plan.get(NG, "gpu-standard-ng")
+    subnet = plan.get("aws:ec2/subnet:Subnet", "network-private-1")
+    assert subnet.inputs["availabilityZone"] == "us-east-1b"
+    assert group.property_dependencies["subnetIds"] == [subnet.urn]
+    system = plan.get(NG, "system-nodes-ng")
+    assert len(system.property_dependencies["subnetIds"]) == 2
+
+
+def test_no_device_plugin_without_gpu_pools_and_no_snapshot_bucket_without_a_vector_db():
+    platform = minimal_platform(gpu_pools=[], models=[], vector_db={"enabled": False})
+    plan = build(platform)
+    assert plan.of_type("llm-infra:aws:NvidiaDevicePlugin") == []
+    assert [b.name for b in plan.of_type("llm-infra:aws:Bucket")] == ["models"]
+    assert [g.name for g in plan.of_type(NG)] == ["system-nodes-ng"]
