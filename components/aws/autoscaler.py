@@ -19,6 +19,14 @@ CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
 CHART_VERSION = "9.43.1"
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
+# The autoscaler's minor version must match the cluster's. Latest patch per minor on
+# registry.k8s.io (kubernetes/k8s.io promotions, checked 2026-11); a minor not listed
+# gets its .0 release, which every minor has.
+IMAGE_TAGS = {"1.32": "v1.32.5", "1.33": "v1.33.3", "1.34": "v1.34.2"}
+
+
+def image_tag(kubernetes_version: str) -> str:
+    return IMAGE_TAGS.get(kubernetes_version, f"v{kubernetes_version}.0")
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ def autoscaler_values(args: ClusterAutoscalerArgs, role_arn: str) -> dict[str, A
         "cloudProvider": "aws",
         "awsRegion": args.region,
         "autoDiscovery": {"clusterName": args.cluster_name},
-        "image": {"tag": f"v{args.kubernetes_version}.0"},
+        "image": {"tag": image_tag(args.kubernetes_version)},
         "rbac": {
             "serviceAccount": {
                 "create": True,

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from components.aws.addons import ClusterAddons, ClusterAddonsArgs
-from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, image_tag
 from components.aws.cluster import Cluster, ClusterArgs
 from components.aws.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.aws.node_group import NodeGroup, NodeGroupArgs
@@ -124,7 +124,7 @@ def test_autoscaler_is_a_pinned_chart_with_least_privilege_irsa(plan):
 def test_autoscaler_discovers_by_tags_expands_least_waste_and_spares_busy_gpu_nodes(plan):
     values = plan.get(RELEASE, "autoscaler-release").inputs["values"]
     assert values["autoDiscovery"] == {"clusterName": "llm-test"}
-    assert values["image"]["tag"] == "v1.34.0"
+    assert values["image"]["tag"] == "v1.34.2"  # the autoscaler's minor follows the cluster's
     args = values["extraArgs"]
     assert args["expander"] == "least-waste"
     assert args["skip-nodes-with-local-storage"] == "true"
@@ -158,3 +158,8 @@ def test_device_plugin_runs_only_on_gpu_nodes_and_tolerates_their_taint(plan):
     ]
     assert release.options.depends_on == []
     yaml.safe_dump(values)  # plain values a chart can take
+
+
+def test_an_unlisted_kubernetes_minor_gets_its_first_autoscaler_release():
+    assert image_tag("1.35") == "v1.35.0"
+    assert image_tag("1.33").startswith("v1.33.")
