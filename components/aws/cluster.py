@@ -80,17 +80,18 @@ class Cluster(pulumi.ComponentResource):
 
     Creates: the cluster role with AmazonEKSClusterPolicy (`-role`, `-role-cluster`); a
     rotating KMS key for envelope encryption of Kubernetes secrets (`-secrets-key`) that
-    the role may use (`-role-secrets-key`); the
-    control-plane log group `/aws/eks/<cluster>/cluster` with retention (`-logs`),
-    encrypted with its own rotating key (`-logs-key`); the cluster (`-eks`),
-    authentication mode `API`, private endpoint always on and public only when config
-    allows it, limited to `public_access_cidrs`; for each
-    admin principal an access entry with AmazonEKSClusterAdminPolicy (`-admin-<i>`,
-    `-admin-<i>-policy`); the IAM OIDC provider for IRSA (`-oidc`); the vpc-cni and
-    kube-proxy managed add-ons (`-vpc-cni`, `-kube-proxy`); the node role with the worker,
-    CNI and ECR-read policies (`-node-role`, `-node-role-<policy>`); a Kubernetes provider
-    (`-k8s`) from a kubeconfig that uses `aws eks get-token`; the default StorageClass,
-    encrypted gp3 (`-gp3`).
+    the role may use (`-role-secrets-key`); the control-plane log group
+    `/aws/eks/<cluster>/cluster` with retention (`-logs`), encrypted with its own
+    rotating key (`-logs-key`); the cluster (`-eks`), authentication mode `API`, private
+    endpoint always on and public only when config allows it, limited to
+    `public_access_cidrs`; for each admin principal an access entry with
+    AmazonEKSClusterAdminPolicy (`-admin-<i>`, `-admin-<i>-policy`); the IAM OIDC
+    provider for IRSA (`-oidc`); the vpc-cni and kube-proxy managed add-ons (`-vpc-cni`,
+    `-kube-proxy`); the node role with the worker, CNI and ECR-read policies
+    (`-node-role`, `-node-role-<policy>`); a Kubernetes provider (`-k8s`) from a
+    kubeconfig that uses `aws eks get-token`; the default StorageClass, encrypted gp3
+    (`-gp3`). `bind_workload_identity` / `workload_identity` add IRSA roles
+    (`-<name>`).
     """
 
     cluster_name: pulumi.Output[str]
