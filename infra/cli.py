@@ -1,20 +1,39 @@
-"""`llm-infra`: offline planning (and, as they land, sizing, cost, checks and diffs).
+"""`llm-infra`: plan, size and cost a stack offline, with no Pulumi CLI or credentials.
 
 Exit codes: 0 success; 1 the program or the tool failed; 2 bad config or usage.
 """
 
 import argparse
+import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from infra.config import ConfigError
+import boto3
+from botocore.exceptions import NoCredentialsError, ProfileNotFound
+
+from components.enums import Cloud, Dtype, GpuType, Quantization
+from components.sizing.architecture import ArchitectureError
+from components.sizing.library import known_models, load_config_file, load_model
+from infra.config import ConfigError, StackConfig, load_stack_config
+from infra.cost import estimate_cost
+from infra.diff import diff_plans
 from infra.offline.plan import plan_stack
 from infra.offline.render import render_markdown, render_table
 from infra.offline.runner import ProgramError
-from infra.offline.stackfile import StackFileError
+from infra.offline.stackfile import StackFileError, find_project, load_stack
+from infra.preflight.run import (
+    failed,
+    preflight,
+    render_preflight_json,
+    render_preflight_table,
+)
+from infra.reports.cost import render_cost_json, render_cost_markdown, render_cost_table
+from infra.reports.diff import render_diff_json, render_diff_markdown, render_diff_table
+from infra.reports.size import SizeRequest, render_size_json, render_size_table, size_report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -22,7 +41,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-infra",
-        description="Plan an LLM serving platform offline: no Pulumi CLI, no cloud credentials.",
+        description="Plan, size and cost an LLM serving platform offline: "
+        "no Pulumi CLI, no cloud credentials.",
     )
     parser.add_argument(
         "--project-dir",
@@ -32,24 +52,127 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     plan = commands.add_parser(
         "plan",
         help="run the program under mocks and show every resource it would create",
         description="Run the real Pulumi program under mocks and record every resource.",
     )
-    plan.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
-    plan.add_argument(
-        "--format", choices=("table", "json", "markdown"), default="table", help="output format"
+    _stack_arguments(plan, ("table", "json", "markdown"))
+    plan.set_defaults(handler=_plan)
+
+    cost = commands.add_parser(
+        "cost",
+        help="monthly cost at min and max scale, and per-model serving cost",
+        description="Estimate a stack's monthly cost from the price catalog; every line "
+        "names the prices it used and their sources.",
     )
-    plan.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    _stack_arguments(cost, ("table", "json", "markdown"))
+    cost.set_defaults(handler=_cost)
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two plan records: resources, replacements, cost, model fit, policy",
+        description="Compare two `plan --format json` records. Stateful resources a change "
+        "destroys (rename, retype or an input that forces replacement) are called out first.",
+    )
+    diff.add_argument("base", type=Path, help="plan record before the change")
+    diff.add_argument("head", type=Path, help="plan record after the change")
+    diff.add_argument("--format", choices=("markdown", "table", "json"), default="markdown")
+    diff.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    diff.add_argument(
+        "--fail-on-replace",
+        action="store_true",
+        help="exit 1 when the change destroys a stateful resource",
+    )
+    diff.set_defaults(handler=_diff)
+
+    preflight = commands.add_parser(
+        "preflight",
+        help="online, read-only: zones, quotas and versions the stack needs (caller's credentials)",
+        description="Check with the cloud's read-only APIs what would make `pulumi up` fail: "
+        "instance types not offered in the chosen zones, vCPU quotas below the stack's maximum "
+        "scale, an unsupported Kubernetes version. Exit 1 when a finding would fail `up`.",
+    )
+    _stack_arguments(preflight, ("table", "json"))
+    preflight.add_argument("--profile", help="AWS profile (default: the usual credential chain)")
+    preflight.set_defaults(handler=_preflight)
+
+    size = commands.add_parser(
+        "size",
+        help="parameters, memory, KV cache and fit of a model on GPUs",
+        description="Size a model: exact parameters, weights, KV cache per token, memory "
+        "per GPU, concurrent sequences, and the cheapest GPU setup that serves it. "
+        f"Library models: {', '.join(known_models())}.",
+    )
+    source = size.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a library model (Hugging Face id or the part after '/')")
+    source.add_argument("--model-config", type=Path, help="a Hugging Face config.json")
+    size.add_argument("--gpu", type=GpuType, choices=list(GpuType), help="GPU to fit on")
+    size.add_argument("--gpus", type=_positive, default=1, help="GPUs per replica (default 1)")
+    size.add_argument("--max-model-len", type=_positive, help="context (default: the model's)")
+    size.add_argument("--dtype", type=Dtype, choices=list(Dtype), default=Dtype.BFLOAT16)
+    size.add_argument("--quantization", type=Quantization, choices=list(Quantization))
+    size.add_argument(
+        "--gpu-memory-utilization", type=_share, default=0.9, help="share of GPU memory (0.9)"
+    )
+    size.add_argument(
+        "--cloud",
+        type=Cloud,
+        choices=list(Cloud),
+        default=Cloud.AWS,
+        help="cloud whose catalog and prices the recommendation uses (default aws)",
+    )
+    size.add_argument("--format", choices=("table", "json"), default="table")
+    size.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    size.set_defaults(handler=_size)
     return parser
+
+
+def _stack_arguments(command: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    command.add_argument(
+        "--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml"
+    )
+    command.add_argument("--format", choices=formats, default=formats[0], help="output format")
+    command.add_argument("--out", type=Path, help="write to this file instead of standard output")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.1 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0.1 and 1.0")
+    return value
+
+
+class VerdictError(Exception):
+    """Output to emit, then a non-zero exit (e.g. a diff that destroys data)."""
+
+    def __init__(self, text: str, code: int) -> None:
+        super().__init__(text)
+        self.text, self.code = text, code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], str] = args.handler
     try:
-        return _plan(args)
-    except (ConfigError, StackFileError) as error:
+        return _emit(handler(args), args.out)
+    except VerdictError as verdict:
+        return _emit(verdict.text, args.out) or verdict.code
+    except (ConfigError, StackFileError, ArchitectureError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ProgramError as error:
@@ -62,19 +185,111 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _plan(args: argparse.Namespace) -> int:
+def _plan(args: argparse.Namespace) -> str:
     plan = plan_stack(args.stack, args.project_dir)
     renderers = {"json": lambda p: p.to_json(), "table": render_table, "markdown": render_markdown}
-    text = renderers[args.format](plan)
-    if args.out:
+    return renderers[args.format](plan)
+
+
+def _cost(args: argparse.Namespace) -> str:
+    report = estimate_cost(_stack_config(args))
+    renderers = {
+        "json": render_cost_json,
+        "table": render_cost_table,
+        "markdown": render_cost_markdown,
+    }
+    return renderers[args.format](report)
+
+
+def _diff(args: argparse.Namespace) -> str:
+    base, head = _read_record(args.base), _read_record(args.head)
+    result = diff_plans(base, head)
+    renderers = {
+        "markdown": lambda d: render_diff_markdown(d, head),
+        "table": render_diff_table,
+        "json": render_diff_json,
+    }
+    text = renderers[args.format](result)
+    if args.fail_on_replace and result.replacements:
+        raise VerdictError(text, EXIT_FAILED)
+    return text
+
+
+def _preflight(args: argparse.Namespace) -> str:
+    config = _stack_config(args)
+
+    def session() -> Any:
         try:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(text, encoding="utf-8")
-        except OSError as error:
-            print(f"error: --out {args.out}: {error.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-    else:
+            return boto3.Session(profile_name=args.profile, region_name=config.region)
+        except ProfileNotFound as error:
+            raise StackFileError(f"--profile: {error}") from None
+
+    try:
+        findings = preflight(config, session)
+    except NoCredentialsError:
+        raise StackFileError(
+            "no AWS credentials found: preflight reads your account's zones and quotas; "
+            "configure credentials (aws configure, AWS_PROFILE, or SSO) or pass --profile"
+        ) from None
+    text = (
+        render_preflight_json(args.stack, findings)
+        if args.format == "json"
+        else render_preflight_table(args.stack, findings)
+    )
+    if failed(findings):
+        raise VerdictError(text, EXIT_FAILED)
+    return text
+
+
+def _stack_config(args: argparse.Namespace) -> StackConfig:
+    project = find_project((args.project_dir or Path.cwd()).resolve())
+    values = load_stack(project, args.stack)
+    return load_stack_config(values.config, source=values.source)
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot be read: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise StackFileError(
+            f"{path}: not a plan record (invalid JSON at line {error.lineno})"
+        ) from None
+    if not isinstance(record, dict) or "resources" not in record:
+        raise StackFileError(
+            f"{path}: not a plan record (no 'resources'); "
+            "make one with `llm-infra plan --format json`"
+        )
+    return record
+
+
+def _size(args: argparse.Namespace) -> str:
+    arch = load_config_file(args.model_config) if args.model_config else load_model(args.model)
+    request = SizeRequest(
+        arch=arch,
+        gpu=args.gpu,
+        gpus=args.gpus,
+        max_model_len=args.max_model_len,
+        dtype=args.dtype,
+        quantization=args.quantization,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        cloud=args.cloud,
+    )
+    report = size_report(request)
+    return render_size_json(report) if args.format == "json" else render_size_table(report)
+
+
+def _emit(text: str, out: Path | None) -> int:
+    if out is None:
         sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"error: --out {out}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

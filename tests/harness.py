@@ -71,7 +71,12 @@ def minimal_platform(**overrides: Any) -> dict[str, Any]:
         "cluster": {"public_access_cidrs": ["198.51.100.0/24"]},
         "gpu_pools": [{"name": "standard", "gpu": "l4"}],
         "models": [
-            {"name": "llama", "hf_model_id": "meta-llama/Llama-3.1-8B-Instruct", "pool": "standard"}
+            {
+                "name": "llama",
+                "hf_model_id": "meta-llama/Llama-3.1-8B-Instruct",
+                "pool": "standard",
+                "max_model_len_tokens": 8192,
+            }
         ],
     }
     platform.update(overrides)

@@ -13,7 +13,9 @@ class _Strict(BaseModel):
 
 class GpuSpec(_Strict):
     product: str
-    memory_gib: float = Field(gt=0)
+    memory_gib: float = Field(gt=0, description="Device memory the driver reports, GiB.")
+    memory_bandwidth_gbps: float = Field(gt=0, description="Memory bandwidth, GB/s.")
+    bf16_tflops: float = Field(gt=0, description="Dense BF16 tensor throughput, TFLOPS.")
 
 
 class InstanceType(_Strict):
@@ -25,7 +27,10 @@ class InstanceType(_Strict):
     local_nvme_gb: int = Field(ge=0)
     default: bool = False
     gpu_memory_gib: float | None = Field(
-        None, gt=0, description="Per-GPU memory when this type's variant differs (H100 NVL)."
+        None, gt=0, description="Per-GPU memory where this type's variant differs (H100 NVL)."
+    )
+    gpu_memory_bandwidth_gbps: float | None = Field(
+        None, gt=0, description="Per-GPU bandwidth where the variant differs (PCIe, NVL)."
     )
 
 
@@ -49,3 +54,6 @@ class Catalog(_Strict):
 
     def gpu_memory_gib(self, instance: InstanceType) -> float:
         return instance.gpu_memory_gib or self.gpus[instance.gpu].memory_gib
+
+    def gpu_bandwidth_gbps(self, instance: InstanceType) -> float:
+        return instance.gpu_memory_bandwidth_gbps or self.gpus[instance.gpu].memory_bandwidth_gbps

@@ -12,14 +12,20 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components.catalog import CatalogLookupError, InstanceType, catalog, resolve_instance
-from components.enums import Cloud, Environment
+from components.catalog.pricing import price_catalog
+from components.enums import Cloud, Environment, GpuType
 from components.network.cidr import SubnetLayoutError, split_cluster_ranges, split_subnets
+from components.sizing.architecture import ModelArchitecture
+from components.sizing.library import find_model, known_models
+from components.sizing.memory import Fit
+from components.sizing.recommend import longest_context, recommend
 from infra.config.cluster import ClusterConfig
 from infra.config.cost import CostConfig
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 from infra.config.models import ModelConfig
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
+from infra.sizing import size_model
 
 P = PLATFORM_KEY
 M = TypeVar("M", bound=BaseModel)
@@ -70,7 +76,11 @@ class ConfigView:
             cost=_try_model(CostConfig, raw.get("cost", {})),
             pools=_valid_items(GpuPoolConfig, pools_raw),
             models=_valid_items(ModelConfig, models_raw),
-            pool_names=[p["name"] for p in pools_raw if isinstance(p, dict) and "name" in p],
+            pool_names=[
+                p["name"]
+                for p in pools_raw
+                if isinstance(p, dict) and isinstance(p.get("name"), str)
+            ],
         )
 
 
@@ -333,6 +343,107 @@ def check_cost_limits(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
+def check_model_fit(view: ConfigView) -> Iterator[ConfigIssue]:
+    """Every sized model fits its pool's GPUs; otherwise say what it needs and what to do."""
+    if view.cloud is None:
+        return
+    pools = {pool.name: pool for pool in view.pools.values()}
+    for index, model in sorted(view.models.items()):
+        path = f"{P}.models[{index}]"
+        if model.architecture is not None and find_model(model.architecture) is None:
+            yield ConfigIssue(
+                f"{path}.architecture",
+                f"{show(model.architecture)} is not in the model library",
+                f"use one of: {', '.join(known_models())}",
+            )
+            continue
+        instance = view.instances.get(model.pool)
+        pool = pools.get(model.pool)
+        if instance is None or pool is None or model.gpus_per_replica > instance.gpus:
+            continue  # reported by the checks above
+        sizing = size_model(view.cloud, model, pool)
+        if sizing.fit is None or sizing.fit.fits or sizing.architecture is None:
+            continue
+        allowed = view.cost.allowed_gpus if view.cost else None
+        yield _fit_issue(
+            view.cloud,
+            path,
+            model,
+            sizing.architecture,
+            instance=instance,
+            result=sizing.fit,
+            allowed_gpus=allowed,
+        )
+
+
+def _fit_issue(
+    cloud: Cloud,
+    path: str,
+    model: ModelConfig,
+    arch: ModelArchitecture,
+    *,
+    instance: InstanceType,
+    result: Fit,
+    allowed_gpus: tuple[GpuType, ...] | None,
+) -> ConfigIssue:
+    gib = 1024**3
+    precision = model.quantization.value if model.quantization else model.dtype.value
+    message = (
+        f"'{model.name}' ({arch.name}, {precision}) does not fit {result.gpus} × "
+        f"{instance.gpu.value} ({instance.name}): {result.problems[0]}; it needs "
+        f"{result.needed_bytes_per_gpu / gib:.1f} GiB per GPU (weights "
+        f"{result.weights_bytes_per_gpu / gib:.1f} GiB) and has "
+        f"{result.budget_bytes_per_gpu / gib:.1f} GiB ({result.gpu_memory_gib} GiB × "
+        f"{result.gpu_memory_utilization})"
+    )
+    if arch.num_attention_heads % result.gpus:
+        return ConfigIssue(
+            f"{path}.gpus_per_replica",
+            message,
+            f"use a count that divides {arch.num_attention_heads}",
+        )
+    if result.max_model_len > arch.max_position_embeddings:
+        return ConfigIssue(
+            f"{path}.max_model_len_tokens",
+            message,
+            f"use at most {arch.max_position_embeddings}",
+        )
+    if result.kv_pool_bytes_per_gpu > 0:
+        longest = longest_context(
+            arch,
+            gpu_memory_gib=result.gpu_memory_gib,
+            gpus=result.gpus,
+            gpu_memory_utilization=model.gpu_memory_utilization,
+            dtype=model.dtype,
+            quantization=model.quantization,
+        )
+        if longest:
+            return ConfigIssue(
+                f"{path}.max_model_len_tokens",
+                message,
+                f"lower max_model_len_tokens to {longest} or fewer, or raise gpus_per_replica",
+            )
+    better = recommend(
+        arch,
+        catalog=catalog(),
+        prices=price_catalog(),
+        cloud=cloud,
+        max_model_len=result.max_model_len,
+        gpu_memory_utilization=model.gpu_memory_utilization,
+        dtype=model.dtype,
+        quantization=model.quantization,
+        allowed_gpus=allowed_gpus,
+    )
+    quantize = "" if model.quantization else ", or quantize it (quantization: awq or fp8)"
+    fix = (
+        f"run it on {better.gpus} × {better.instance.gpu.value} (gpus_per_replica: {better.gpus} "
+        f"on a pool of {better.instance.name}){quantize}"
+        if better
+        else f"shorten max_model_len_tokens{quantize}"
+    )
+    return ConfigIssue(f"{path}.gpus_per_replica", message, fix)
+
+
 def check_tags(view: ConfigView) -> Iterator[ConfigIssue]:
     if view.cloud is not Cloud.GCP:
         return
@@ -355,5 +466,6 @@ CHECKS: tuple[Check, ...] = (
     check_zones,
     check_network,
     check_cost_limits,
+    check_model_fit,
     check_tags,
 )

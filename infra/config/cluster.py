@@ -1,11 +1,9 @@
 """`cluster`: the managed Kubernetes control plane and its system node pool."""
 
-from ipaddress import IPv4Network
-
 from pydantic import Field
 
 from components.enums import ControlPlaneLog, EndpointAccess
-from infra.config.base import KubernetesVersion, Section
+from infra.config.base import Cidr, KubernetesVersion, Section
 
 
 class SystemPoolConfig(Section):
@@ -25,7 +23,7 @@ class ClusterConfig(Section):
         "1.34", description="Kubernetes minor version, e.g. `1.34`."
     )
     endpoint_access: EndpointAccess = Field(description="Reachability of the API server.")
-    public_access_cidrs: tuple[IPv4Network, ...] = Field(
+    public_access_cidrs: tuple[Cidr, ...] = Field(
         (),
         description="Source ranges allowed to reach a public API endpoint. Required when "
         "`endpoint_access` is public; not allowed when it is private.",

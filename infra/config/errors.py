@@ -118,7 +118,9 @@ def _translate(detail: Any, model: type[BaseModel], prefix: str) -> ConfigIssue:
         return ConfigIssue(path, f"{show(given)} has the wrong form", hint)
     if kind in {"too_long", "too_short", "string_too_long", "string_too_short"}:
         return ConfigIssue(path, f"{show(given)} {detail['msg'].lower()}", "shorten or extend it")
-    if kind in {"ip_v4_network", "ip_any_network"}:
+    if kind in {"ip_v4_network", "ip_any_network"} or (
+        kind == "value_error" and "CIDR form" in str(detail.get("msg"))
+    ):
         return ConfigIssue(
             path, f"{show(given)} is not an IPv4 network", "write it in CIDR form, like 10.0.0.0/16"
         )

@@ -23,6 +23,12 @@ class ModelConfig(Section):
         "`gs://…` (GCP), `https://<account>.blob.core.windows.net/…` (Azure). "
         "Give this or `hf_model_id`.",
     )
+    architecture: str | None = Field(
+        None,
+        description="Library model whose shape this one has, for sizing a fine-tune or "
+        "weights from a bucket, e.g. `meta-llama/Llama-3.1-8B-Instruct`. Default: "
+        "`hf_model_id` when the library knows it (`llm-infra size --help` lists them).",
+    )
     engine: Engine = Field(Engine.VLLM, description="Serving engine.")
     engine_version: str | None = Field(
         None, description="Engine image tag. Default: the version this release pins."

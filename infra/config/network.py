@@ -5,11 +5,11 @@ from ipaddress import IPv4Network
 from pydantic import Field
 
 from components.enums import NatStrategy
-from infra.config.base import Section
+from infra.config.base import Cidr, Section
 
 
 class NetworkConfig(Section):
-    cidr: IPv4Network = Field(
+    cidr: Cidr = Field(
         IPv4Network("10.0.0.0/16"),
         description="Address space of the VPC / VNet, /16 to /24. AWS: a private (nodes, "
         "pods) and a public (load balancers) subnet per zone. GCP (/20 or larger): a node "

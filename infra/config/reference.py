@@ -48,7 +48,9 @@ Checks across fields: pool and model names are unique; a model's `pool` exists; 
 on the chosen cloud (with the nearest alternative named when it does not); zones belong
 to the region and pools use the network's zones; a public API endpoint lists
 `public_access_cidrs`; `weights_uri` uses the cloud's storage scheme; pools stay within
-`cost.allowed_gpus` and `cost.max_gpus`.
+`cost.allowed_gpus` and `cost.max_gpus`; and every model the library can size fits its
+pool's GPUs at its `max_model_len_tokens` (the error gives the GiB needed and available
+and a setup that fits; `llm-infra size` explains the numbers).
 """
 
 

@@ -1,13 +1,16 @@
 """`llm-infra plan`: load a stack file, validate it, run the real program under mocks."""
 
+from dataclasses import asdict
 from pathlib import Path
 
 from infra.config import StackConfig, load_stack_config
+from infra.cost import estimate_cost
 from infra.offline.convert import default_provider_records, plain, to_record
 from infra.offline.mocks import MockContext, PlanMocks
 from infra.offline.record import PlanRecord
 from infra.offline.runner import Capture, program_body, run_under_mocks
 from infra.offline.stackfile import StackValues, find_project, load_stack
+from infra.sizing import size_model, sizing_record
 
 
 def plan_stack(stack: str, project_dir: Path | None = None) -> PlanRecord:
@@ -46,4 +49,8 @@ def build_record(capture: Capture, project: str, stack: str, config: StackConfig
         region=config.region,
         resources=sorted(records, key=lambda r: r.urn),
         outputs=plain(capture.outputs),
+        sizing=[
+            sizing_record(size_model(config.cloud, m, config.pool(m.pool))) for m in config.models
+        ],
+        cost=asdict(estimate_cost(config)),
     )

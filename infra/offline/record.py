@@ -2,8 +2,8 @@
 
 Schema (docs/PLAN.md): schema_version, project, stack, cloud, environment, region,
 resources[] {urn, type, name, parent, provider, custom, inputs, dependencies,
-property_dependencies, options}, outputs. Resources are sorted by URN and keys are
-sorted, so the same config always gives byte-identical JSON.
+property_dependencies, options}, outputs, sizing[] (per model), cost. Resources are
+sorted by URN and keys are sorted, so the same config always gives byte-identical JSON.
 """
 
 import json
@@ -52,6 +52,8 @@ class PlanRecord:
     region: str
     resources: list[ResourceRecord]
     outputs: dict[str, Any]
+    sizing: list[dict[str, Any]] = field(default_factory=list)
+    cost: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

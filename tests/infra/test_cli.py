@@ -135,3 +135,140 @@ def test_broken_yaml_exits_2(tmp_path, capsys):
     project = project_with(tmp_path, "    cloud: [aws\n")
     assert main(["--project-dir", str(project), "plan", "--stack", "bad"]) == 2
     assert "Pulumi.bad.yaml: not valid YAML (line" in capsys.readouterr().err
+
+
+IMPOSSIBLE = """\
+    cloud: aws
+    environment: dev
+    network: {availability_zones: [us-east-1a, us-east-1b]}
+    cluster: {public_access_cidrs: [198.51.100.0/24]}
+    gpu_pools: [{name: small, gpu: a10g}]
+    models:
+      - {name: big, hf_model_id: meta-llama/Llama-3.1-70B-Instruct, pool: small, max_model_len_tokens: 8192}
+"""
+
+
+def test_a_model_that_cannot_fit_fails_the_plan_with_gib_and_a_fix(tmp_path, capsys):
+    project = project_with(tmp_path, IMPOSSIBLE)
+    assert main(["--project-dir", str(project), "plan", "--stack", "bad"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "llm-infra:platform.models[0].gpus_per_replica: 'big' (meta-llama/Llama-3.1-70B-Instruct, bfloat16) does not fit 1 × a10g (g5.2xlarge)"
+        in err
+    )
+    assert (
+        "it needs 136.4 GiB per GPU (weights 131.4 GiB) and has 20.2 GiB (22.49 GiB × 0.9)" in err
+    )
+    assert "run it on" in err and "quantization: awq" in err
+
+
+def test_size_json_carries_the_documented_keys(capsys):
+    args = [
+        "size",
+        "--model",
+        "meta-llama/Llama-3.1-70B-Instruct",
+        "--gpu",
+        "a10g",
+        "--max-model-len",
+        "8192",
+        "--format",
+        "json",
+    ]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["parameters"] == 70_553_706_496
+    assert report["weights_bytes"] == 2 * 70_553_706_496
+    assert report["kv_cache_bytes_per_token"] == 327_680
+    assert report["fits"] is False and report["max_concurrent_sequences"] == 0
+    recommended = report["recommended"]
+    assert set(recommended) >= {"gpu", "gpus", "instance_type", "max_model_len", "usd_per_hour"}
+    assert recommended["max_model_len"] == 8192
+
+
+def test_size_reads_a_config_json(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(
+        json.dumps(
+            {
+                "model_type": "qwen2",
+                "vocab_size": 152064,
+                "hidden_size": 3584,
+                "num_hidden_layers": 28,
+                "num_attention_heads": 28,
+                "num_key_value_heads": 4,
+                "intermediate_size": 18944,
+                "max_position_embeddings": 32768,
+            }
+        )
+    )
+    assert (
+        main(["size", "--model-config", str(path), "--gpu", "l4", "--max-model-len", "4096"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "parameters               7,615,616,512" in out
+    assert "on 1 × l4 at max length 4096: fits" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["size", "--model", "no/such"], "is not in the built-in model library"),
+        (["size", "--model-config", "/nonexistent/config.json"], "cannot be read"),
+    ],
+)
+def test_size_bad_input_exits_2(args, fragment, capsys):
+    assert main(args) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_size_argument_errors_exit_2():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["size", "--model", "x", "--gpus", "0"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+def test_cost_formats(fmt, capsys):
+    assert main(["--project-dir", str(ROOT), "cost", "--stack", "prod", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        report = json.loads(out)
+        assert report["monthly_usd_min"] < report["monthly_usd_max"]
+        assert {line["component"] for line in report["lines"]} >= {
+            "cluster",
+            "system nodes",
+            "gpu pool large",
+            "nat",
+            "block storage",
+            "object storage",
+            "load balancers",
+        }
+    elif fmt == "table":
+        assert "gpu pool large" in out and "Prices used:" in out and "as of 2025-10" in out
+    else:
+        assert out.startswith("### Monthly cost on aws:") and "| **total** |" in out
+
+
+def test_preflight_without_credentials_exits_2_and_says_how_to_fix(monkeypatch, tmp_path, capsys):
+    for variable in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["--project-dir", str(ROOT), "preflight", "--stack", "dev"]) == 2
+    assert "no AWS credentials found" in capsys.readouterr().err
+
+
+def test_preflight_on_gcp_is_a_clear_not_supported_line(capsys):
+    assert (
+        main(["--project-dir", str(ROOT), "preflight", "--stack", "gcp-prod", "--format", "json"])
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["failed"] is False
+    assert report["findings"][0]["severity"] == "unsupported"

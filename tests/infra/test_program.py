@@ -41,3 +41,12 @@ def test_the_program_reads_the_region_from_the_provider_key():
     capture = run_program(values)
     assert capture.outputs["region"] == "us-east-1"
     assert any(r.request.type == "aws:ec2/vpc:Vpc" for r in capture.registrations)
+
+
+def test_a_model_that_cannot_fit_stops_pulumi_preview_before_any_resource():
+    platform = minimal_platform()
+    platform["models"][0]["hf_model_id"] = "meta-llama/Llama-3.1-70B-Instruct"
+    with pytest.raises(ProgramError) as error:
+        run_program({"llm-infra:platform": json.dumps(platform)})
+    assert "does not fit 1 × l4 (g6.2xlarge)" in str(error.value)
+    assert "GiB per GPU" in str(error.value)

@@ -140,3 +140,23 @@ def write_project(tmp_path, stack_text):
     )
     (tmp_path / "Pulumi.s.yaml").write_text(stack_text)
     return tmp_path
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_shipped_models_fit_and_the_record_says_so(shipped_plan, stack):
+    plan = shipped_plan(stack)
+    assert (
+        [s["model"] for s in plan.sizing] == ["llama-3-1-8b"]
+        if stack == "dev"
+        else len(plan.sizing) == 3
+    )
+    for sizing in plan.sizing:
+        assert sizing["fits"] is True and sizing["max_concurrent_sequences"] >= 1
+        assert sizing["parameters"] > 0 and sizing["weights_bytes"] > 0
+
+
+def test_the_record_carries_the_cost_estimate(shipped_plan):
+    cost = shipped_plan("prod").cost
+    assert cost is not None
+    assert cost["monthly_usd_min"] <= cost["monthly_usd_max"]
+    assert {m["name"] for m in cost["models"]} == {"llama-3-1-8b", "qwen2-5-7b", "llama-3-1-70b"}

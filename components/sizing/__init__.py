@@ -1,0 +1,1 @@
+"""Model sizing: exact parameter counts, memory per GPU, KV-cache capacity, throughput."""

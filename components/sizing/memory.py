@@ -1,0 +1,164 @@
+"""GPU memory for serving a model with vLLM-style paged attention.
+
+For one replica on `gpus` GPUs with tensor parallelism:
+
+    budget per GPU   = GPU memory × gpu_memory_utilization
+    weights per GPU  = weight bytes / gpus             (projections and vocab are sharded)
+    reserve per GPU  = RUNTIME_RESERVE (CUDA context, cuBLAS workspaces, CUDA graphs)
+                       + activations of one scheduler step at PREFILL_TOKENS tokens:
+                         tokens × (4 × hidden + 2 × intermediate / gpus) × 2 bytes
+                       + fp32 logits for MAX_SEQS_PER_STEP sequences: seqs × vocab / gpus × 4
+    KV pool per GPU  = budget − weights − reserve
+    KV per token/GPU = 2 (K and V) × layers × max(1, kv_heads / gpus) × head_dim × dtype bytes
+    sequences        = ⌊KV pool / (BLOCK_TOKENS × KV per token)⌋ blocks
+                       ÷ ⌈max_model_len / BLOCK_TOKENS⌉ blocks per full-length sequence
+
+Weight bytes: 2 per parameter in bf16/fp16. fp8: 1 per projection weight plus a 4-byte
+scale per output channel. AWQ/GPTQ (4-bit, group size 128): 0.5 per projection weight
+plus a 2-byte scale and a 4-bit zero point per group. Embeddings, norms and biases stay
+16-bit in every scheme.
+"""
+
+import math
+from dataclasses import dataclass
+
+from components.enums import Dtype, Quantization
+from components.sizing.architecture import ModelArchitecture
+from components.sizing.parameters import ParameterCount, count_parameters
+
+GIB = 1024**3
+RUNTIME_RESERVE_BYTES = 1 * GIB
+PREFILL_TOKENS = 8192
+MAX_SEQS_PER_STEP = 256
+BLOCK_TOKENS = 16
+WIDEST_BYTES_PER_PARAMETER = 2
+QUANT_GROUP = 128
+
+
+def weight_bytes(arch: ModelArchitecture, dtype: Dtype, quantization: Quantization | None) -> int:
+    params = count_parameters(arch)
+    unquantized = params.total - params.linear
+    if quantization is None:
+        return params.total * _dtype_bytes(dtype)
+    if quantization is Quantization.FP8:
+        return params.linear + _output_channels(arch) * 4 + unquantized * 2
+    # 4-bit weights, per group a 16-bit scale and a packed 4-bit zero point
+    groups = math.ceil(params.linear / QUANT_GROUP)
+    return math.ceil(params.linear / 2) + groups * 2 + math.ceil(groups / 2) + unquantized * 2
+
+
+def _output_channels(arch: ModelArchitecture) -> int:
+    q = arch.num_attention_heads * arch.head_dim
+    kv = arch.num_kv_heads * arch.head_dim
+    per_layer = (
+        q
+        + 2 * kv
+        + arch.hidden_size
+        + max(arch.num_experts, 1) * (2 * arch.intermediate_size + arch.hidden_size)
+    )
+    return arch.num_layers * per_layer
+
+
+def _dtype_bytes(dtype: Dtype) -> int:
+    return 2  # auto resolves to the checkpoint's bf16/fp16 for every library family
+
+
+def kv_bytes_per_token(arch: ModelArchitecture, dtype: Dtype = Dtype.BFLOAT16) -> int:
+    return 2 * arch.num_layers * arch.num_kv_heads * arch.head_dim * _dtype_bytes(dtype)
+
+
+def kv_bytes_per_token_per_gpu(arch: ModelArchitecture, gpus: int, dtype: Dtype) -> int:
+    # KV heads are split across GPUs; with fewer KV heads than GPUs each GPU keeps one.
+    heads = max(1, arch.num_kv_heads // gpus)
+    return 2 * arch.num_layers * heads * arch.head_dim * _dtype_bytes(dtype)
+
+
+def reserve_bytes(arch: ModelArchitecture, gpus: int) -> int:
+    activations = PREFILL_TOKENS * (4 * arch.hidden_size + 2 * arch.intermediate_size // gpus) * 2
+    logits = MAX_SEQS_PER_STEP * math.ceil(arch.vocab_size / gpus) * 4
+    return RUNTIME_RESERVE_BYTES + activations + logits
+
+
+@dataclass(frozen=True)
+class Fit:
+    parameters: ParameterCount
+    weights_bytes: int
+    kv_cache_bytes_per_token: int
+    gpus: int
+    gpu_memory_gib: float
+    gpu_memory_utilization: float
+    max_model_len: int
+    budget_bytes_per_gpu: int
+    weights_bytes_per_gpu: int
+    reserve_bytes_per_gpu: int
+    kv_pool_bytes_per_gpu: int
+    kv_bytes_per_token_per_gpu: int
+    kv_cache_tokens: int
+    max_concurrent_sequences: int
+    problems: tuple[str, ...]
+
+    @property
+    def fits(self) -> bool:
+        return not self.problems
+
+    @property
+    def needed_bytes_per_gpu(self) -> int:
+        """Memory one full-length sequence needs on each GPU."""
+        one_sequence = math.ceil(self.max_model_len / BLOCK_TOKENS) * BLOCK_TOKENS
+        return (
+            self.weights_bytes_per_gpu
+            + self.reserve_bytes_per_gpu
+            + (one_sequence * self.kv_bytes_per_token_per_gpu)
+        )
+
+
+def fit(
+    arch: ModelArchitecture,
+    *,
+    gpu_memory_gib: float,
+    gpus: int,
+    max_model_len: int | None = None,
+    gpu_memory_utilization: float = 0.9,
+    dtype: Dtype = Dtype.BFLOAT16,
+    quantization: Quantization | None = None,
+) -> Fit:
+    length = max_model_len or arch.max_position_embeddings
+    problems = []
+    if arch.num_attention_heads % gpus:
+        problems.append(f"{arch.num_attention_heads} attention heads do not split over {gpus} GPUs")
+    if length > arch.max_position_embeddings:
+        problems.append(
+            f"max length {length} exceeds the model's {arch.max_position_embeddings} positions"
+        )
+    weights = weight_bytes(arch, dtype, quantization)
+    budget = int(gpu_memory_gib * GIB * gpu_memory_utilization)
+    weights_per_gpu = math.ceil(weights / gpus)
+    reserve = reserve_bytes(arch, gpus)
+    pool = budget - weights_per_gpu - reserve
+    per_token = kv_bytes_per_token_per_gpu(arch, gpus, dtype)
+    blocks = max(pool, 0) // (BLOCK_TOKENS * per_token)
+    sequences = blocks // math.ceil(length / BLOCK_TOKENS)
+    if pool <= 0:
+        problems.append("the weights and runtime reserve alone exceed the memory budget")
+    elif sequences < 1:
+        problems.append(
+            f"the KV cache holds {blocks * BLOCK_TOKENS} tokens, "
+            f"less than one {length}-token sequence"
+        )
+    return Fit(
+        parameters=count_parameters(arch),
+        weights_bytes=weights,
+        kv_cache_bytes_per_token=kv_bytes_per_token(arch, dtype),
+        gpus=gpus,
+        gpu_memory_gib=gpu_memory_gib,
+        gpu_memory_utilization=gpu_memory_utilization,
+        max_model_len=length,
+        budget_bytes_per_gpu=budget,
+        weights_bytes_per_gpu=weights_per_gpu,
+        reserve_bytes_per_gpu=reserve,
+        kv_pool_bytes_per_gpu=pool,
+        kv_bytes_per_token_per_gpu=per_token,
+        kv_cache_tokens=blocks * BLOCK_TOKENS,
+        max_concurrent_sequences=sequences,
+        problems=tuple(problems),
+    )

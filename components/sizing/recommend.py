@@ -1,0 +1,98 @@
+"""Recommend the cheapest GPU setup that serves a model, and the longest context that fits."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from components.catalog import Catalog, InstanceType
+from components.catalog.pricing import PriceCatalog
+from components.enums import Cloud, Dtype, GpuType, Quantization
+from components.sizing.architecture import ModelArchitecture
+from components.sizing.memory import Fit, fit
+
+MIN_SEQUENCES = 4  # concurrent full-length sequences a recommendation must hold
+TENSOR_PARALLEL = (1, 2, 4, 8)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    cloud: Cloud
+    instance: InstanceType
+    gpus: int  # tensor-parallel size of one replica
+    usd_per_hour: float  # the replica's share of its node, on demand
+    fit: Fit
+
+
+def recommend(
+    arch: ModelArchitecture,
+    *,
+    catalog: Catalog,
+    prices: PriceCatalog,
+    cloud: Cloud,
+    max_model_len: int,
+    gpu_memory_utilization: float = 0.9,
+    dtype: Dtype = Dtype.BFLOAT16,
+    quantization: Quantization | None = None,
+    allowed_gpus: Collection[GpuType] | None = None,
+) -> Recommendation | None:
+    """Cheapest replica (its share of a node) holding MIN_SEQUENCES full-length sequences,
+    on the GPUs in `allowed_gpus` (default: any)."""
+    best: Recommendation | None = None
+    for instance in catalog.instances[cloud]:
+        if not instance.default or (allowed_gpus is not None and instance.gpu not in allowed_gpus):
+            continue
+        price_per_gpu = prices.instance(cloud, instance.name).usd / instance.gpus
+        for gpus in TENSOR_PARALLEL:
+            if gpus > instance.gpus:
+                break
+            result = fit(
+                arch,
+                gpu_memory_gib=catalog.gpu_memory_gib(instance),
+                gpus=gpus,
+                max_model_len=max_model_len,
+                gpu_memory_utilization=gpu_memory_utilization,
+                dtype=dtype,
+                quantization=quantization,
+            )
+            if not result.fits or result.max_concurrent_sequences < MIN_SEQUENCES:
+                continue
+            candidate = Recommendation(cloud, instance, gpus, price_per_gpu * gpus, result)
+            if best is None or _better(candidate, best):
+                best = candidate
+    return best
+
+
+def _better(a: Recommendation, b: Recommendation) -> bool:
+    key_a = (round(a.usd_per_hour, 6), a.gpus, -a.fit.max_concurrent_sequences)
+    key_b = (round(b.usd_per_hour, 6), b.gpus, -b.fit.max_concurrent_sequences)
+    return key_a < key_b
+
+
+def longest_context(
+    arch: ModelArchitecture,
+    *,
+    gpu_memory_gib: float,
+    gpus: int,
+    gpu_memory_utilization: float = 0.9,
+    dtype: Dtype = Dtype.BFLOAT16,
+    quantization: Quantization | None = None,
+    step: int = 1024,
+) -> int | None:
+    """The longest max_model_len (a multiple of `step`, up to the model's own) that fits."""
+    best = None
+    low, high = 1, arch.max_position_embeddings // step
+    while low <= high:  # fits is monotone in length: binary search
+        middle = (low + high) // 2
+        result = fit(
+            arch,
+            gpu_memory_gib=gpu_memory_gib,
+            gpus=gpus,
+            max_model_len=middle * step,
+            gpu_memory_utilization=gpu_memory_utilization,
+            dtype=dtype,
+            quantization=quantization,
+        )
+        if result.fits:
+            best, low = middle * step, middle + 1
+        else:
+            high = middle - 1
+    return best

@@ -1,0 +1,237 @@
+"""Monthly cost of a stack at its autoscaling bounds, and per-model serving cost.
+
+Every line lists the catalog prices it used, each traceable to an entry of
+components/catalog/prices.yaml and its source. Assumptions, stated once:
+- a month is `hours_per_month` hours; nodes run all month at the bound in question;
+- spot capacity costs `spot_ratio` × on-demand;
+- block storage: every node's root disk plus each vector-DB replica's volume;
+- object storage: bucket-served weights plus one full copy of a vector-DB volume per
+  retained day of snapshots (an upper bound: volumes are rarely full);
+- NAT: gateway-hours plus `nat_gb_per_month` of processed data;
+- load balancers: the stack's LoadBalancer Services (none yet: models are ClusterIP).
+"""
+
+from dataclasses import dataclass, field
+
+from components.catalog import catalog, resolve_instance
+from components.catalog.pricing import CloudPrices, Price, price_catalog
+from components.enums import CapacityType
+from components.network.nat import nat_gateway_count
+from components.sizing.throughput import usd_per_million_tokens
+from infra.config import StackConfig
+from infra.sizing import ModelSizing, size_model
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class PriceUsed:
+    item: str
+    usd: float
+    source: str
+    as_of: str
+    confidence: str
+
+
+@dataclass(frozen=True)
+class CostLine:
+    component: str
+    detail: str
+    monthly_usd_min: float
+    monthly_usd_max: float
+    prices: list[PriceUsed] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    name: str
+    pool: str
+    instance_type: str
+    gpus_per_replica: int
+    min_replicas: int
+    max_replicas: int
+    usd_per_replica_hour: float
+    usd_per_hour_at_min_replicas: float
+    output_tokens_per_second_per_replica: float | None
+    usd_per_million_output_tokens: float | None
+
+
+@dataclass(frozen=True)
+class CostReport:
+    cloud: str
+    priced_region: str
+    stack_region: str
+    hours_per_month: float
+    lines: list[CostLine]
+    models: list[ModelCost]
+    monthly_usd_min: float
+    monthly_usd_max: float
+
+
+def estimate_cost(config: StackConfig) -> CostReport:
+    prices = price_catalog().clouds[config.cloud]
+    hours = price_catalog().hours_per_month
+    lines = [
+        _cluster(prices, hours),
+        _system_nodes(config, prices, hours),
+        *_gpu_pools(config, prices, hours),
+        _nat(config, prices, hours),
+        *_storage(config, prices),
+        _load_balancers(prices),
+    ]
+    sized = [size_model(config.cloud, m, config.pool(m.pool)) for m in config.models]
+    return CostReport(
+        cloud=config.cloud.value,
+        priced_region=prices.region,
+        stack_region=config.region,
+        hours_per_month=hours,
+        lines=lines,
+        models=[_model_cost(s) for s in sized],
+        monthly_usd_min=round(sum(line.monthly_usd_min for line in lines), 2),
+        monthly_usd_max=round(sum(line.monthly_usd_max for line in lines), 2),
+    )
+
+
+def _used(item: str, price: Price) -> PriceUsed:
+    source = price_catalog().source_of(price)
+    return PriceUsed(item, price.usd, price.source, source.as_of, source.confidence)
+
+
+def _cluster(prices: CloudPrices, hours: float) -> CostLine:
+    monthly = prices.cluster_per_hour.usd * hours
+    return CostLine(
+        "cluster",
+        f"managed control plane at ${prices.cluster_per_hour.usd}/h",
+        round(monthly, 2),
+        round(monthly, 2),
+        [_used("cluster per hour", prices.cluster_per_hour)],
+    )
+
+
+def _system_nodes(config: StackConfig, prices: CloudPrices, hours: float) -> CostLine:
+    pool = config.cluster.system_pool
+    name = pool.instance_type or prices.system_instance
+    price = price_catalog().instance(config.cloud, name)
+    return CostLine(
+        "system nodes",
+        f"{pool.min_nodes}–{pool.max_nodes} × {name} at ${price.usd}/h",
+        round(pool.min_nodes * price.usd * hours, 2),
+        round(pool.max_nodes * price.usd * hours, 2),
+        [_used(name, price)],
+    )
+
+
+def _gpu_pools(config: StackConfig, prices: CloudPrices, hours: float) -> list[CostLine]:
+    lines = []
+    for pool in config.gpu_pools:
+        instance = resolve_instance(
+            catalog(),
+            config.cloud,
+            gpu=pool.gpu,
+            instance_type=pool.instance_type,
+            gpus_per_node=pool.gpus_per_node,
+        )
+        price = price_catalog().instance(config.cloud, instance.name)
+        used = [_used(instance.name, price)]
+        hourly = price.usd
+        detail = f"{pool.min_nodes}–{pool.max_nodes} × {instance.name} at ${price.usd}/h"
+        if pool.capacity_type is CapacityType.SPOT:
+            hourly *= prices.spot_ratio.usd
+            used.append(_used("spot ratio", prices.spot_ratio))
+            detail += f" × {prices.spot_ratio.usd} spot"
+        lines.append(
+            CostLine(
+                f"gpu pool {pool.name}",
+                detail,
+                round(pool.min_nodes * hourly * hours, 2),
+                round(pool.max_nodes * hourly * hours, 2),
+                used,
+            )
+        )
+    return lines
+
+
+def _nat(config: StackConfig, prices: CloudPrices, hours: float) -> CostLine:
+    zones = len(config.network.availability_zones or ()) or config.network.zone_count
+    count = nat_gateway_count(config.cloud, config.network.nat, zones)
+    data = prices.nat_gb_per_month.usd if count else 0
+    monthly = count * prices.nat_gateway_per_hour.usd * hours + data * prices.nat_per_gb.usd
+    return CostLine(
+        "nat",
+        f"{count} gateway(s) at ${prices.nat_gateway_per_hour.usd}/h + {data:g} GB at "
+        f"${prices.nat_per_gb.usd}/GB",
+        round(monthly, 2),
+        round(monthly, 2),
+        [
+            _used("nat gateway per hour", prices.nat_gateway_per_hour),
+            _used("nat per GB", prices.nat_per_gb),
+            _used("nat GB per month", prices.nat_gb_per_month),
+        ],
+    )
+
+
+def _storage(config: StackConfig, prices: CloudPrices) -> list[CostLine]:
+    system = config.cluster.system_pool
+    vector = config.vector_db
+    volumes = vector.replicas * vector.storage_gib if vector.enabled else 0
+
+    def disks(bound: str) -> int:
+        nodes = getattr(system, bound) * system.disk_size_gib
+        gpu = sum(getattr(pool, bound) * pool.disk_size_gib for pool in config.gpu_pools)
+        return nodes + gpu + volumes
+
+    block = prices.block_storage_per_gb_month
+    weights_gb = sum(
+        s.fit.weights_bytes / GIB
+        for m in config.models
+        if m.weights_uri and (s := size_model(config.cloud, m, config.pool(m.pool))).fit
+    )
+    snapshots = vector.storage_gib * vector.backup_retention_days if vector.enabled else 0
+    objects = prices.object_storage_per_gb_month
+    object_monthly = (weights_gb + snapshots) * objects.usd
+    return [
+        CostLine(
+            "block storage",
+            f"{disks('min_nodes')}–{disks('max_nodes')} GB of node disks and vector-DB "
+            f"volumes at ${block.usd}/GB-month",
+            round(disks("min_nodes") * block.usd, 2),
+            round(disks("max_nodes") * block.usd, 2),
+            [_used("block storage per GB-month", block)],
+        ),
+        CostLine(
+            "object storage",
+            f"{weights_gb + snapshots:.0f} GB of weights and snapshots at ${objects.usd}/GB-month",
+            round(object_monthly, 2),
+            round(object_monthly, 2),
+            [_used("object storage per GB-month", objects)],
+        ),
+    ]
+
+
+def _load_balancers(prices: CloudPrices) -> CostLine:
+    return CostLine(
+        "load balancers",
+        "0: the stack exposes no LoadBalancer Service",
+        0.0,
+        0.0,
+        [_used("load balancer per hour", prices.load_balancer_per_hour)],
+    )
+
+
+def _model_cost(sizing: ModelSizing) -> ModelCost:
+    model = sizing.model
+    speed = sizing.throughput
+    tokens = round(speed.output_tokens_per_second, 1) if speed else None
+    per_million = usd_per_million_tokens(sizing.usd_per_replica_hour, speed) if speed else None
+    return ModelCost(
+        name=model.name,
+        pool=model.pool,
+        instance_type=sizing.instance.name,
+        gpus_per_replica=model.gpus_per_replica,
+        min_replicas=model.min_replicas,
+        max_replicas=model.max_replicas,
+        usd_per_replica_hour=round(sizing.usd_per_replica_hour, 4),
+        usd_per_hour_at_min_replicas=round(sizing.usd_per_replica_hour * model.min_replicas, 4),
+        output_tokens_per_second_per_replica=tokens,
+        usd_per_million_output_tokens=round(per_million, 4) if per_million else None,
+    )

@@ -1,0 +1,1 @@
+"""Renderings of tool results for people (table, Markdown) and machines (JSON)."""

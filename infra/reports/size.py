@@ -1,0 +1,153 @@
+"""`llm-infra size`: how a model fits a GPU setup, and the cheapest setup that serves it."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from components.catalog import catalog
+from components.catalog.pricing import price_catalog
+from components.enums import Cloud, Dtype, GpuType, Quantization
+from components.sizing.architecture import ModelArchitecture
+from components.sizing.memory import GIB, Fit, fit
+from components.sizing.recommend import (
+    MIN_SEQUENCES,
+    Recommendation,
+    longest_context,
+    recommend,
+)
+from components.sizing.throughput import decode_throughput
+from infra.sizing import fit_record
+
+
+@dataclass(frozen=True)
+class SizeRequest:
+    arch: ModelArchitecture
+    gpu: GpuType | None
+    gpus: int
+    max_model_len: int | None
+    dtype: Dtype
+    quantization: Quantization | None
+    gpu_memory_utilization: float
+    cloud: Cloud
+
+
+def size_report(request: SizeRequest) -> dict[str, Any]:
+    arch = request.arch
+    length = request.max_model_len or arch.max_position_embeddings
+    best = recommend(
+        arch,
+        catalog=catalog(),
+        prices=price_catalog(),
+        cloud=request.cloud,
+        max_model_len=length,
+        gpu_memory_utilization=request.gpu_memory_utilization,
+        dtype=request.dtype,
+        quantization=request.quantization,
+    )
+    report: dict[str, Any] = {"model": arch.name, "family": arch.family}
+    setup = _evaluated_setup(request, best)
+    if setup is None:  # no GPU named and nothing in the catalog holds the model
+        report.update(fit_record(_fit(request, memory_gib=0.0, gpus=request.gpus, length=length)))
+        report["evaluated_on"] = None
+    else:
+        gpu, gpus, memory, bandwidth = setup
+        result = _fit(request, memory_gib=memory, gpus=gpus, length=length)
+        report["evaluated_on"] = {"gpu": gpu.value, "gpus": gpus}
+        report.update(fit_record(result))
+        speed = decode_throughput(result, bandwidth)
+        report["decode_output_tokens_per_second"] = round(speed.output_tokens_per_second, 1)
+        report["longest_max_model_len_that_fits"] = longest_context(
+            arch,
+            gpu_memory_gib=memory,
+            gpus=gpus,
+            gpu_memory_utilization=request.gpu_memory_utilization,
+            dtype=request.dtype,
+            quantization=request.quantization,
+        )
+    report["recommended"] = _recommended(best, length)
+    return report
+
+
+def _evaluated_setup(
+    request: SizeRequest, best: Recommendation | None
+) -> tuple[GpuType, int, float, float] | None:
+    """The GPU setup to report on: the one asked for, else the recommended one."""
+    if request.gpu is not None:
+        spec = catalog().gpus[request.gpu]
+        return request.gpu, request.gpus, spec.memory_gib, spec.memory_bandwidth_gbps
+    if best is not None:
+        instance = best.instance
+        return (
+            instance.gpu,
+            best.gpus,
+            catalog().gpu_memory_gib(instance),
+            catalog().gpu_bandwidth_gbps(instance),
+        )
+    return None
+
+
+def _fit(request: SizeRequest, *, memory_gib: float, gpus: int, length: int) -> Fit:
+    return fit(
+        request.arch,
+        gpu_memory_gib=memory_gib,
+        gpus=gpus,
+        max_model_len=length,
+        gpu_memory_utilization=request.gpu_memory_utilization,
+        dtype=request.dtype,
+        quantization=request.quantization,
+    )
+
+
+def _recommended(best: Recommendation | None, length: int) -> dict[str, Any] | None:
+    if best is None:
+        return None
+    return {
+        "cloud": best.cloud.value,
+        "gpu": best.instance.gpu.value,
+        "gpus": best.gpus,
+        "instance_type": best.instance.name,
+        "max_model_len": length,
+        "max_concurrent_sequences": best.fit.max_concurrent_sequences,
+        "usd_per_hour": round(best.usd_per_hour, 4),
+        "rule": f"cheapest replica holding {MIN_SEQUENCES} full-length sequences, on demand",
+    }
+
+
+def render_size_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=True) + "\n"
+
+
+def render_size_table(report: dict[str, Any]) -> str:
+    on = report.get("evaluated_on")
+    lines = [
+        f"{report['model']} ({report['family']})",
+        f"  parameters               {report['parameters']:,}",
+        f"  weights                  {report['weights_bytes'] / GIB:.2f} GiB",
+        f"  KV cache per token       {report['kv_cache_bytes_per_token']:,} bytes",
+    ]
+    if on:
+        per_gpu = report["per_gpu"]
+        verdict = "fits" if report["fits"] else "DOES NOT FIT: " + "; ".join(report["problems"])
+        lines += [
+            f"on {on['gpus']} × {on['gpu']} at max length {report['max_model_len']}: {verdict}",
+            f"  per GPU: budget {per_gpu['budget_bytes'] / GIB:.2f} GiB = weights "
+            f"{per_gpu['weights_bytes'] / GIB:.2f} + reserve {per_gpu['reserve_bytes'] / GIB:.2f}"
+            f" + KV pool {per_gpu['kv_pool_bytes'] / GIB:.2f} GiB",
+            f"  KV cache holds {report['kv_cache_tokens']:,} tokens: "
+            f"{report['max_concurrent_sequences']} full-length sequences",
+            f"  decode estimate {report['decode_output_tokens_per_second']} output tokens/s",
+            f"  longest max_model_len that fits: {report['longest_max_model_len_that_fits']}",
+        ]
+    best = report["recommended"]
+    if best:
+        lines.append(
+            f"recommended on {best['cloud']}: {best['gpus']} × {best['gpu']} "
+            f"({best['instance_type']}), {best['max_concurrent_sequences']} sequences at "
+            f"{best['max_model_len']} tokens, "
+            f"${best['usd_per_hour']}/h"
+        )
+    else:
+        lines.append(
+            "recommended: nothing in the catalog holds it; quantize it or shorten the context"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,170 @@
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.enums import Dtype, Quantization
+from components.sizing.architecture import from_hf_config
+from components.sizing.library import known_models, load_model
+from components.sizing.memory import (
+    BLOCK_TOKENS,
+    GIB,
+    WIDEST_BYTES_PER_PARAMETER,
+    fit,
+    kv_bytes_per_token,
+    weight_bytes,
+)
+from components.sizing.parameters import count_parameters
+
+LLAMA_8B = load_model("Llama-3.1-8B-Instruct")
+LLAMA_70B = load_model("Llama-3.1-70B-Instruct")
+
+
+def test_kv_cache_per_token_is_k_and_v_for_every_layer_and_kv_head():
+    assert kv_bytes_per_token(LLAMA_8B) == 2 * 32 * 8 * 128 * 2 == 131_072
+    assert kv_bytes_per_token(LLAMA_70B) == 2 * 80 * 8 * 128 * 2
+
+
+def test_bf16_weights_are_two_bytes_per_parameter():
+    assert weight_bytes(LLAMA_8B, Dtype.BFLOAT16, None) == 2 * 8_030_261_248
+
+
+def test_quantization_shrinks_only_the_projections():
+    params = count_parameters(LLAMA_70B)
+    awq = weight_bytes(LLAMA_70B, Dtype.BFLOAT16, Quantization.AWQ)
+    fp8 = weight_bytes(LLAMA_70B, Dtype.BFLOAT16, Quantization.FP8)
+    unquantized = (params.total - params.linear) * 2
+    assert unquantized + params.linear / 2 < awq < unquantized + params.linear * 0.53
+    assert unquantized + params.linear < fp8 < unquantized + params.linear * 1.01
+
+
+def test_a_70b_model_in_bf16_does_not_fit_one_a10g():
+    result = fit(LLAMA_70B, gpu_memory_gib=22.49, gpus=1, max_model_len=8192)
+    assert not result.fits
+    assert result.problems == ("the weights and runtime reserve alone exceed the memory budget",)
+    assert result.needed_bytes_per_gpu / GIB > 130
+
+
+def test_a_context_whose_kv_cache_does_not_fit_is_named():
+    result = fit(LLAMA_8B, gpu_memory_gib=22.49, gpus=1, max_model_len=65536)
+    assert not result.fits
+    assert "less than one 65536-token sequence" in result.problems[0]
+
+
+def test_llama_8b_on_one_24gb_gpu_matches_what_vllm_reports():
+    # vLLM 0.6+ on an A10G/L4 at 0.90 reports about 3.5 to 4.5 GiB of KV cache for this model.
+    result = fit(LLAMA_8B, gpu_memory_gib=22.49, gpus=1, max_model_len=8192)
+    assert result.fits
+    assert 3.0 < result.kv_pool_bytes_per_gpu / GIB < 4.5
+    assert result.max_concurrent_sequences == result.kv_cache_tokens // 8192
+
+
+def test_heads_that_do_not_split_over_the_gpus_are_a_problem():
+    result = fit(load_model("Qwen2.5-7B-Instruct"), gpu_memory_gib=80, gpus=8, max_model_len=4096)
+    assert "28 attention heads do not split over 8 GPUs" in result.problems
+
+
+def test_a_length_beyond_the_models_positions_is_a_problem():
+    result = fit(
+        load_model("Phi-3-mini-4k-instruct"), gpu_memory_gib=80, gpus=1, max_model_len=8192
+    )
+    assert "exceeds the model's 4096 positions" in result.problems[0]
+
+
+def test_kv_pool_is_counted_in_whole_blocks():
+    result = fit(LLAMA_8B, gpu_memory_gib=80, gpus=1, max_model_len=8192)
+    assert result.kv_cache_tokens % BLOCK_TOKENS == 0
+    assert (
+        result.kv_cache_tokens * result.kv_bytes_per_token_per_gpu <= result.kv_pool_bytes_per_gpu
+    )
+
+
+architectures = st.builds(
+    lambda family, layers, heads, kv_divisor, head_dim, hidden_mult, inter, vocab, tied, experts: (
+        from_hf_config(
+            {
+                "model_type": family,
+                "num_hidden_layers": layers,
+                "num_attention_heads": heads,
+                "num_key_value_heads": max(1, heads // kv_divisor),
+                "head_dim": head_dim,
+                "hidden_size": head_dim * hidden_mult,
+                "intermediate_size": inter,
+                "vocab_size": vocab,
+                "tie_word_embeddings": tied,
+                "num_local_experts": experts if family == "mixtral" else 0,
+                "max_position_embeddings": 32768,
+            },
+            "generated",
+        )
+    ),
+    family=st.sampled_from(["llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma2", "phi3"]),
+    layers=st.integers(1, 96),
+    heads=st.sampled_from([8, 16, 32, 64]),
+    kv_divisor=st.sampled_from([1, 2, 4, 8]),
+    head_dim=st.sampled_from([64, 128, 256]),
+    hidden_mult=st.integers(4, 64),
+    inter=st.integers(256, 60000),
+    vocab=st.integers(1000, 260000),
+    tied=st.booleans(),
+    experts=st.integers(2, 16),
+)
+
+
+@given(
+    arch=architectures,
+    dtype=st.sampled_from(list(Dtype)),
+    quant=st.sampled_from([None, *Quantization]),
+)
+def test_weights_never_exceed_parameters_times_the_widest_dtype(arch, dtype, quant):
+    assert (
+        weight_bytes(arch, dtype, quant)
+        <= count_parameters(arch).total * WIDEST_BYTES_PER_PARAMETER
+    )
+
+
+@settings(max_examples=200)
+@given(
+    model=st.sampled_from(known_models()),
+    memory=st.sampled_from([22.49, 40.0, 80.0, 93.58]),
+    utilization=st.floats(0.5, 0.98),
+    length=st.integers(512, 8192),
+    fewer=st.sampled_from([1, 2, 4]),
+    factor=st.sampled_from([2, 4]),
+)
+def test_more_gpus_never_give_less_kv_pool(model, memory, utilization, length, fewer, factor):
+    arch = load_model(model)
+    more = fewer * factor
+    small = fit(
+        arch,
+        gpu_memory_gib=memory,
+        gpus=fewer,
+        max_model_len=length,
+        gpu_memory_utilization=utilization,
+    )
+    large = fit(
+        arch,
+        gpu_memory_gib=memory,
+        gpus=more,
+        max_model_len=length,
+        gpu_memory_utilization=utilization,
+    )
+    assert large.kv_pool_bytes_per_gpu * more >= small.kv_pool_bytes_per_gpu * fewer
+    assert large.kv_cache_tokens >= small.kv_cache_tokens
+    assert large.max_concurrent_sequences >= small.max_concurrent_sequences
+
+
+@given(model=st.sampled_from(known_models()), length=st.integers(128, 32768))
+def test_a_longer_context_never_holds_more_sequences(model, length):
+    arch = load_model(model)
+    short = fit(arch, gpu_memory_gib=80, gpus=8, max_model_len=length)
+    long = fit(arch, gpu_memory_gib=80, gpus=8, max_model_len=length + 1024)
+    assert long.max_concurrent_sequences <= short.max_concurrent_sequences
+    assert math.isclose(long.kv_pool_bytes_per_gpu, short.kv_pool_bytes_per_gpu)
+
+
+@pytest.mark.parametrize("model", known_models())
+def test_every_library_model_fits_somewhere_or_says_why(model):
+    result = fit(load_model(model), gpu_memory_gib=80, gpus=8, max_model_len=4096)
+    assert result.fits or result.problems

@@ -1,0 +1,120 @@
+import pytest
+
+from components.sizing.architecture import ArchitectureError, from_hf_config
+from components.sizing.library import find_model, known_models, load_config_file, load_model
+from components.sizing.parameters import count_parameters
+
+# Published safetensors totals of each model (its Hugging Face model card / index).
+PUBLISHED = {
+    "meta-llama/Llama-2-7b-hf": 6_738_415_616,
+    "meta-llama/Llama-2-13b-hf": 13_015_864_320,
+    "meta-llama/Llama-2-70b-hf": 68_976_648_192,
+    "meta-llama/Meta-Llama-3-8B-Instruct": 8_030_261_248,
+    "meta-llama/Llama-3.1-8B-Instruct": 8_030_261_248,
+    "meta-llama/Llama-3.1-70B-Instruct": 70_553_706_496,
+    "meta-llama/Llama-3.1-405B-Instruct": 405_853_388_800,
+    "meta-llama/Llama-3.2-1B-Instruct": 1_235_814_400,
+    "meta-llama/Llama-3.2-3B-Instruct": 3_212_749_824,
+    "meta-llama/Llama-3.3-70B-Instruct": 70_553_706_496,
+    "mistralai/Mistral-7B-Instruct-v0.3": 7_248_023_552,
+    "mistralai/Mixtral-8x7B-Instruct-v0.1": 46_702_792_704,
+    "mistralai/Mixtral-8x22B-v0.1": 140_620_634_112,
+    "Qwen/Qwen2.5-7B-Instruct": 7_615_616_512,
+    "Qwen/Qwen2.5-14B-Instruct": 14_770_033_664,
+    "Qwen/Qwen2.5-32B-Instruct": 32_763_876_352,
+    "Qwen/Qwen2.5-72B-Instruct": 72_706_203_648,
+    "Qwen/Qwen3-8B": 8_190_735_360,
+    "google/gemma-2-2b-it": 2_614_341_888,
+    "google/gemma-2-9b-it": 9_241_705_984,
+    "google/gemma-2-27b-it": 27_227_128_320,
+    "microsoft/Phi-3-mini-4k-instruct": 3_821_079_552,
+    "microsoft/Phi-3-medium-4k-instruct": 13_960_238_080,
+}
+
+
+def test_every_library_model_has_a_published_total():
+    assert set(known_models()) == set(PUBLISHED)
+
+
+@pytest.mark.parametrize(("model", "total"), sorted(PUBLISHED.items()))
+def test_parameter_count_is_exact(model, total):
+    assert count_parameters(load_model(model)).total == total
+
+
+def test_tied_embeddings_have_no_separate_head():
+    tied = count_parameters(load_model("Llama-3.2-1B-Instruct"))
+    assert tied.lm_head == 0 and tied.embedding == 128256 * 2048
+    untied = count_parameters(load_model("Llama-3.1-8B-Instruct"))
+    assert untied.lm_head == untied.embedding
+
+
+def test_explicit_head_dim_wins_over_hidden_over_heads():
+    gemma = load_model("gemma-2-9b-it")  # 16 heads × 256 = 4096, not hidden 3584
+    assert gemma.head_dim == 256
+    q_and_o = 2 * 3584 * 16 * 256
+    k_and_v = 2 * 3584 * 8 * 256
+    assert count_parameters(gemma).attention == 42 * (q_and_o + k_and_v)
+
+
+def test_qwen2_counts_qkv_biases_and_no_output_bias():
+    qwen = count_parameters(load_model("Qwen2.5-7B-Instruct"))
+    assert qwen.biases == 28 * (3584 + 2 * 512)
+
+
+def test_mixture_of_experts_counts_every_expert_and_the_router():
+    mixtral = count_parameters(load_model("Mixtral-8x7B-Instruct-v0.1"))
+    assert mixtral.mlp == 32 * 8 * 3 * 4096 * 14336
+    assert mixtral.router == 32 * 4096 * 8
+
+
+def test_llama_attention_bias_flag_adds_q_k_v_and_o_biases():
+    config = {
+        "model_type": "llama",
+        "vocab_size": 100,
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "intermediate_size": 128,
+    }
+    plain = count_parameters(from_hf_config(config, "x"))
+    biased = count_parameters(from_hf_config({**config, "attention_bias": True}, "x"))
+    assert biased.total - plain.total == 2 * (64 + 2 * 32 + 64)
+
+
+def test_a_config_file_on_disk_is_read(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(
+        '{"_name_or_path": "my/tune", "model_type": "mistral", "vocab_size": 32768, "hidden_size": 4096,'
+        ' "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,'
+        ' "head_dim": 128, "intermediate_size": 14336, "max_position_embeddings": 32768}'
+    )
+    arch = load_config_file(path)
+    assert arch.name == "my/tune"
+    assert count_parameters(arch).total == PUBLISHED["mistralai/Mistral-7B-Instruct-v0.3"]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"model_type": "gpt2"}, "model_type 'gpt2' is not a family the sizing counts exactly"),
+        (
+            {"model_type": "llama", "hidden_size": 4096},
+            "needs positive integers for 'vocab_size' \\(got None\\), 'num_hidden_layers'",
+        ),
+        ({"model_type": "llama", "vocab_size": -1}, "'vocab_size' \\(got -1\\)"),
+    ],
+)
+def test_configs_it_cannot_count_are_refused_with_the_reason(config, message):
+    with pytest.raises(ArchitectureError, match=message):
+        from_hf_config(config, "x")
+
+
+def test_unknown_library_names_list_the_known_ones():
+    assert find_model("no/such-model") is None
+    with pytest.raises(ArchitectureError, match="--model-config"):
+        load_model("no/such-model")
+
+
+def test_library_names_match_by_id_or_short_name_in_any_case():
+    assert find_model("QWEN2.5-7B-INSTRUCT") == find_model("Qwen/Qwen2.5-7B-Instruct")
