@@ -3,16 +3,13 @@
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.aws.bucket import Bucket
 from components.aws.policies import bucket_access_statements, document, irsa_trust_policy
-
-if TYPE_CHECKING:
-    from components.aws.bucket import Bucket
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -86,15 +83,15 @@ class WorkloadIdentity(pulumi.ComponentResource):
             )
         self.register_outputs({"role_arn": self.role_arn})
 
-    def grant_read(self, bucket: "Bucket") -> aws.iam.RolePolicy:
+    def grant_read(self, bucket: Bucket) -> aws.iam.RolePolicy:
         """Let the workload list and read `bucket` (and decrypt with its key)."""
         return self._grant(bucket, write=False)
 
-    def grant_read_write(self, bucket: "Bucket") -> aws.iam.RolePolicy:
+    def grant_read_write(self, bucket: Bucket) -> aws.iam.RolePolicy:
         """Let the workload read, write and delete objects in `bucket`."""
         return self._grant(bucket, write=True)
 
-    def _grant(self, bucket: "Bucket", *, write: bool) -> aws.iam.RolePolicy:
+    def _grant(self, bucket: Bucket, *, write: bool) -> aws.iam.RolePolicy:
         access = "read-write" if write else "read"
         sid = "".join(part.capitalize() for part in f"{bucket.logical_name}-{access}".split("-"))
         policy = pulumi.Output.all(bucket.bucket_arn, bucket.key_arn).apply(
