@@ -1,12 +1,15 @@
 """VPC across zones: private subnets for nodes, public subnets for load balancers, NAT."""
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.logs import encrypted_log_group
+from components.aws.policies import flow_logs_delivery_policy, service_trust_policy
 from components.enums import NatStrategy
 from components.network.cidr import split_subnets
 
@@ -14,6 +17,18 @@ from components.network.cidr import split_subnets
 # subnets for internet-facing and internal load balancers.
 PUBLIC_ELB_TAG = {"kubernetes.io/role/elb": "1"}
 INTERNAL_ELB_TAG = {"kubernetes.io/role/internal-elb": "1"}
+# Services nodes call on every start and image pull: through interface endpoints their
+# traffic stays in the VPC and off the NAT gateways' per-GB charge. ECR layers come
+# from S3, which the (free) gateway endpoint covers.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts")
+
+
+@dataclass(frozen=True)
+class FlowLogsArgs:
+    retention_days: int
+    """Must be a retention CloudWatch Logs accepts (components.aws.logs)."""
+    keep: bool = False
+    """Protect and retain the log group and its key."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,10 @@ class NetworkArgs:
     cidr: IPv4Network
     zones: Sequence[pulumi.Input[str]]
     nat: NatStrategy
+    region: str
+    """The VPC's region, for the endpoint service names."""
+    flow_logs: FlowLogsArgs | None = None
+    """VPC flow logs (all traffic) to a KMS-encrypted CloudWatch log group; None: off."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -34,7 +53,13 @@ class Network(pulumi.ComponentResource):
     the NAT strategy (none: no default route; single: every zone through the first
     zone's gateway; one_per_az: each zone through its own), each gateway with an
     Elastic IP. Public subnets do not hand out public IPs: only load balancers and NAT
-    gateways live there.
+    gateways live there. Private endpoints: an S3 gateway endpoint on the private route
+    tables (`-s3-endpoint`); interface endpoints for ECR (api, dkr) and STS with private
+    DNS in the private subnets (`-ecr-api-endpoint`, `-ecr-dkr-endpoint`,
+    `-sts-endpoint`), behind a security group admitting HTTPS from the VPC only
+    (`-endpoints-sg`, `-endpoints-https`). With `flow_logs`: a KMS-encrypted log group
+    with retention (`-flow-logs`, `-flow-logs-key`), a delivery role (`-flow-logs-role`,
+    `-flow-logs-delivery`) and the VPC's flow log (`-flow-log`).
     """
 
     vpc_id: pulumi.Output[str]
@@ -156,6 +181,17 @@ class Network(pulumi.ComponentResource):
             )
             private_tables.append(table)
 
+        self._private_endpoints(
+            name,
+            args,
+            vpc=vpc,
+            private_tables=private_tables,
+            private_subnets=private_subnets,
+            tags=tags,
+        )
+        if args.flow_logs is not None:
+            self._flow_logs(name, args, args.flow_logs, vpc, tags)
+
         self.vpc_id = vpc.id
         self.public_subnet_ids = [s.id for s in public_subnets]
         self.private_subnet_ids = [s.id for s in private_subnets]
@@ -168,4 +204,99 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": self.private_subnet_ids,
                 "nat_gateway_ids": self.nat_gateway_ids,
             }
+        )
+
+    def _private_endpoints(
+        self,
+        name: str,
+        args: NetworkArgs,
+        *,
+        vpc: aws.ec2.Vpc,
+        private_tables: Sequence[aws.ec2.RouteTable],
+        private_subnets: Sequence[aws.ec2.Subnet],
+        tags: Callable[[str], dict[str, str]],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[t.id for t in private_tables],
+            tags=tags("s3-endpoint"),
+            opts=child,
+        )
+        group = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            vpc_id=vpc.id,
+            description="HTTPS from the VPC to its interface endpoints",
+            tags=tags("endpoints-sg"),
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-https",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=str(args.cidr),
+            description="HTTPS from the VPC",
+            tags=tags("endpoints-https"),
+            opts=child,
+        )
+        for service in INTERFACE_ENDPOINTS:
+            role = f"{service.replace('.', '-')}-endpoint"
+            aws.ec2.VpcEndpoint(
+                f"{name}-{role}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Interface",
+                subnet_ids=[s.id for s in private_subnets],
+                security_group_ids=[group.id],
+                private_dns_enabled=True,
+                tags=tags(role),
+                opts=child,
+            )
+
+    def _flow_logs(
+        self,
+        name: str,
+        args: NetworkArgs,
+        flow_logs: FlowLogsArgs,
+        vpc: aws.ec2.Vpc,
+        tags: Callable[[str], dict[str, str]],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        logs = encrypted_log_group(
+            f"{name}-flow-logs",
+            log_group_name=None,
+            retention_days=flow_logs.retention_days,
+            region=args.region,
+            keep=flow_logs.keep,
+            tags=args.tags,
+            parent=self,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            assume_role_policy=json.dumps(service_trust_policy("vpc-flow-logs.amazonaws.com")),
+            tags=tags("flow-logs-role"),
+            opts=child,
+        )
+        delivery = aws.iam.RolePolicy(
+            f"{name}-flow-logs-delivery",
+            role=role.id,
+            policy=logs.log_group.arn.apply(lambda arn: json.dumps(flow_logs_delivery_policy(arn))),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=logs.log_group.arn,
+            iam_role_arn=role.arn,
+            tags=tags("flow-log"),
+            # Without its permissions the first delivery fails and the flow log reports an
+            # error until someone recreates it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
         )

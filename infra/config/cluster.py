@@ -33,7 +33,11 @@ class ClusterConfig(Section):
         description="Control-plane log streams to ship to the cloud's log service.",
     )
     log_retention_days: int = Field(
-        ge=1, le=3653, description="Retention of control-plane (and flow) logs, days."
+        ge=1,
+        le=3653,
+        description="Retention of control-plane (and flow) logs, days. On AWS one of the "
+        "retentions CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, "
+        "400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653.",
     )
     admin_principals: tuple[str, ...] = Field(
         (),

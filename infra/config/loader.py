@@ -20,6 +20,7 @@ from infra.config.errors import (
     issues_from_validation_error,
     show,
 )
+from infra.config.platform_checks import run_platform_checks
 from infra.config.stack import StackConfig
 
 REGION_KEYS = {
@@ -53,7 +54,8 @@ def load_stack_config(
             for issue in issues_from_validation_error(error, StackConfig)
             if issue.path not in reported
         ]
-    issues += run_checks(ConfigView.from_raw(raw))
+    view = ConfigView.from_raw(raw)
+    issues += run_checks(view) + run_platform_checks(view)
     if issues or config is None:
         raise ConfigError(_unique(issues), source=source)
     return config

@@ -1,34 +1,180 @@
-"""The AWS platform: network (cluster, node groups, identity and buckets build on it)."""
+"""The AWS platform: network, EKS cluster, node groups, autoscaling, GPU plugin, buckets."""
 
 from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.network import Network, NetworkArgs
+from components.aws.addons import ClusterAddons, ClusterAddonsArgs
+from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.aws.bucket import Bucket, BucketArgs
+from components.aws.cluster import Cluster, ClusterArgs
+from components.aws.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
+from components.aws.network import FlowLogsArgs, Network, NetworkArgs
+from components.aws.node_group import NodeGroup, NodeGroupArgs
+from components.catalog import catalog, resolve_instance
+from components.enums import CapacityType, Cloud
 from infra.config import StackConfig
+from infra.config.platform_checks import SYSTEM_POOL
+from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
+
+SYSTEM_INSTANCE_TYPE = "m6i.large"
 
 
 def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
+    keep = config.is_prod
+    cluster_name = f"{pulumi.get_project()}-{pulumi.get_stack()}"
     network = Network(
         "network",
         NetworkArgs(
             cidr=config.network.cidr,
             zones=_zones(config),
             nat=config.network.nat,
+            region=config.region,
+            flow_logs=(
+                FlowLogsArgs(retention_days=config.cluster.log_retention_days, keep=keep)
+                if config.is_prod
+                else None
+            ),
             tags=tags,
         ),
     )
+    cluster = Cluster(
+        "cluster",
+        ClusterArgs(
+            cluster_name=cluster_name,
+            kubernetes_version=config.cluster.kubernetes_version,
+            region=config.region,
+            endpoint_access=config.cluster.endpoint_access,
+            public_access_cidrs=tuple(str(c) for c in config.cluster.public_access_cidrs),
+            control_plane_logs=config.cluster.control_plane_logs,
+            log_retention_days=config.cluster.log_retention_days,
+            admin_principals=config.cluster.admin_principals,
+            keep=keep,
+            tags=tags,
+        ),
+        subnet_ids=network.private_subnet_ids,
+    )
+    system = config.cluster.system_pool
+    system_nodes = _node_group(
+        f"{SYSTEM_POOL}-nodes",
+        NodeGroupArgs(
+            pool=SYSTEM_POOL,
+            cluster_name=cluster_name,
+            instance_type=system.instance_type or SYSTEM_INSTANCE_TYPE,
+            capacity_type=CapacityType.ON_DEMAND,
+            min_nodes=system.min_nodes,
+            max_nodes=system.max_nodes,
+            disk_size_gib=system.disk_size_gib,
+            tags=tags,
+        ),
+        cluster,
+        network.private_subnet_ids,
+    )
+    for pool in config.gpu_pools:
+        _node_group(
+            f"gpu-{pool.name}",
+            _gpu_pool_args(pool, cluster_name, tags),
+            cluster,
+            _pool_subnets(config, pool, network.private_subnet_ids),
+        )
+    ClusterAddons(
+        "addons", ClusterAddonsArgs(tags=tags), cluster=cluster, nodes=system_nodes.node_group
+    )
+    ClusterAutoscaler(
+        "autoscaler",
+        ClusterAutoscalerArgs(
+            cluster_name=cluster_name,
+            region=config.region,
+            kubernetes_version=config.cluster.kubernetes_version,
+            system_pool=SYSTEM_POOL,
+            tags=tags,
+        ),
+        cluster=cluster,
+        nodes=system_nodes.node_group,
+    )
+    if config.gpu_pools:
+        NvidiaDevicePlugin(
+            "nvidia-device-plugin",
+            DevicePluginArgs(),
+            kubernetes_provider=cluster.kubernetes_provider,
+        )
+    buckets = {
+        "models": Bucket("models", BucketArgs(purpose="model weights", keep=keep, tags=tags))
+    }
+    if config.vector_db.enabled:
+        buckets["vector_snapshots"] = Bucket(
+            "vector-snapshots",
+            BucketArgs(purpose="vector database snapshots", keep=keep, tags=tags),
+        )
     return Platform(
         outputs={
             "network": {
                 "vpc_id": network.vpc_id,
                 "private_subnet_ids": network.private_subnet_ids,
                 "public_subnet_ids": network.public_subnet_ids,
-            }
-        }
+            },
+            "cluster": {
+                "name": cluster.cluster_name,
+                "endpoint": cluster.endpoint,
+                "oidc_issuer_url": cluster.oidc_issuer_url,
+            },
+            "kubeconfig": cluster.kubeconfig,
+            "buckets": {role: bucket.bucket_name for role, bucket in buckets.items()},
+        },
+        cluster=cluster,
     )
+
+
+def _node_group(
+    name: str, args: NodeGroupArgs, cluster: Cluster, subnet_ids: Sequence[pulumi.Input[str]]
+) -> NodeGroup:
+    return NodeGroup(
+        name,
+        args,
+        cluster_name=cluster.cluster_name,
+        node_role_arn=cluster.node_role_arn,
+        subnet_ids=subnet_ids,
+        cluster_security_group_id=cluster.cluster_security_group_id,
+    )
+
+
+def _gpu_pool_args(
+    pool: GpuPoolConfig, cluster_name: str, tags: Mapping[str, str]
+) -> NodeGroupArgs:
+    instance = resolve_instance(
+        catalog(),
+        Cloud.AWS,
+        gpu=pool.gpu,
+        instance_type=pool.instance_type,
+        gpus_per_node=pool.gpus_per_node,
+    )
+    return NodeGroupArgs(
+        pool=pool.name,
+        cluster_name=cluster_name,
+        instance_type=instance.name,
+        capacity_type=pool.capacity_type,
+        min_nodes=pool.min_nodes,
+        max_nodes=pool.max_nodes,
+        disk_size_gib=pool.disk_size_gib,
+        gpu=instance.gpu,
+        gpus_per_node=instance.gpus,
+        tags=tags,
+    )
+
+
+def _pool_subnets(
+    config: StackConfig, pool: GpuPoolConfig, private_subnet_ids: Sequence[pulumi.Input[str]]
+) -> list[pulumi.Input[str]]:
+    """The private subnets of the pool's zones; the config checks make them pinned network
+    zones."""
+    if pool.zones is None:
+        return list(private_subnet_ids)
+    zones = config.network.availability_zones
+    if zones is None:
+        raise ValueError(f"gpu_pools '{pool.name}': zones need network.availability_zones")
+    return [private_subnet_ids[zones.index(zone)] for zone in pool.zones]
 
 
 def _zones(config: StackConfig) -> Sequence[pulumi.Input[str]]:

@@ -1,8 +1,9 @@
+import json
 from ipaddress import IPv4Network
 
 import pytest
 
-from components.aws.network import Network, NetworkArgs
+from components.aws.network import FlowLogsArgs, Network, NetworkArgs
 from components.enums import NatStrategy
 from tests.harness import run_components
 
@@ -10,11 +11,18 @@ ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
 NETWORK_URN = "urn:pulumi:test::llm-infra::llm-infra:aws:Network::net"
 
 
-def build(nat: NatStrategy, zones=ZONES):
+def build(nat: NatStrategy, zones=ZONES, flow_logs=None):
     def body():
         Network(
             "net",
-            NetworkArgs(cidr=IPv4Network("10.0.0.0/16"), zones=zones, nat=nat, tags={"team": "ml"}),
+            NetworkArgs(
+                cidr=IPv4Network("10.0.0.0/16"),
+                zones=zones,
+                nat=nat,
+                region="us-east-1",
+                flow_logs=flow_logs,
+                tags={"team": "ml"},
+            ),
         )
 
     return run_components(body)
@@ -114,3 +122,95 @@ def test_public_route_table_sends_default_traffic_to_the_internet_gateway(per_zo
         if r.name.startswith("net-public-")
     ]
     assert len(associations) == 3
+
+
+def test_s3_gateway_endpoint_serves_every_private_route_table(per_zone):
+    endpoint = per_zone.get("aws:ec2/vpcEndpoint:VpcEndpoint", "net-s3-endpoint")
+    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
+    private_tables = {
+        r.urn for r in per_zone.of_type("aws:ec2/routeTable:RouteTable") if "private" in r.name
+    }
+    assert set(endpoint.property_dependencies["routeTableIds"]) == private_tables
+    assert len(endpoint.inputs["routeTableIds"]) == 3
+
+
+def test_interface_endpoints_for_ecr_and_sts_with_private_dns_in_private_subnets(per_zone):
+    group = per_zone.get("aws:ec2/securityGroup:SecurityGroup", "net-endpoints-sg")
+    private_subnets = {
+        r.urn for r in per_zone.of_type("aws:ec2/subnet:Subnet") if "private" in r.name
+    }
+    services = {}
+    for endpoint in per_zone.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        if endpoint.inputs["vpcEndpointType"] != "Interface":
+            continue
+        services[endpoint.inputs["serviceName"]] = endpoint
+        assert endpoint.inputs["privateDnsEnabled"] is True
+        assert set(endpoint.property_dependencies["subnetIds"]) == private_subnets
+        assert endpoint.property_dependencies["securityGroupIds"] == [group.urn]
+    assert set(services) == {
+        "com.amazonaws.us-east-1.ecr.api",
+        "com.amazonaws.us-east-1.ecr.dkr",
+        "com.amazonaws.us-east-1.sts",
+    }
+
+
+def test_endpoints_admit_https_from_the_vpc_only(per_zone):
+    (rule,) = per_zone.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule.name == "net-endpoints-https"
+    assert rule.inputs["cidrIpv4"] == "10.0.0.0/16"
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (443, 443)
+    assert rule.inputs["ipProtocol"] == "tcp"
+    group = per_zone.get("aws:ec2/securityGroup:SecurityGroup", "net-endpoints-sg")
+    assert "ingress" not in group.inputs and "egress" not in group.inputs
+
+
+def test_no_flow_logs_unless_asked(per_zone):
+    assert per_zone.of_type("aws:ec2/flowLog:FlowLog") == []
+
+
+@pytest.fixture(scope="module")
+def flow_logged():
+    return build(NatStrategy.SINGLE, flow_logs=FlowLogsArgs(retention_days=365, keep=True))
+
+
+def test_flow_logs_go_to_an_encrypted_log_group_with_retention(flow_logged):
+    group = flow_logged.get("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
+    key = flow_logged.get("aws:kms/key:Key", "net-flow-logs-key")
+    assert group.inputs["retentionInDays"] == 365
+    assert group.property_dependencies["kmsKeyId"] == [key.urn]
+    assert key.inputs["enableKeyRotation"] is True
+    flow_log = flow_logged.get("aws:ec2/flowLog:FlowLog", "net-flow-log")
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+    assert flow_log.property_dependencies["logDestination"] == [group.urn]
+    assert flow_log.property_dependencies["vpcId"] == [
+        flow_logged.get("aws:ec2/vpc:Vpc", "net-vpc").urn
+    ]
+
+
+def test_flow_log_role_writes_only_to_its_log_group(flow_logged):
+    role = flow_logged.get("aws:iam/role:Role", "net-flow-logs-role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    delivery = flow_logged.get("aws:iam/rolePolicy:RolePolicy", "net-flow-logs-delivery")
+    (statement,) = json.loads(delivery.inputs["policy"])["Statement"]
+    group_arn = statement["Resource"][0]
+    assert group_arn.startswith("arn:aws:logs:us-east-1:123456789012:log-group:net-flow-logs-")
+    assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
+    flow_log = flow_logged.get("aws:ec2/flowLog:FlowLog", "net-flow-log")
+    assert delivery.urn in flow_log.options.depends_on
+
+
+def test_kept_flow_logs_are_protected_and_retained(flow_logged):
+    for type_, name in (
+        ("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs"),
+        ("aws:kms/key:Key", "net-flow-logs-key"),
+    ):
+        options = flow_logged.get(type_, name).options
+        assert options.protect and options.retain_on_delete
+
+
+def test_a_retention_cloudwatch_rejects_is_refused_before_anything_is_sent():
+    with pytest.raises(Exception, match="45 days is not a CloudWatch Logs retention"):
+        build(NatStrategy.SINGLE, flow_logs=FlowLogsArgs(retention_days=45))

@@ -1,0 +1,67 @@
+"""The NVIDIA device plugin: advertises `nvidia.com/gpu` on GPU nodes, and only there."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.seam import GPU_LABEL, GPU_TOLERATION
+
+CHART = "nvidia-device-plugin"
+CHART_REPOSITORY = "https://nvidia.github.io/k8s-device-plugin"
+CHART_VERSION = "0.17.1"
+NAMESPACE = "kube-system"
+
+
+@dataclass(frozen=True)
+class DevicePluginArgs:
+    chart_version: str = CHART_VERSION
+
+
+def device_plugin_values() -> dict[str, Any]:
+    """Run on nodes with the llm-infra GPU label, tolerating the GPU taint. The chart's own
+    affinity expects Node Feature Discovery labels, which EKS nodes do not carry."""
+    return {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": GPU_LABEL, "operator": "Exists"}]}
+                    ]
+                }
+            }
+        },
+        "tolerations": [GPU_TOLERATION.as_dict()],
+        "priorityClassName": "system-node-critical",
+    }
+
+
+class NvidiaDevicePlugin(pulumi.ComponentResource):
+    """The NVIDIA device plugin DaemonSet (Helm chart pinned).
+
+    Creates: the Helm release (`-release`) in kube-system, scheduled only on nodes labelled
+    `llm-infra.io/gpu` and tolerating `nvidia.com/gpu=present:NoSchedule`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: DevicePluginArgs,
+        *,
+        kubernetes_provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:aws:NvidiaDevicePlugin", name, None, opts)
+        k8s.helm.v3.Release(
+            f"{name}-release",
+            name=CHART,
+            chart=CHART,
+            version=args.chart_version,
+            repository_opts={"repo": CHART_REPOSITORY},
+            namespace=NAMESPACE,
+            values=device_plugin_values(),
+            atomic=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=kubernetes_provider),
+        )
+        self.register_outputs({})

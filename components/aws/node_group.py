@@ -1,0 +1,145 @@
+"""An EKS managed node group: hardened launch template, labels, taints, autoscaler tags."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.node_template import autoscaler_tags, eks_taints, node_labels, node_taints
+from components.enums import CapacityType, GpuType
+
+EKS_CAPACITY_TYPES = {CapacityType.ON_DEMAND: "ON_DEMAND", CapacityType.SPOT: "SPOT"}
+GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
+CPU_AMI_TYPE = "AL2023_x86_64_STANDARD"
+ROOT_DEVICE = "/dev/xvda"  # the AL2023 EKS AMIs' root volume
+
+
+@dataclass(frozen=True)
+class NodeGroupArgs:
+    pool: str
+    """Pool name: the `llm-infra.io/pool` label on every node."""
+    cluster_name: str
+    """The EKS cluster's name, for the autoscaler's discovery tags."""
+    instance_type: str
+    capacity_type: CapacityType
+    min_nodes: int
+    max_nodes: int
+    disk_size_gib: int
+    gpu: GpuType | None = None
+    """None for a CPU pool: no GPU label, no taint, the standard AMI."""
+    gpus_per_node: int = 0
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class NodeGroup(pulumi.ComponentResource):
+    """A managed node group in private subnets.
+
+    Creates: a launch template (`-lt`) requiring IMDSv2 with hop limit 1 (pods cannot
+    reach the node's credentials), an encrypted gp3 root volume of `disk_size_gib`, no
+    public IP, tags on instances and volumes; the node group (`-ng`) with the AL2023
+    NVIDIA AMI for GPU pools (standard AL2023 otherwise), the pool's labels, the GPU taint
+    `nvidia.com/gpu=present:NoSchedule` on GPU pools, and autoscaling bounds (the
+    autoscaler owns the desired size afterwards); the autoscaler's node-template tags on
+    the node group and on its Auto Scaling group (`-asg-tag-<i>`), so a group at zero
+    can scale up.
+    """
+
+    node_group: aws.eks.NodeGroup
+    """The managed node group itself: what to wait on for "nodes are up" (its Auto
+    Scaling group tags are not needed for that)."""
+    node_group_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: NodeGroupArgs,
+        *,
+        cluster_name: pulumi.Input[str],
+        node_role_arn: pulumi.Input[str],
+        subnet_ids: Sequence[pulumi.Input[str]],
+        cluster_security_group_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:aws:NodeGroup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = node_labels(args.pool, args.gpu)
+        taints = node_taints(args.gpu)
+        scaling_tags = autoscaler_tags(args.cluster_name, labels, taints, args.gpus_per_node)
+        resource_tags = {**args.tags, "Name": f"{name}-node"}
+
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            description=f"Nodes of the {args.pool} pool",
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                # One hop: the node itself reaches the metadata service, its pods do not;
+                # they get credentials through IRSA instead.
+                "http_put_response_hop_limit": 1,
+            },
+            block_device_mappings=[
+                {
+                    "device_name": ROOT_DEVICE,
+                    "ebs": {
+                        "volume_size": args.disk_size_gib,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            network_interfaces=[
+                {
+                    "device_index": 0,
+                    "associate_public_ip_address": "false",
+                    "delete_on_termination": "true",
+                    # Naming interfaces here stops EKS adding the cluster security group
+                    # itself, so name it.
+                    "security_groups": [cluster_security_group_id],
+                }
+            ],
+            tag_specifications=[
+                {"resource_type": "instance", "tags": resource_tags},
+                {"resource_type": "volume", "tags": resource_tags},
+            ],
+            tags={**args.tags, "Name": f"{name}-lt"},
+            opts=child,
+        )
+        node_group = aws.eks.NodeGroup(
+            f"{name}-ng",
+            cluster_name=cluster_name,
+            node_role_arn=node_role_arn,
+            subnet_ids=list(subnet_ids),
+            instance_types=[args.instance_type],
+            ami_type=GPU_AMI_TYPE if args.gpu is not None else CPU_AMI_TYPE,
+            capacity_type=EKS_CAPACITY_TYPES[args.capacity_type],
+            scaling_config={
+                "min_size": args.min_nodes,
+                "max_size": args.max_nodes,
+                "desired_size": args.min_nodes,
+            },
+            update_config={"max_unavailable": 1},
+            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            labels=labels,
+            taints=eks_taints(taints),
+            tags={**args.tags, **scaling_tags, "Name": f"{name}-ng"},
+            # The autoscaler moves the desired size; a later `pulumi up` must not undo it.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
+        )
+        # Managed node groups do not copy their tags to the Auto Scaling group, where the
+        # autoscaler reads them.
+        asg_name = node_group.resources.apply(
+            lambda resources: str(resources[0].autoscaling_groups[0].name)  # type: ignore[index]
+        )
+        for index, (key, value) in enumerate(sorted(scaling_tags.items())):
+            aws.autoscaling.Tag(
+                f"{name}-asg-tag-{index}",
+                autoscaling_group_name=asg_name,
+                tag={"key": key, "value": value, "propagate_at_launch": False},
+                opts=child,
+            )
+
+        self.node_group = node_group
+        self.node_group_name = node_group.node_group_name
+        self.register_outputs({"node_group_name": self.node_group_name})

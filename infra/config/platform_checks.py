@@ -1,0 +1,67 @@
+"""Cross-field checks the platform builders rely on, beyond infra.config.checks.
+
+Same contract as there: each check reads a ConfigView (what validated) and yields
+every issue it finds, naming the config path, the value and the fix.
+"""
+
+from collections.abc import Iterator
+
+from components.aws.cloudwatch import RETENTION_DAYS, nearest_retention
+from components.enums import Cloud
+from infra.config.checks import Check, ConfigView
+from infra.config.errors import PLATFORM_KEY, ConfigIssue
+
+P = PLATFORM_KEY
+
+
+def check_log_retention(view: ConfigView) -> Iterator[ConfigIssue]:
+    """CloudWatch Logs (control-plane and flow logs on AWS) takes only some retentions."""
+    if view.cloud is not Cloud.AWS or view.cluster is None:
+        return
+    days = view.cluster.log_retention_days
+    if days not in RETENTION_DAYS:
+        yield ConfigIssue(
+            f"{P}.cluster.log_retention_days",
+            f"{days} is not a retention CloudWatch Logs accepts "
+            f"({', '.join(map(str, RETENTION_DAYS))})",
+            f"use {nearest_retention(days)}, the nearest",
+        )
+
+
+def check_pool_zones_pinned(view: ConfigView) -> Iterator[ConfigIssue]:
+    """A pool's zones pick subnets by zone name, which needs the network's zones named."""
+    if view.network is None or view.network.availability_zones is not None:
+        return
+    for index, pool in sorted(view.pools.items()):
+        if pool.zones is not None:
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].zones",
+                "is set, but network.availability_zones is not, so the network's zones are "
+                "not known until the cloud is asked",
+                f"list the zones in {P}.network.availability_zones, or remove this key",
+            )
+
+
+# The CPU pool for cluster add-ons carries this pool label; a GPU pool may not share it.
+SYSTEM_POOL = "system"
+
+
+def check_reserved_pool_names(view: ConfigView) -> Iterator[ConfigIssue]:
+    for index, pool in sorted(view.pools.items()):
+        if pool.name == SYSTEM_POOL:
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].name",
+                f"'{SYSTEM_POOL}' is the name of the cluster's CPU pool (cluster.system_pool)",
+                "give the GPU pool another name",
+            )
+
+
+PLATFORM_CHECKS: tuple[Check, ...] = (
+    check_log_retention,
+    check_pool_zones_pinned,
+    check_reserved_pool_names,
+)
+
+
+def run_platform_checks(view: ConfigView) -> list[ConfigIssue]:
+    return [issue for check in PLATFORM_CHECKS for issue in check(view)]

@@ -1,0 +1,65 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.aws.cloudwatch import RETENTION_DAYS, nearest_retention
+from infra.config import ConfigError
+from tests.harness import load, minimal_platform
+
+P = "llm-infra:platform"
+
+
+def issues_of(platform):
+    with pytest.raises(ConfigError) as error:
+        load(platform)
+    return [str(issue) for issue in error.value.issues]
+
+
+def test_a_retention_cloudwatch_rejects_is_an_error_naming_the_nearest():
+    platform = minimal_platform()
+    platform["cluster"]["log_retention_days"] = 40
+    (issue,) = issues_of(platform)
+    assert issue.startswith(f"{P}.cluster.log_retention_days: 40 is not a retention CloudWatch")
+    assert issue.endswith("use 30, the nearest")
+
+
+@pytest.mark.parametrize("days", [1, 30, 365, 3653])
+def test_accepted_retentions_load(days):
+    platform = minimal_platform()
+    platform["cluster"]["log_retention_days"] = days
+    assert load(platform).cluster.log_retention_days == days
+
+
+def test_other_clouds_keep_any_retention():
+    platform = minimal_platform(cloud="gcp", region="us-central1")
+    platform["network"] = {"availability_zones": ["us-central1-a"]}
+    platform["cluster"]["log_retention_days"] = 45
+    platform["gpu_pools"] = [{"name": "standard", "gpu": "l4"}]
+    assert load(platform, gcp_project="p").cluster.log_retention_days == 45
+
+
+def test_pool_zones_need_the_network_zones_named():
+    platform = minimal_platform()
+    platform["network"] = {"zone_count": 2}
+    platform["gpu_pools"][0]["zones"] = ["us-east-1a"]
+    (issue,) = issues_of(platform)
+    assert issue.startswith(f"{P}.gpu_pools[0].zones: is set, but network.availability_zones")
+
+
+@given(st.integers(min_value=1, max_value=3653))
+def test_the_nearest_retention_is_accepted_and_no_other_is_closer(days):
+    nearest = nearest_retention(days)
+    assert nearest in RETENTION_DAYS
+    assert all(abs(other - days) >= abs(nearest - days) for other in RETENTION_DAYS)
+
+
+def test_a_tie_takes_the_longer_retention():
+    assert nearest_retention(45) == 60
+
+
+def test_no_gpu_pool_may_take_the_system_pools_name():
+    platform = minimal_platform()
+    platform["gpu_pools"][0]["name"] = "system"
+    platform["models"][0]["pool"] = "system"
+    (issue,) = issues_of(platform)
+    assert issue.startswith(f"{P}.gpu_pools[0].name: 'system' is the name of the cluster's CPU")
