@@ -39,6 +39,11 @@ class Network(pulumi.ComponentResource):
     network_name: pulumi.Output[str]
     subnet_id: pulumi.Output[str]
     subnet_name: pulumi.Output[str]
+    nodes_cidr: str
+    """The node subnet's primary range (nodes, internal load balancers, the API's private
+    endpoint)."""
+    pods_cidr: str
+    services_cidr: str
     pods_range_name: str = PODS_RANGE
     services_range_name: str = SERVICES_RANGE
 
@@ -119,4 +124,7 @@ class Network(pulumi.ComponentResource):
         self.network_name = vpc.name
         self.subnet_id = subnet.id
         self.subnet_name = subnet.name
+        self.nodes_cidr = str(ranges.nodes)
+        self.pods_cidr = str(ranges.pods)
+        self.services_cidr = str(ranges.services)
         self.register_outputs({"network_id": vpc.id, "subnet_id": subnet.id})

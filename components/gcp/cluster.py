@@ -1,0 +1,416 @@
+"""A GKE cluster: private nodes, Workload Identity, Dataplane V2, KMS-encrypted secrets."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from components.enums import ControlPlaneLog, EndpointAccess
+from components.gcp.identity import WorkloadIdentity, WorkloadIdentityArgs, account_id
+from components.gcp.kms import allow_key_use, key_ring, rotated_key, stateful
+from components.gcp.kubeconfig import render_kubeconfig
+from components.gcp.labels import gcp_labels
+from components.gcp.network import PODS_RANGE, SERVICES_RANGE
+from components.gcp.node_pool import DISK_TYPE, OAUTH_SCOPES
+from components.seam import GPU_TOLERATION, POOL_LABEL, ServiceAccountBinding, Toleration
+
+RELEASE_CHANNEL = "REGULAR"
+# Control-plane log streams by config name. Audit logs always go to Cloud Audit Logs and
+# GKE has no separate authenticator stream, so those two map to nothing here.
+GKE_LOG_COMPONENTS = {
+    ControlPlaneLog.API: "APISERVER",
+    ControlPlaneLog.CONTROLLER_MANAGER: "CONTROLLER_MANAGER",
+    ControlPlaneLog.SCHEDULER: "SCHEDULER",
+}
+ALWAYS_LOGGED = ("SYSTEM_COMPONENTS", "WORKLOADS")
+MONITORED = (
+    "SYSTEM_COMPONENTS",
+    "APISERVER",
+    "SCHEDULER",
+    "CONTROLLER_MANAGER",
+    "STORAGE",
+    "POD",
+    "DEPLOYMENT",
+    "STATEFULSET",
+    "DAEMONSET",
+    "HPA",
+)
+# What nodes need and nothing more: write logs and metrics, read monitoring config, write
+# resource metadata, pull images from Artifact Registry. Never the Compute Engine default
+# service account, which has Editor on the project.
+NODE_ROLES = {
+    "log-writer": "roles/logging.logWriter",
+    "metric-writer": "roles/monitoring.metricWriter",
+    "monitoring-viewer": "roles/monitoring.viewer",
+    "metadata-writer": "roles/stackdriver.resourceMetadata.writer",
+    "artifact-reader": "roles/artifactregistry.reader",
+}
+# GKE's IAM is project-wide; this is the role that reaches the Kubernetes API as an admin.
+ADMIN_ROLE = "roles/container.admin"
+STORAGE_CLASS = "pd-balanced-encrypted"
+CSI_DRIVER = "pd.csi.storage.gke.io"
+ISSUER_BASE = "https://container.googleapis.com/v1"
+
+
+def service_agent(project_number: str, service: str) -> str:
+    """The member of a Google-managed service agent of the project: `container-engine-robot`
+    (GKE), `compute-system` (Compute Engine), …"""
+    return f"serviceAccount:service-{project_number}@{service}.iam.gserviceaccount.com"
+
+
+def issuer_url(project: str, location: str, cluster_name: str) -> str:
+    """The cluster's service-account token issuer (also its OIDC discovery base)."""
+    return f"{ISSUER_BASE}/projects/{project}/locations/{location}/clusters/{cluster_name}"
+
+
+def authorized_networks(
+    access: EndpointAccess, nodes_cidr: str, public_access_cidrs: Sequence[str]
+) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgs:
+    """Who reaches the API server: the node subnet always; `public_access_cidrs` only when
+    the endpoint is public. Google's own public ranges never."""
+    blocks = [
+        gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+            cidr_block=nodes_cidr, display_name="nodes"
+        )
+    ]
+    if access.is_public:
+        blocks += [
+            gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                cidr_block=cidr, display_name=f"public-{index}"
+            )
+            for index, cidr in enumerate(public_access_cidrs)
+        ]
+    return gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+        cidr_blocks=blocks, gcp_public_cidrs_access_enabled=False
+    )
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    cluster_name: str
+    """The GKE cluster's name: lower-case letters, digits and hyphens, at most 40."""
+    kubernetes_version: str
+    """Minimum control-plane minor (`1.34`); the release channel upgrades from there."""
+    region: str
+    zones: Sequence[pulumi.Input[str]]
+    """The network's zones. A regional cluster runs nodes in all of them; a zonal one sits in
+    the first."""
+    regional: bool
+    """Regional control plane (replicated over the region's zones) or zonal (dev)."""
+    endpoint_access: EndpointAccess
+    nodes_cidr: str
+    """The node subnet's primary range, always an authorized network."""
+    public_access_cidrs: tuple[str, ...] = ()
+    control_plane_logs: tuple[ControlPlaneLog, ...] = tuple(ControlPlaneLog)
+    admin_principals: tuple[str, ...] = ()
+    """IAM members (`user:…`, `group:…`, `serviceAccount:…`) given Kubernetes Engine Admin."""
+    keep: bool = False
+    """Protect and retain the key ring and keys; turn on deletion protection."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class Cluster(pulumi.ComponentResource):
+    """A VPC-native GKE cluster in the network's node subnet; implements the KubernetesCluster
+    seam.
+
+    Creates: a key ring (`-key-ring`) with two keys rotated every 90 days, one for
+    application-layer encryption of Kubernetes secrets (`-secrets-key`, usable by the GKE
+    service agent: `-secrets-key-gke`) and one for node boot disks and persistent volumes
+    (`-disks-key`, usable by the Compute Engine service agent: `-disks-key-compute`); the
+    nodes' least-privilege service account (`-nodes`) with log, metric, monitoring-read,
+    metadata and Artifact Registry read roles (`-nodes-<role>`); the cluster (`-gke`):
+    regional (or zonal), release channel REGULAR, pods and services on the subnet's
+    secondary ranges, Dataplane V2 (which enforces network policy), private nodes, a
+    private endpoint unless config makes it public, master authorized networks (the node
+    subnet, plus `public_access_cidrs` when public), Workload Identity, shielded nodes,
+    secrets encrypted with the secrets key, system/workload and control-plane logging and
+    monitoring, the Persistent Disk and Cloud Storage FUSE CSI drivers, cost allocation,
+    the default node pool removed, deletion protection with `keep`; for each admin
+    principal Kubernetes Engine Admin on the project (`-admin-<i>`); a Kubernetes provider
+    (`-k8s`) from a kubeconfig that uses `gke-gcloud-auth-plugin`; the default
+    StorageClass, `pd-balanced` encrypted with the disks key (`-pd-balanced`).
+    `bind_workload_identity` / `workload_identity` add Google service accounts (`-<name>`).
+    """
+
+    cluster_name: pulumi.Output[str]
+    location: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    workload_pool: pulumi.Output[str]
+    node_service_account: pulumi.Output[str]
+    """The nodes' service account email, resolved once its roles are granted."""
+    disks_key_id: pulumi.Output[str]
+    """The boot-disk and volume key, resolved once Compute Engine may use it."""
+    secrets_key_id: pulumi.Output[str]
+    node_zones: list[pulumi.Input[str]]
+    """Where node pools go unless they name zones: every network zone of a regional
+    cluster, the one zone of a zonal cluster."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ClusterArgs,
+        *,
+        network_id: pulumi.Input[str],
+        subnet_id: pulumi.Input[str],
+        project_id: pulumi.Input[str],
+        project_number: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:gcp:Cluster", name, None, opts)
+        if not args.zones:
+            raise ValueError(f"Cluster '{name}': zones is empty")
+        child = pulumi.ResourceOptions(parent=self)
+        self._component_name = name
+        self._cluster_name = args.cluster_name
+        labels = gcp_labels(args.labels)
+        number = pulumi.Output.from_input(project_number)
+        project = pulumi.Output.from_input(project_id)
+
+        ring = key_ring(f"{name}-key-ring", location=args.region, opts=stateful(self, args.keep))
+        secrets_key = rotated_key(
+            f"{name}-secrets-key", key_ring=ring, labels=labels, opts=stateful(self, args.keep)
+        )
+        secrets_key_use = allow_key_use(
+            f"{name}-secrets-key-gke",
+            key=secrets_key,
+            member=number.apply(lambda n: service_agent(n, "container-engine-robot")),
+            opts=child,
+        )
+        disks_key = rotated_key(
+            f"{name}-disks-key", key_ring=ring, labels=labels, opts=stateful(self, args.keep)
+        )
+        disks_key_use = allow_key_use(
+            f"{name}-disks-key-compute",
+            key=disks_key,
+            member=number.apply(lambda n: service_agent(n, "compute-system")),
+            opts=child,
+        )
+
+        nodes = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            account_id=account_id(f"{args.cluster_name}-nodes"),
+            display_name=f"GKE nodes of {args.cluster_name}",
+            description="Least-privilege node service account: logs, metrics, image pulls",
+            opts=child,
+        )
+        node_roles = [
+            gcp.projects.IAMMember(
+                f"{name}-nodes-{short}",
+                project=project,
+                role=role,
+                member=nodes.email.apply(lambda email: f"serviceAccount:{email}"),
+                opts=child,
+            )
+            for short, role in NODE_ROLES.items()
+        ]
+        # Node pools read these through outputs, so they also wait for the grants: nodes
+        # without them cannot pull images or write logs.
+        self.node_service_account = pulumi.Output.all(
+            nodes.email, *[r.id for r in node_roles]
+        ).apply(lambda values: str(values[0]))
+        self.disks_key_id = pulumi.Output.all(disks_key.id, disks_key_use.id).apply(
+            lambda values: str(values[0])
+        )
+        self.secrets_key_id = secrets_key.id
+
+        location: pulumi.Input[str] = args.region if args.regional else args.zones[0]
+        self.node_zones = list(args.zones) if args.regional else [args.zones[0]]
+        workload_pool = project.apply(lambda p: f"{p}.svc.id.goog")
+        gke = gcp.container.Cluster(
+            f"{name}-gke",
+            name=args.cluster_name,
+            location=location,
+            # A zonal cluster's node locations would name zones besides its own.
+            node_locations=list(args.zones) if args.regional else None,
+            min_master_version=args.kubernetes_version,
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=RELEASE_CHANNEL),
+            network=network_id,
+            subnetwork=subnet_id,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name=PODS_RANGE,
+                services_secondary_range_name=SERVICES_RANGE,
+            ),
+            datapath_provider="ADVANCED_DATAPATH",
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                enable_private_endpoint=not args.endpoint_access.is_public,
+            ),
+            master_authorized_networks_config=authorized_networks(
+                args.endpoint_access, args.nodes_cidr, args.public_access_cidrs
+            ),
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+                workload_pool=workload_pool
+            ),
+            enable_shielded_nodes=True,
+            enable_legacy_abac=False,
+            database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
+                state="ENCRYPTED", key_name=secrets_key.id
+            ),
+            logging_config=gcp.container.ClusterLoggingConfigArgs(
+                enable_components=[
+                    *ALWAYS_LOGGED,
+                    *(
+                        GKE_LOG_COMPONENTS[log]
+                        for log in args.control_plane_logs
+                        if log in GKE_LOG_COMPONENTS
+                    ),
+                ]
+            ),
+            monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
+                enable_components=list(MONITORED)
+            ),
+            addons_config=gcp.container.ClusterAddonsConfigArgs(
+                gce_persistent_disk_csi_driver_config=(
+                    gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(
+                        enabled=True
+                    )
+                ),
+                # Model servers can mount the models bucket read-only.
+                gcs_fuse_csi_driver_config=(
+                    gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True)
+                ),
+                http_load_balancing=gcp.container.ClusterAddonsConfigHttpLoadBalancingArgs(
+                    disabled=False
+                ),
+                horizontal_pod_autoscaling=(
+                    gcp.container.ClusterAddonsConfigHorizontalPodAutoscalingArgs(disabled=False)
+                ),
+            ),
+            cost_management_config=gcp.container.ClusterCostManagementConfigArgs(enabled=True),
+            # GKE cannot start without a node pool; it removes this one right after creation.
+            # Its nodes still run hardened, as the nodes' account, never the default one.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            node_config=gcp.container.ClusterNodeConfigArgs(
+                service_account=self.node_service_account,
+                oauth_scopes=list(OAUTH_SCOPES),
+                disk_type=DISK_TYPE,
+                shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
+                    enable_secure_boot=True, enable_integrity_monitoring=True
+                ),
+                workload_metadata_config=(
+                    gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA")
+                ),
+            ),
+            deletion_protection=args.keep,
+            resource_labels=labels,
+            # GKE checks at creation that its service agent may use the secrets key. The
+            # default pool's settings only matter for those first minutes; changing them
+            # later would replace the cluster.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[secrets_key_use], ignore_changes=["nodeConfig"]
+            ),
+        )
+
+        for index, principal in enumerate(args.admin_principals):
+            gcp.projects.IAMMember(
+                f"{name}-admin-{index}",
+                project=project,
+                role=ADMIN_ROLE,
+                member=principal,
+                opts=child,
+            )
+
+        ca = gke.master_auth.apply(lambda auth: str(auth.cluster_ca_certificate))
+        rendered: pulumi.Output[str] = pulumi.Output.all(
+            project, gke.location, gke.name, gke.endpoint, ca
+        ).apply(
+            lambda values: render_kubeconfig(
+                project=values[0],
+                location=values[1],
+                cluster_name=values[2],
+                endpoint=values[3],
+                certificate_authority=values[4],
+            )
+        )
+        kubeconfig: pulumi.Output[str] = pulumi.Output.secret(rendered)
+        provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=child)
+        k8s.storage.v1.StorageClass(
+            f"{name}-pd-balanced",
+            metadata={
+                "name": STORAGE_CLASS,
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            provisioner=CSI_DRIVER,
+            parameters={"type": "pd-balanced", "disk-encryption-kms-key": self.disks_key_id},
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Delete",
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+
+        self._k8s_provider = provider
+        self._issuer = pulumi.Output.all(project, gke.location, gke.name).apply(
+            lambda values: issuer_url(values[0], values[1], values[2])
+        )
+        self.cluster_name = gke.name
+        self.location = gke.location
+        self.endpoint = gke.endpoint
+        self.kubeconfig = kubeconfig
+        self.workload_pool = gke.workload_identity_config.apply(
+            lambda config: str(config.workload_pool) if config else ""
+        )
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "location": self.location,
+                "endpoint": self.endpoint,
+                "oidc_issuer_url": self._issuer,
+                "workload_pool": self.workload_pool,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    # The KubernetesCluster seam (components.seam).
+    @property
+    def kubernetes_provider(self) -> k8s.Provider:
+        return self._k8s_provider
+
+    @property
+    def oidc_issuer_url(self) -> pulumi.Output[str]:
+        return self._issuer
+
+    @property
+    def default_storage_class(self) -> str:
+        return STORAGE_CLASS
+
+    def gpu_node_selector(self, pool: str) -> Mapping[str, str]:
+        return {POOL_LABEL: pool}
+
+    def gpu_tolerations(self, pool: str) -> list[Toleration]:
+        return [GPU_TOLERATION]
+
+    def bind_workload_identity(
+        self, name: str, *, namespace: str, service_account: str
+    ) -> ServiceAccountBinding:
+        identity = self.workload_identity(
+            name, namespace=namespace, service_account=service_account
+        )
+        return ServiceAccountBinding(annotations=identity.annotations, labels={})
+
+    def workload_identity(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        create_service_account: bool = False,
+    ) -> WorkloadIdentity:
+        """A Google service account (`<cluster>-<name>`) for `namespace`/`service_account` on
+        this cluster; GCP-specific, as the returned identity has the `grant_*` methods."""
+        return WorkloadIdentity(
+            f"{self._component_name}-{name}",
+            WorkloadIdentityArgs(
+                namespace=namespace,
+                service_account=service_account,
+                account_id=account_id(f"{self._cluster_name}-{name}"),
+                create_service_account=create_service_account,
+            ),
+            workload_pool=self.workload_pool,
+            kubernetes_provider=self._k8s_provider,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
