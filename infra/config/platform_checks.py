@@ -4,12 +4,13 @@ Same contract as there: each check reads a ConfigView (what validated) and yield
 every issue it finds, naming the config path, the value and the fix.
 """
 
+import re
 from collections.abc import Iterator
 
 from components.aws.cloudwatch import RETENTION_DAYS, nearest_retention
 from components.enums import Cloud
 from infra.config.checks import Check, ConfigView
-from infra.config.errors import PLATFORM_KEY, ConfigIssue
+from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 
 P = PLATFORM_KEY
 
@@ -56,10 +57,45 @@ def check_reserved_pool_names(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
+# GKE admins are IAM members; a bare email or an AWS ARN would fail at `pulumi up`.
+GCP_MEMBER = re.compile(r"^(user|group|serviceAccount):[^@\s:]+@[^@\s]+\.[a-z]{2,}$")
+
+
+def check_gcp_admin_principals(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cloud is not Cloud.GCP or view.cluster is None:
+        return
+    for index, principal in enumerate(view.cluster.admin_principals):
+        if not GCP_MEMBER.match(principal):
+            yield ConfigIssue(
+                f"{P}.cluster.admin_principals[{index}]",
+                f"{show(principal)} is not an IAM member",
+                "write user:<email>, group:<email> or serviceAccount:<email>",
+            )
+
+
+# GKE takes at most 50 master authorized networks on a public endpoint; the node subnet
+# is always one of them.
+GKE_MAX_PUBLIC_CIDRS = 49
+
+
+def check_gke_authorized_networks(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cloud is not Cloud.GCP or view.cluster is None:
+        return
+    count = len(view.cluster.public_access_cidrs)
+    if count > GKE_MAX_PUBLIC_CIDRS:
+        yield ConfigIssue(
+            f"{P}.cluster.public_access_cidrs",
+            f"lists {count} ranges; GKE takes {GKE_MAX_PUBLIC_CIDRS} besides the node subnet",
+            "merge ranges into wider ones",
+        )
+
+
 PLATFORM_CHECKS: tuple[Check, ...] = (
     check_log_retention,
     check_pool_zones_pinned,
     check_reserved_pool_names,
+    check_gcp_admin_principals,
+    check_gke_authorized_networks,
 )
 
 

@@ -67,3 +67,28 @@ def test_firewall_admits_only_internal_ranges_and_health_checkers(plan):
     assert set(rules) == {"net-allow-internal", "net-allow-health-checks"}
     assert "0.0.0.0/0" not in str(rules)
     assert rules["net-allow-health-checks"]["sourceRanges"] == list(HEALTH_CHECK_RANGES)
+
+
+def test_the_ranges_are_exposed_for_the_cluster():
+    captured = {}
+
+    def body():
+        network = Network(
+            "net",
+            NetworkArgs(
+                region="us-central1",
+                cidr=IPv4Network("10.30.0.0/16"),
+                nat=NatStrategy.SINGLE,
+                flow_logs=False,
+            ),
+        )
+        captured.update(
+            nodes=network.nodes_cidr, pods=network.pods_cidr, services=network.services_cidr
+        )
+
+    run_components(body, region="us-central1", cloud="gcp")
+    assert captured == {
+        "nodes": "10.30.0.0/20",
+        "pods": "10.30.128.0/17",
+        "services": "10.30.16.0/20",
+    }

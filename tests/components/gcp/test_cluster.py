@@ -1,0 +1,288 @@
+import pulumi
+import pytest
+
+from components.enums import ControlPlaneLog, EndpointAccess
+from components.gcp.cluster import NODE_ROLES, STORAGE_CLASS, Cluster, ClusterArgs
+from components.seam import GPU_TOLERATION, KubernetesCluster
+from tests.harness import run_components
+
+GKE = "gcp:container/cluster:Cluster"
+KEY = "gcp:kms/cryptoKey:CryptoKey"
+KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+PROJECT = "offline-project"
+NUMBER = "123456789012"
+ZONES = ("us-central1-a", "us-central1-b", "us-central1-c")
+NETWORK = "projects/offline-project/global/networks/net-vpc"
+SUBNET = "projects/offline-project/regions/us-central1/subnetworks/net-nodes"
+
+
+def build(*, prod: bool, **overrides):
+    args = {
+        "cluster_name": "llm-test",
+        "kubernetes_version": "1.34",
+        "region": "us-central1",
+        "zones": ZONES,
+        "regional": prod,
+        "endpoint_access": EndpointAccess.PRIVATE if prod else EndpointAccess.PUBLIC_AND_PRIVATE,
+        "nodes_cidr": "10.30.0.0/20",
+        "public_access_cidrs": () if prod else ("198.51.100.0/24",),
+        "admin_principals": ("group:ml-platform@example.com",),
+        "keep": prod,
+        "labels": {"team": "ml", "llm-infra-stack": "Test.Stack"},
+        **overrides,
+    }
+
+    def body():
+        cluster = Cluster(
+            "cluster",
+            ClusterArgs(**args),
+            network_id=NETWORK,
+            subnet_id=SUBNET,
+            project_id=PROJECT,
+            project_number=NUMBER,
+        )
+        pulumi.export("kubeconfig", cluster.kubeconfig)
+        pulumi.export("issuer", cluster.oidc_issuer_url)
+        pulumi.export("pool", cluster.workload_pool)
+        pulumi.export("endpoint", cluster.endpoint)
+        pulumi.export("zones", cluster.node_zones)
+        pulumi.export("seam", isinstance(cluster, KubernetesCluster))
+        pulumi.export("selector", dict(cluster.gpu_node_selector("large")))
+        pulumi.export("tolerations", [t.as_dict() for t in cluster.gpu_tolerations("large")])
+        binding = cluster.bind_workload_identity(
+            "vllm", namespace="serving", service_account="vllm"
+        )
+        pulumi.export("binding", dict(binding.annotations))
+
+    return run_components(body, region="us-central1", cloud="gcp")
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return build(prod=False)
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return build(prod=True)
+
+
+def gke(plan):
+    return plan.get(GKE, "cluster-gke").inputs
+
+
+def test_children_are_parented_and_named_after_the_component(dev):
+    component = dev.get("llm-infra:gcp:Cluster", "cluster")
+    children = dev.children(component.urn)
+    assert children and all(c.name.startswith("cluster-") for c in children)
+    assert {c.name for c in children} >= {
+        "cluster-key-ring",
+        "cluster-secrets-key",
+        "cluster-secrets-key-gke",
+        "cluster-disks-key",
+        "cluster-disks-key-compute",
+        "cluster-nodes",
+        "cluster-gke",
+        "cluster-admin-0",
+        "cluster-k8s",
+        "cluster-pd-balanced",
+        "cluster-vllm",
+    }
+
+
+def test_nodes_are_private_and_the_prod_endpoint_is_private_too(prod, dev):
+    assert gke(prod)["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": True,
+    }
+    assert gke(dev)["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": False,
+    }
+    assert prod.outputs["endpoint"] == "172.16.0.2"
+    assert dev.outputs["endpoint"].startswith("198.51.100.")
+
+
+def test_authorized_networks_are_the_node_subnet_and_public_ranges_only_when_public(prod, dev):
+    assert gke(prod)["masterAuthorizedNetworksConfig"] == {
+        "cidrBlocks": [{"cidrBlock": "10.30.0.0/20", "displayName": "nodes"}],
+        "gcpPublicCidrsAccessEnabled": False,
+    }
+    blocks = gke(dev)["masterAuthorizedNetworksConfig"]["cidrBlocks"]
+    assert [b["cidrBlock"] for b in blocks] == ["10.30.0.0/20", "198.51.100.0/24"]
+
+
+def test_workload_identity_pool_is_the_projects(dev):
+    assert gke(dev)["workloadIdentityConfig"] == {"workloadPool": f"{PROJECT}.svc.id.goog"}
+    assert dev.outputs["pool"] == f"{PROJECT}.svc.id.goog"
+
+
+def test_shielded_nodes_dataplane_v2_and_release_channel(dev):
+    inputs = gke(dev)
+    assert inputs["enableShieldedNodes"] is True
+    assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert "networkPolicy" not in inputs  # Dataplane V2 enforces policy itself
+    assert inputs["releaseChannel"] == {"channel": "REGULAR"}
+    assert inputs["minMasterVersion"] == "1.34"
+    assert inputs["enableLegacyAbac"] is False
+
+
+def test_secrets_are_encrypted_with_a_rotating_key_the_gke_agent_may_use(dev):
+    plan = dev
+    key = plan.get(KEY, "cluster-secrets-key")
+    assert key.inputs["rotationPeriod"] == "7776000s"
+    encryption = gke(plan)["databaseEncryption"]
+    assert encryption["state"] == "ENCRYPTED"
+    assert encryption["keyName"].startswith(
+        f"projects/{PROJECT}/locations/us-central1/keyRings/cluster-key-ring-"
+    )
+    assert "/cryptoKeys/cluster-secrets-key-" in encryption["keyName"]
+    use = plan.get(KEY_MEMBER, "cluster-secrets-key-gke")
+    assert use.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert use.inputs["member"] == (
+        f"serviceAccount:service-{NUMBER}@container-engine-robot.iam.gserviceaccount.com"
+    )
+    assert use.inputs["cryptoKeyId"] == encryption["keyName"]
+    assert use.urn in plan.get(GKE, "cluster-gke").options.depends_on
+
+
+def test_the_disks_key_is_usable_by_compute_engine_only(dev):
+    use = dev.get(KEY_MEMBER, "cluster-disks-key-compute")
+    assert use.inputs["member"] == (
+        f"serviceAccount:service-{NUMBER}@compute-system.iam.gserviceaccount.com"
+    )
+    assert use.property_dependencies["cryptoKeyId"] == [dev.get(KEY, "cluster-disks-key").urn]
+
+
+def test_nodes_run_as_a_least_privilege_account(dev):
+    account = dev.get("gcp:serviceaccount/account:Account", "cluster-nodes")
+    assert account.inputs["accountId"] == "llm-test-nodes"
+    grants = {
+        r.name.removeprefix("cluster-nodes-"): r.inputs
+        for r in dev.of_type(PROJECT_MEMBER)
+        if r.name.startswith("cluster-nodes-")
+    }
+    assert (
+        {g["role"] for g in grants.values()}
+        == set(NODE_ROLES.values())
+        == {
+            "roles/logging.logWriter",
+            "roles/monitoring.metricWriter",
+            "roles/monitoring.viewer",
+            "roles/stackdriver.resourceMetadata.writer",
+            "roles/artifactregistry.reader",
+        }
+    )
+    email = f"llm-test-nodes@{PROJECT}.iam.gserviceaccount.com"
+    assert all(g["member"] == f"serviceAccount:{email}" for g in grants.values())
+    assert all(g["project"] == PROJECT for g in grants.values())
+    # the temporary default pool runs as that account too, hardened
+    node_config = gke(dev)["nodeConfig"]
+    assert node_config["serviceAccount"] == email
+    assert node_config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert node_config["shieldedInstanceConfig"]["enableSecureBoot"] is True
+
+
+def test_default_pool_is_removed_and_its_settings_never_replace_the_cluster(dev):
+    assert gke(dev)["removeDefaultNodePool"] is True
+    assert "nodeConfig" in dev.get(GKE, "cluster-gke").options.ignore_changes
+
+
+def test_regional_in_prod_over_the_zones_zonal_in_dev(prod, dev):
+    assert gke(prod)["location"] == "us-central1"
+    assert gke(prod)["nodeLocations"] == list(ZONES)
+    assert prod.outputs["zones"] == list(ZONES)
+    assert gke(dev)["location"] == "us-central1-a"
+    assert "nodeLocations" not in gke(dev)
+    assert dev.outputs["zones"] == ["us-central1-a"]
+
+
+def test_prod_protects_the_cluster_and_its_keys(prod, dev):
+    assert gke(prod)["deletionProtection"] is True
+    assert gke(dev)["deletionProtection"] is False
+    for name in ("cluster-key-ring", "cluster-secrets-key", "cluster-disks-key"):
+        resource = next(r for r in prod.resources if r.name == name)
+        assert resource.options.protect and resource.options.retain_on_delete
+        resource = next(r for r in dev.resources if r.name == name)
+        assert not resource.options.protect
+
+
+def test_vpc_native_on_the_subnets_secondary_ranges(dev):
+    inputs = gke(dev)
+    assert inputs["network"] == NETWORK and inputs["subnetwork"] == SUBNET
+    assert inputs["networkingMode"] == "VPC_NATIVE"
+    assert inputs["ipAllocationPolicy"] == {
+        "clusterSecondaryRangeName": "pods",
+        "servicesSecondaryRangeName": "services",
+    }
+
+
+def test_logging_maps_the_configured_streams():
+    plan = build(prod=False, control_plane_logs=(ControlPlaneLog.AUDIT, ControlPlaneLog.API))
+    assert gke(plan)["loggingConfig"]["enableComponents"] == [
+        "SYSTEM_COMPONENTS",
+        "WORKLOADS",
+        "APISERVER",
+    ]
+
+
+def test_labels_are_valid_gcp_labels(dev):
+    labels = gke(dev)["resourceLabels"]
+    assert labels == {"team": "ml", "llm-infra-stack": "test_stack"}
+    assert dev.get(KEY, "cluster-secrets-key").inputs["labels"] == labels
+
+
+def test_admins_get_kubernetes_engine_admin(dev):
+    admin = dev.get(PROJECT_MEMBER, "cluster-admin-0").inputs
+    assert admin == {
+        "project": PROJECT,
+        "role": "roles/container.admin",
+        "member": "group:ml-platform@example.com",
+    }
+
+
+def test_the_default_storage_class_is_encrypted_pd_balanced_on_the_clusters_provider(dev):
+    storage = dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-pd-balanced")
+    assert storage.inputs["metadata"]["name"] == STORAGE_CLASS
+    assert storage.inputs["metadata"]["annotations"] == {
+        "storageclass.kubernetes.io/is-default-class": "true"
+    }
+    assert storage.inputs["provisioner"] == "pd.csi.storage.gke.io"
+    assert storage.inputs["parameters"]["type"] == "pd-balanced"
+    assert (
+        "/cryptoKeys/cluster-disks-key-" in storage.inputs["parameters"]["disk-encryption-kms-key"]
+    )
+    assert storage.provider == dev.get("pulumi:providers:kubernetes", "cluster-k8s").urn
+    # volumes are created only once Compute Engine may use the key
+    assert dev.get(KEY_MEMBER, "cluster-disks-key-compute").urn in storage.dependencies
+    assert gke(dev)["addonsConfig"]["gcePersistentDiskCsiDriverConfig"] == {"enabled": True}
+
+
+def test_kubeconfig_is_a_secret_and_never_reaches_the_record(dev):
+    assert dev.outputs["kubeconfig"] == "[secret]"
+    provider = dev.get("pulumi:providers:kubernetes", "cluster-k8s")
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    assert "gke-gcloud-auth-plugin" not in dev.to_json()
+
+
+def test_the_seam(dev):
+    assert dev.outputs["seam"] is True
+    assert dev.outputs["issuer"] == (
+        f"https://container.googleapis.com/v1/projects/{PROJECT}/locations/us-central1-a/"
+        "clusters/llm-test"
+    )
+    assert dev.outputs["selector"] == {"llm-infra.io/pool": "large"}
+    assert dev.outputs["tolerations"] == [GPU_TOLERATION.as_dict()]
+    assert dev.outputs["binding"] == {
+        "iam.gke.io/gcp-service-account": f"llm-test-vllm@{PROJECT}.iam.gserviceaccount.com"
+    }
+
+
+def test_workload_identities_wait_for_the_clusters_pool(dev):
+    member = dev.get(
+        "gcp:serviceaccount/iAMMember:IAMMember", "cluster-vllm-workload-identity-user"
+    )
+    assert member.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[serving/vllm]"
+    assert member.property_dependencies["member"] == [dev.get(GKE, "cluster-gke").urn]
+    assert member.parent == dev.get("llm-infra:gcp:WorkloadIdentity", "cluster-vllm").urn
