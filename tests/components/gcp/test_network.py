@@ -70,7 +70,7 @@ def test_firewall_admits_only_internal_ranges_and_health_checkers(plan):
 
 
 def test_the_ranges_are_exposed_for_the_cluster():
-    captured = {}
+    captured: dict[str, str] = {}
 
     def body():
         network = Network(

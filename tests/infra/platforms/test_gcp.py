@@ -1,0 +1,437 @@
+"""The GCP platform as the shipped stack (and its tests-only dev variant) build it."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.seam import KubernetesCluster
+from infra.cli import main
+from infra.config import ConfigError
+from infra.offline.plan import plan_stack
+from infra.platforms.gcp import build_gcp
+from infra.policy.check import run_check
+from tests.harness import ROOT, load, run_components
+
+GKE = "gcp:container/cluster:Cluster"
+POOL = "gcp:container/nodePool:NodePool"
+BUCKET = "gcp:storage/bucket:Bucket"
+KEY = "gcp:kms/cryptoKey:CryptoKey"
+KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+DEV_STACK = Path(__file__).with_name("Pulumi.gcp-dev.yaml")
+PROD_PROJECT = "llm-infra-prod"
+PROD_NODES = f"llm-infra-gcp-prod-nodes@{PROD_PROJECT}.iam.gserviceaccount.com"
+
+
+def dev_document():
+    return yaml.safe_load(DEV_STACK.read_text())
+
+
+def write_project(directory, document, stack="gcp-dev"):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text(
+        f"name: llm-infra\nruntime: python\nmain: {ROOT / 'infra'}\n"
+    )
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def dev_project(tmp_path_factory):
+    return write_project(tmp_path_factory.mktemp("gcp-dev"), dev_document())
+
+
+@pytest.fixture(scope="module")
+def dev(dev_project):
+    return plan_stack("gcp-dev", dev_project)
+
+
+@pytest.fixture(scope="module")
+def prod(shipped_plan):
+    return shipped_plan("gcp-prod")
+
+
+def pools(plan):
+    return {r.name: r.inputs for r in plan.of_type(POOL)}
+
+
+# The shipped stack.
+
+
+def test_a_system_pool_and_one_gpu_pool_per_config_pool_with_its_accelerator(prod):
+    found = pools(prod)
+    assert set(found) == {"system-nodes-pool", "gpu-standard-pool", "gpu-large-pool"}
+    system, standard, large = (
+        found["system-nodes-pool"]["nodeConfig"],
+        found["gpu-standard-pool"]["nodeConfig"],
+        found["gpu-large-pool"]["nodeConfig"],
+    )
+    assert system["machineType"] == "e2-standard-4"
+    assert not system.get("guestAccelerators")
+    assert standard["machineType"] == "g2-standard-48"  # l4 × 4
+    assert [(a["type"], a["count"]) for a in standard["guestAccelerators"]] == [("nvidia-l4", 4)]
+    assert large["machineType"] == "a3-highgpu-8g"  # h100 × 8
+    assert [(a["type"], a["count"]) for a in large["guestAccelerators"]] == [
+        ("nvidia-h100-80gb", 8)
+    ]
+    for config in (standard, large):
+        assert config["guestAccelerators"][0]["gpuDriverInstallationConfig"] == {
+            "gpuDriverVersion": "LATEST"
+        }
+        assert config["taints"] == [
+            {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+        ]
+    assert standard["labels"] == {"llm-infra.io/pool": "standard", "llm-infra.io/gpu": "l4"}
+    assert large["labels"] == {"llm-infra.io/pool": "large", "llm-infra.io/gpu": "h100"}
+    assert large["diskSizeGb"] == 500
+
+
+def test_prod_pools_are_on_demand_in_every_zone_with_the_configs_bounds(prod):
+    found = pools(prod)
+    for inputs in found.values():
+        assert inputs["nodeConfig"]["spot"] is False
+        assert inputs["nodeLocations"] == ["us-central1-a", "us-central1-b", "us-central1-c"]
+        assert inputs["location"] == "us-central1"
+        assert inputs["cluster"] == "llm-infra-gcp-prod"
+    assert found["system-nodes-pool"]["autoscaling"]["totalMinNodeCount"] == 1
+    assert found["system-nodes-pool"]["autoscaling"]["totalMaxNodeCount"] == 3
+    assert found["gpu-large-pool"]["autoscaling"]["totalMaxNodeCount"] == 2
+
+
+def test_every_pool_is_hardened_and_runs_as_the_node_account(prod):
+    disks_key = prod.get(KEY, "cluster-disks-key").urn
+    for pool in prod.of_type(POOL):
+        config = pool.inputs["nodeConfig"]
+        assert config["serviceAccount"] == PROD_NODES
+        assert config["shieldedInstanceConfig"]["enableSecureBoot"] is True
+        assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+        # pools wait for the account's roles and for Compute Engine's use of the disks key
+        node_roles = {
+            r.urn for r in prod.of_type(PROJECT_MEMBER) if r.name.startswith("cluster-nodes-")
+        }
+        assert node_roles <= set(pool.property_dependencies["nodeConfig"])
+        assert disks_key in pool.property_dependencies["nodeConfig"]
+        assert prod.get(GKE, "cluster-gke").urn in pool.property_dependencies["cluster"]
+
+
+def test_prod_cluster_is_private_regional_protected_and_encrypted(prod):
+    cluster = prod.get(GKE, "cluster-gke").inputs
+    assert cluster["name"] == "llm-infra-gcp-prod"
+    assert cluster["location"] == "us-central1"
+    assert cluster["nodeLocations"] == ["us-central1-a", "us-central1-b", "us-central1-c"]
+    assert cluster["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": True,
+    }
+    assert cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"] == [
+        {"cidrBlock": "10.30.0.0/20", "displayName": "nodes"}
+    ]
+    assert cluster["workloadIdentityConfig"] == {"workloadPool": f"{PROD_PROJECT}.svc.id.goog"}
+    assert cluster["enableShieldedNodes"] is True
+    assert cluster["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert cluster["releaseChannel"] == {"channel": "REGULAR"}
+    assert cluster["deletionProtection"] is True
+    assert cluster["removeDefaultNodePool"] is True
+    encryption = cluster["databaseEncryption"]
+    assert encryption["state"] == "ENCRYPTED"
+    assert encryption["keyName"].startswith(
+        f"projects/{PROD_PROJECT}/locations/us-central1/keyRings/cluster-key-ring-"
+    )
+
+
+def test_the_cluster_runs_in_the_networks_node_subnet(prod):
+    cluster = prod.get(GKE, "cluster-gke")
+    assert cluster.property_dependencies["subnetwork"] == [
+        prod.get("gcp:compute/subnetwork:Subnetwork", "network-nodes").urn
+    ]
+    assert cluster.property_dependencies["network"] == [
+        prod.get("gcp:compute/network:Network", "network-vpc").urn
+    ]
+
+
+def test_buckets_prevent_public_access_and_use_their_own_keys(prod):
+    buckets = {r.name: r for r in prod.of_type(BUCKET)}
+    assert set(buckets) == {"models-bucket", "vector-snapshots-bucket"}
+    for name, bucket in buckets.items():
+        role = name.removesuffix("-bucket")
+        assert bucket.inputs["publicAccessPrevention"] == "enforced"
+        assert bucket.inputs["uniformBucketLevelAccess"] is True
+        assert bucket.inputs["versioning"] == {"enabled": True}
+        assert bucket.inputs["location"] == "US-CENTRAL1"
+        assert f"/cryptoKeys/{role}-key-" in bucket.inputs["encryption"]["defaultKmsKeyName"]
+        assert bucket.property_dependencies["encryption"] == [prod.get(KEY, f"{role}-key").urn]
+
+
+def test_iam_bindings_name_the_right_members(prod):
+    agents = {r.name: r.inputs["member"] for r in prod.of_type(KEY_MEMBER)}
+    gcs = "serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com"
+    assert agents == {
+        "models-key-user": gcs,
+        "vector-snapshots-key-user": gcs,
+        "cluster-secrets-key-gke": (
+            "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+        ),
+        "cluster-disks-key-compute": (
+            "serviceAccount:service-123456789012@compute-system.iam.gserviceaccount.com"
+        ),
+    }
+    assert {r.inputs["role"] for r in prod.of_type(KEY_MEMBER)} == {
+        "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    }
+    node_roles = [r.inputs for r in prod.of_type(PROJECT_MEMBER)]
+    assert len(node_roles) == 5
+    assert all(r["member"] == f"serviceAccount:{PROD_NODES}" for r in node_roles)
+    assert all(r["project"] == PROD_PROJECT for r in node_roles)
+    # nothing is granted to the project's default accounts, and no one gets a basic role
+    assert not any(r["role"] in ("roles/owner", "roles/editor") for r in node_roles)
+
+
+STATEFUL = (
+    (BUCKET, "models-bucket"),
+    (KEY, "models-key"),
+    ("gcp:kms/keyRing:KeyRing", "models-key-ring"),
+    (BUCKET, "vector-snapshots-bucket"),
+    (KEY, "vector-snapshots-key"),
+    (KEY, "cluster-secrets-key"),
+    (KEY, "cluster-disks-key"),
+    ("gcp:kms/keyRing:KeyRing", "cluster-key-ring"),
+)
+
+
+@pytest.mark.parametrize(("type_", "name"), STATEFUL)
+def test_prod_protects_and_retains_stateful_resources_dev_does_not(prod, dev, type_, name):
+    kept = prod.get(type_, name).options
+    assert kept.protect and kept.retain_on_delete
+    loose = dev.get(type_, name).options
+    assert not loose.protect and not loose.retain_on_delete
+
+
+def test_every_labelled_resource_carries_the_stack_labels(prod):
+    labelled = []
+    for resource in prod.resources:
+        for labels in (
+            resource.inputs.get("labels"),
+            resource.inputs.get("resourceLabels"),
+            (resource.inputs.get("nodeConfig") or {}).get("resourceLabels"),
+        ):
+            if resource.type.startswith("gcp:") and isinstance(labels, dict):
+                labelled.append((resource.name, labels))
+    assert len(labelled) == 10  # 2 buckets, 4 keys, the cluster, 3 pools
+    for name, labels in labelled:
+        assert labels["llm-infra-stack"] == "gcp-prod", name
+        assert labels["llm-infra-environment"] == "prod", name
+        assert labels["team"] == "ml-platform", name
+        assert labels["cost-center"] == "ml-serving", name
+
+
+def test_outputs_name_the_cluster_and_buckets_and_keep_the_kubeconfig_secret(prod):
+    outputs = prod.outputs
+    assert outputs["kubeconfig"] == "[secret]"
+    assert outputs["cluster"] == {
+        "name": "llm-infra-gcp-prod",
+        "location": "us-central1",
+        "endpoint": "https://172.16.0.2",
+        "oidc_issuer_url": (
+            f"https://container.googleapis.com/v1/projects/{PROD_PROJECT}/locations/"
+            "us-central1/clusters/llm-infra-gcp-prod"
+        ),
+        "workload_pool": f"{PROD_PROJECT}.svc.id.goog",
+    }
+    assert set(outputs["buckets"]) == {"models", "vector_snapshots"}
+    assert outputs["buckets"]["models"].startswith("models-bucket-")
+    assert outputs["network"]["subnet_id"].startswith(
+        f"projects/{PROD_PROJECT}/regions/us-central1/subnetworks/network-nodes-"
+    )
+    assert "gke-gcloud-auth-plugin" not in prod.to_json()
+
+
+def test_the_shipped_stack_passes_the_security_and_cost_packs():
+    report = run_check("gcp-prod", ROOT)
+    assert report.passed, [f"{d.policy}: {d.message} ({d.name})" for d in report.mandatory]
+    assert report.advisory == []
+    checked = {r["type"] for r in report.record["resources"]}
+    assert {GKE, POOL, BUCKET, KEY} <= checked
+
+
+def test_the_same_models_and_vector_db_as_on_aws():
+    def platform(stack):
+        document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+        return document["config"]["llm-infra:platform"]
+
+    aws, gcp = platform("prod"), platform("gcp-prod")
+    for section in ("models", "vector_db", "cost", "tags", "environment"):
+        assert gcp[section] == aws[section], section
+    assert [(p["name"], p["gpu"]) for p in gcp["gpu_pools"]] == [
+        (p["name"], p["gpu"]) for p in aws["gpu_pools"]
+    ]
+
+
+# The tests-only dev variant.
+
+
+def test_dev_is_zonal_with_a_public_endpoint_limited_to_its_ranges(dev):
+    cluster = dev.get(GKE, "cluster-gke").inputs
+    assert cluster["name"] == "llm-infra-gcp-dev"
+    assert cluster["location"] == "us-central1-a"
+    assert "nodeLocations" not in cluster
+    assert cluster["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": False,
+    }
+    assert [b["cidrBlock"] for b in cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"]] == [
+        "10.40.0.0/20",
+        "198.51.100.0/24",
+    ]
+    assert cluster["deletionProtection"] is False
+    assert dev.outputs["cluster"]["endpoint"].startswith("https://198.51.100.")
+
+
+def test_dev_gpus_are_spot_and_scale_to_zero_in_the_clusters_zone(dev):
+    gpu = pools(dev)["gpu-standard-pool"]
+    assert gpu["nodeConfig"]["spot"] is True
+    assert gpu["nodeConfig"]["machineType"] == "g2-standard-8"
+    assert gpu["autoscaling"]["totalMinNodeCount"] == 0
+    assert gpu["initialNodeCount"] == 0
+    assert gpu["nodeLocations"] == ["us-central1-a"]
+    assert gpu["location"] == "us-central1-a"
+    assert pools(dev)["system-nodes-pool"]["nodeConfig"]["spot"] is False
+
+
+def test_dev_admins_get_kubernetes_engine_admin(dev):
+    admin = dev.get(PROJECT_MEMBER, "cluster-admin-0").inputs
+    assert admin["member"] == "group:ml-platform@example.com"
+    assert admin["role"] == "roles/container.admin"
+    assert admin["project"] == "llm-infra-dev"
+
+
+def test_the_dev_variant_passes_the_packs(dev_project):
+    report = run_check("gcp-dev", dev_project)
+    assert report.passed, [f"{d.policy}: {d.message} ({d.name})" for d in report.mandatory]
+
+
+def test_the_packs_see_gke_resources(tmp_path):
+    """The packs read the GKE inputs this platform writes: a dev stack on on-demand GPUs
+    kept warm and a prod stack with a public endpoint both fail."""
+    document = dev_document()
+    pool = document["config"]["llm-infra:platform"]["gpu_pools"][0]
+    pool.update(capacity_type="on_demand", min_nodes=1)
+    report = run_check("gcp-dev", write_project(tmp_path / "dev", document))
+    assert {d.policy for d in report.mandatory} == {"cost-gpu-spot-and-scale-to-zero-outside-prod"}
+    assert {d.name for d in report.mandatory} == {"gpu-standard-pool"}
+
+    prod_document = yaml.safe_load((ROOT / "Pulumi.gcp-prod.yaml").read_text())
+    prod_document["config"]["llm-infra:platform"]["cluster"].update(
+        endpoint_access="public_and_private", public_access_cidrs=["198.51.100.0/24"]
+    )
+    report = run_check("gcp-prod", write_project(tmp_path / "prod", prod_document, "gcp-prod"))
+    assert {(d.policy, d.name) for d in report.mandatory} == {
+        ("gke-private-endpoint-in-prod", "cluster-gke")
+    }
+
+
+def test_a10g_is_a_config_error_naming_l4(tmp_path, capsys):
+    document = dev_document()
+    document["config"]["llm-infra:platform"]["gpu_pools"][0]["gpu"] = "a10g"
+    document["config"]["llm-infra:platform"]["cost"]["allowed_gpus"] = ["a10g", "l4"]
+    project = write_project(tmp_path, document)
+    with pytest.raises(ConfigError) as error:
+        plan_stack("gcp-dev", project)
+    (issue,) = error.value.issues
+    assert str(issue) == (
+        "llm-infra:platform.gpu_pools[0].gpu: 'a10g' is not offered on gcp "
+        "(GPUs there: l4, a100-40gb, a100-80gb, h100); use l4, the nearest"
+    )
+    assert main(["--project-dir", str(project), "plan", "--stack", "gcp-dev"]) == 2
+    err = capsys.readouterr().err
+    assert "'a10g' is not offered on gcp" in err and "use l4, the nearest" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda c: c.update(admin_principals=["ml-platform@example.com"]),
+            "llm-infra:platform.cluster.admin_principals[0]: 'ml-platform@example.com' is not "
+            "an IAM member",
+        ),
+        (
+            lambda c: c.update(public_access_cidrs=[f"198.51.{i}.0/24" for i in range(50)]),
+            "llm-infra:platform.cluster.public_access_cidrs: lists 50 ranges; GKE takes 49",
+        ),
+    ],
+)
+def test_gke_cluster_config_errors(change, message):
+    document = dev_document()
+    platform = copy.deepcopy(document["config"]["llm-infra:platform"])
+    change(platform["cluster"])
+    with pytest.raises(ConfigError) as error:
+        load(platform, gcp_region="us-central1", gcp_project="p")
+    assert any(str(issue).startswith(message) for issue in error.value.issues), [
+        str(i) for i in error.value.issues
+    ]
+
+
+def test_aws_principals_are_still_accepted_on_aws():
+    platform = dev_document()["config"]["llm-infra:platform"]
+    platform = {**platform, "cloud": "aws", "region": "us-east-1"}
+    platform["network"] = {"availability_zones": ["us-east-1a", "us-east-1b"]}
+    platform["cluster"] = {
+        **platform["cluster"],
+        "admin_principals": ["arn:aws:iam::123456789012:role/admin"],
+    }
+    assert load(platform).cluster.admin_principals == ("arn:aws:iam::123456789012:role/admin",)
+
+
+# Variations built directly.
+
+
+def build(platform):
+    config = load(platform, gcp_region="us-central1", gcp_project="p")
+
+    def body():
+        platform = build_gcp(config, {"team": "ml"})
+        assert isinstance(platform.cluster, KubernetesCluster)
+
+    return run_components(body, stack="t", region="us-central1", cloud="gcp")
+
+
+def dev_platform():
+    return copy.deepcopy(dev_document()["config"]["llm-infra:platform"])
+
+
+def test_a_pool_with_zones_runs_only_there():
+    platform = dev_platform()
+    platform["environment"] = "staging"
+    platform["cluster"] = {"system_pool": {"min_nodes": 1, "max_nodes": 3}}
+    platform["gpu_pools"][0]["zones"] = ["us-central1-b"]
+    plan = build(platform)
+    assert plan.get(GKE, "cluster-gke").inputs["location"] == "us-central1"  # regional
+    found = pools(plan)
+    assert found["gpu-standard-pool"]["nodeLocations"] == ["us-central1-b"]
+    assert found["system-nodes-pool"]["nodeLocations"] == ["us-central1-a", "us-central1-b"]
+
+
+def test_unpinned_zones_are_looked_up_from_the_region():
+    platform = dev_platform()
+    platform["network"] = {"cidr": "10.40.0.0/16", "zone_count": 3}
+    plan = build(platform)
+    assert plan.get(GKE, "cluster-gke").inputs["location"] == "us-central1-a"
+    platform["environment"] = "staging"
+    platform["cluster"] = {"system_pool": {"min_nodes": 1, "max_nodes": 3}}
+    plan = build(platform)
+    assert plan.get(GKE, "cluster-gke").inputs["nodeLocations"] == [
+        "us-central1-a",
+        "us-central1-b",
+        "us-central1-c",
+    ]
+
+
+def test_no_snapshot_bucket_without_a_vector_db_and_no_gpu_pools_without_config():
+    platform = dev_platform()
+    platform.update(gpu_pools=[], models=[], vector_db={"enabled": False})
+    plan = build(platform)
+    assert [b.name for b in plan.of_type("llm-infra:gcp:Bucket")] == ["models"]
+    assert [p.name for p in plan.of_type(POOL)] == ["system-nodes-pool"]
