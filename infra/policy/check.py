@@ -43,10 +43,9 @@ def pack_config(config: StackConfig, given: dict[str, Any]) -> dict[str, Any]:
     if config.cost.monthly_budget_usd is not None:
         merged["cost-monthly-budget"] = {"monthly_budget_usd": config.cost.monthly_budget_usd}
     for key, value in given.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
+        # a bare level ("advisory") keeps the stack's settings for that rule
+        settings = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
+        merged[key] = {**merged.get(key, {}), **settings}
     return merged
 
 
