@@ -9,7 +9,7 @@ FORMAT ?= table
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install plan test lint typecheck unit docs clean
+.PHONY: install plan test lint typecheck unit docs golden clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Regenerates the golden URN lists of the shipped stacks after an intended rename or
+# new resources (review the diff: a renamed stateful resource needs an Alias instead).
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden
 
 # Regenerates docs/CONFIG.md from the config model (a test fails when it is stale).
 docs: $(STAMP)
