@@ -39,9 +39,10 @@ test: lint typecheck unit
 golden: $(STAMP)
 	$(BIN)/python -m tests.golden
 
-# Regenerates docs/CONFIG.md from the config model (a test fails when it is stale).
+# Regenerates docs/CONFIG.md and docs/POLICIES.md (a test fails when either is stale).
 docs: $(STAMP)
 	$(BIN)/python -m infra.config.reference > docs/CONFIG.md
+	$(BIN)/python -m policies.lib.reference > docs/POLICIES.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
