@@ -44,11 +44,17 @@ def service_ranges(vnet_cidr: IPv4Network) -> ServiceRanges:
     )
 
 
-def api_server_access(private: bool, authorized_ranges: Sequence[str]) -> dict[str, object]:
+def api_server_access(
+    private: bool, authorized_ranges: Sequence[str]
+) -> containerservice.ManagedClusterAPIServerAccessProfileArgs:
     """Private clusters have no public endpoint at all; public ones admit only the ranges."""
     if private:
-        return {"enable_private_cluster": True, "enable_private_cluster_public_fqdn": False}
-    return {"enable_private_cluster": False, "authorized_ip_ranges": list(authorized_ranges)}
+        return containerservice.ManagedClusterAPIServerAccessProfileArgs(
+            enable_private_cluster=True, enable_private_cluster_public_fqdn=False
+        )
+    return containerservice.ManagedClusterAPIServerAccessProfileArgs(
+        enable_private_cluster=False, authorized_ip_ranges=list(authorized_ranges)
+    )
 
 
 @dataclass(frozen=True)
@@ -206,9 +212,7 @@ class Cluster(pulumi.ComponentResource):
                     "userAssignedNATGateway" if args.nat_gateway_egress else "loadBalancer"
                 ),
             ),
-            api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
-                **api_server_access(args.private, args.authorized_ip_ranges)  # type: ignore[arg-type]
-            ),
+            api_server_access_profile=api_server_access(args.private, args.authorized_ip_ranges),
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                 # Patch releases of the configured minor only; minors move with the config.
                 upgrade_channel="patch",

@@ -242,10 +242,12 @@ def test_service_ranges_avoid_the_vnet():
 
 
 def test_api_server_access_never_mixes_private_and_authorized_ranges():
-    assert "authorized_ip_ranges" not in api_server_access(True, ("198.51.100.0/24",))
-    assert api_server_access(False, ("198.51.100.0/24",))["authorized_ip_ranges"] == [
-        "198.51.100.0/24"
-    ]
+    private = api_server_access(True, ("198.51.100.0/24",))
+    assert private.enable_private_cluster is True
+    assert private.authorized_ip_ranges is None
+    public = api_server_access(False, ("198.51.100.0/24",))
+    assert public.enable_private_cluster is False
+    assert public.authorized_ip_ranges == ["198.51.100.0/24"]
 
 
 def test_the_kubeconfig_never_reaches_the_record(dev):
