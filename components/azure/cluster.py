@@ -20,7 +20,14 @@ from components.azure.roles import (
 )
 from components.seam import GPU_TOLERATION, POOL_LABEL, ServiceAccountBinding, Toleration
 
-STORAGE_CLASS = "managed-premium-encrypted"
+STORAGE_CLASS = "premium-ssd"
+# AKS taints every spot node with this itself; pods bound for a spot pool tolerate it.
+SPOT_TOLERATION = Toleration(
+    key="kubernetes.azure.com/scalesetpriority",
+    operator="Equal",
+    value="spot",
+    effect="NoSchedule",
+)
 # Candidate ranges for pod overlay and services; neither may overlap the VNet.
 POD_CIDRS = ("10.244.0.0/16", "172.20.0.0/16", "192.168.0.0/17")
 SERVICE_CIDRS = ("10.0.0.0/16", "172.21.0.0/16", "192.168.128.0/17")
@@ -68,6 +75,8 @@ class ClusterArgs:
     private: bool
     """A private cluster (no public API endpoint); otherwise `authorized_ip_ranges`."""
     authorized_ip_ranges: tuple[str, ...] = ()
+    spot_pools: tuple[str, ...] = ()
+    """GPU pools on spot capacity: their pods also tolerate AKS's spot taint."""
     admin_group_object_ids: tuple[str, ...] = ()
     """Entra ID groups given cluster-admin."""
     nat_gateway_egress: bool = True
@@ -124,6 +133,7 @@ class Cluster(pulumi.ComponentResource):
         self._resource_group_name = resource_group_name
         self._location = args.location
         self._tags = dict(args.tags)
+        self._spot_pools = frozenset(args.spot_pools)
         self._subscription_id = subscription_id
         tags = dict(args.tags)
 
@@ -264,8 +274,9 @@ class Cluster(pulumi.ComponentResource):
                 "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
             },
             provisioner="disk.csi.azure.com",
-            # Managed disks are always encrypted at rest (platform keys); ZRS survives a zone.
-            parameters={"skuName": "Premium_ZRS", "cachingMode": "ReadOnly", "fsType": "ext4"},
+            # Managed disks are always encrypted at rest (platform-managed keys); a volume is
+            # created in the zone of its first pod, so locally redundant disks suffice.
+            parameters={"skuName": "Premium_LRS", "cachingMode": "ReadOnly", "fsType": "ext4"},
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             reclaim_policy="Delete",
@@ -308,6 +319,8 @@ class Cluster(pulumi.ComponentResource):
         return {POOL_LABEL: pool}
 
     def gpu_tolerations(self, pool: str) -> list[Toleration]:
+        if pool in self._spot_pools:
+            return [GPU_TOLERATION, SPOT_TOLERATION]
         return [GPU_TOLERATION]
 
     def bind_workload_identity(

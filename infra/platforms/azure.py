@@ -13,7 +13,7 @@ from components.azure.node_pool import NodePool
 from components.azure.pool_profile import PoolProfile
 from components.azure.storage import Storage, StorageArgs
 from components.catalog import catalog, resolve_instance
-from components.enums import Cloud, NatStrategy
+from components.enums import CapacityType, Cloud, NatStrategy
 from infra.config import StackConfig
 from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
@@ -59,6 +59,9 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             ),
             private=not config.cluster.endpoint_access.is_public,
             authorized_ip_ranges=tuple(str(c) for c in config.cluster.public_access_cidrs),
+            spot_pools=tuple(
+                p.name for p in config.gpu_pools if p.capacity_type is CapacityType.SPOT
+            ),
             admin_group_object_ids=config.cluster.admin_principals,
             nat_gateway_egress=config.network.nat is not NatStrategy.NONE,
             secrets_encryption=config.is_prod,

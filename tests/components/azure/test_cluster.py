@@ -4,6 +4,7 @@ import pulumi
 import pytest
 
 from components.azure.cluster import (
+    SPOT_TOLERATION,
     Cluster,
     ClusterArgs,
     api_server_access,
@@ -38,6 +39,7 @@ def build(*, prod: bool):
         ),
         private=prod,
         authorized_ip_ranges=() if prod else ("198.51.100.0/24",),
+        spot_pools=("cheap",),
         admin_group_object_ids=("44444444-4444-4444-8444-444444444444",),
         secrets_encryption=prod,
         key_vault_name="kv-test",
@@ -58,6 +60,8 @@ def build(*, prod: bool):
         )
         assert isinstance(cluster, KubernetesCluster)
         assert cluster.gpu_tolerations("standard") == [GPU_TOLERATION]
+        assert cluster.gpu_tolerations("cheap") == [GPU_TOLERATION, SPOT_TOLERATION]
+        assert cluster.default_storage_class == "premium-ssd"
         assert cluster.gpu_node_selector("standard") == {"llm-infra.io/pool": "standard"}
         binding = cluster.bind_workload_identity(
             "qdrant", namespace="vector", service_account="qdrant"
@@ -227,8 +231,9 @@ def test_kubeconfig_comes_from_the_user_credentials_and_stays_secret(dev):
 
 def test_the_default_storage_class_is_premium_azure_disk(dev):
     storage_class = dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-premium-ssd")
+    assert storage_class.inputs["metadata"]["name"] == "premium-ssd"
     assert storage_class.inputs["provisioner"] == "disk.csi.azure.com"
-    assert storage_class.inputs["parameters"]["skuName"] == "Premium_ZRS"
+    assert storage_class.inputs["parameters"]["skuName"] == "Premium_LRS"
     annotations = storage_class.inputs["metadata"]["annotations"]
     assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
 

@@ -195,3 +195,20 @@ def test_no_device_plugin_without_gpu_pools_and_no_snapshot_container_without_a_
     assert plan.of_type(POOL) == []
     containers = [c.name for c in plan.of_type("azure-native:storage:BlobContainer")]
     assert containers == ["storage-models"]
+
+
+def test_pods_for_dev_spot_pools_tolerate_the_aks_spot_taint():
+    values = yaml.safe_load((DEV_PROJECT / "Pulumi.azure-dev.yaml").read_text())
+    config = load(values["config"]["llm-infra:platform"], azure_location="eastus")
+    tolerations = []
+
+    def body():
+        platform = build_azure(config, {"team": "ml"})
+        assert platform.cluster is not None
+        tolerations.extend(platform.cluster.gpu_tolerations("standard"))
+
+    run_components(body, region="eastus", cloud="azure")
+    assert [t.key for t in tolerations] == [
+        "nvidia.com/gpu",
+        "kubernetes.azure.com/scalesetpriority",
+    ]
