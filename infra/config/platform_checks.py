@@ -4,6 +4,7 @@ Same contract as there: each check reads a ConfigView (what validated) and yield
 every issue it finds, naming the config path, the value and the fix.
 """
 
+import re
 from collections.abc import Iterator
 
 from components.aws.cloudwatch import RETENTION_DAYS, nearest_retention
@@ -56,10 +57,30 @@ def check_reserved_pool_names(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
+# AKS names Linux node pools with 1-12 lowercase letters and digits, starting with a letter.
+AKS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,11}")
+
+
+def check_aks_pool_names(view: ConfigView) -> Iterator[ConfigIssue]:
+    """On Azure a GPU pool's name is also its AKS node pool's name."""
+    if view.cloud is not Cloud.AZURE:
+        return
+    for index, pool in sorted(view.pools.items()):
+        if not AKS_POOL_NAME.fullmatch(pool.name):
+            suggestion = re.sub(r"[^a-z0-9]", "", pool.name)[:12] or "gpu"
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].name",
+                f"'{pool.name}' cannot name an AKS node pool (1-12 lowercase letters and "
+                "digits, starting with a letter)",
+                f"use a name such as '{suggestion}'",
+            )
+
+
 PLATFORM_CHECKS: tuple[Check, ...] = (
     check_log_retention,
     check_pool_zones_pinned,
     check_reserved_pool_names,
+    check_aks_pool_names,
 )
 
 
