@@ -9,7 +9,7 @@ FORMAT ?= table
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install plan test lint typecheck unit docs clean
+.PHONY: install plan test lint typecheck unit docs golden clean
 
 install: $(STAMP)
 
@@ -34,9 +34,15 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# Regenerates docs/CONFIG.md from the config model (a test fails when it is stale).
+# Regenerates the golden URN lists of the shipped stacks after an intended rename or
+# new resources (review the diff: a renamed stateful resource needs an Alias instead).
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden
+
+# Regenerates docs/CONFIG.md and docs/POLICIES.md (a test fails when either is stale).
 docs: $(STAMP)
 	$(BIN)/python -m infra.config.reference > docs/CONFIG.md
+	$(BIN)/python -m policies.lib.reference > docs/POLICIES.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

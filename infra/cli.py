@@ -4,7 +4,6 @@ Exit codes: 0 success; 1 the program or the tool failed; 2 bad config or usage.
 """
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -16,6 +15,7 @@ import boto3
 from botocore.exceptions import NoCredentialsError, ProfileNotFound
 
 from components.enums import Cloud, Dtype, GpuType, Quantization
+from components.jsonfile import JsonFileError, read_json_object
 from components.sizing.architecture import ArchitectureError
 from components.sizing.library import known_models, load_config_file, load_model
 from infra.config import ConfigError, StackConfig, load_stack_config
@@ -289,19 +289,13 @@ def _stack_config(args: argparse.Namespace) -> StackConfig:
 
 
 def _read_record(path: Path) -> dict[str, Any]:
+    what = "a plan record; make one with `llm-infra plan --format json`"
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise StackFileError(f"{path}: cannot be read: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise StackFileError(
-            f"{path}: not a plan record (invalid JSON at line {error.lineno})"
-        ) from None
-    if not isinstance(record, dict) or "resources" not in record:
-        raise StackFileError(
-            f"{path}: not a plan record (no 'resources'); "
-            "make one with `llm-infra plan --format json`"
-        )
+        record = read_json_object(path, what)
+    except JsonFileError as error:
+        raise StackFileError(str(error)) from None
+    if "resources" not in record:
+        raise StackFileError(f"{path}: not {what}")
     return record
 
 

@@ -1,12 +1,12 @@
 """The built-in model library (models.yaml) and config.json files on disk."""
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from components.jsonfile import JsonFileError, read_json_object
 from components.sizing.architecture import ArchitectureError, ModelArchitecture, from_hf_config
 
 LIBRARY_FILE = Path(__file__).with_name("models.yaml")
@@ -42,13 +42,7 @@ def load_model(name: str) -> ModelArchitecture:
 
 def load_config_file(path: Path) -> ModelArchitecture:
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ArchitectureError(f"{path}: cannot be read: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise ArchitectureError(
-            f"{path}: not valid JSON (line {error.lineno}): {error.msg}"
-        ) from None
-    if not isinstance(config, dict):
-        raise ArchitectureError(f"{path}: expected a JSON object")
+        config = read_json_object(path, "a config.json object")
+    except JsonFileError as error:
+        raise ArchitectureError(str(error)) from None
     return from_hf_config(config, str(config.get("_name_or_path") or path.parent.name or path.name))

@@ -90,12 +90,32 @@ def check_gke_authorized_networks(view: ConfigView) -> Iterator[ConfigIssue]:
         )
 
 
+# AKS names Linux node pools with 1-12 lowercase letters and digits, starting with a letter.
+AKS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,11}")
+
+
+def check_aks_pool_names(view: ConfigView) -> Iterator[ConfigIssue]:
+    """On Azure a GPU pool's name is also its AKS node pool's name."""
+    if view.cloud is not Cloud.AZURE:
+        return
+    for index, pool in sorted(view.pools.items()):
+        if not AKS_POOL_NAME.fullmatch(pool.name):
+            suggestion = re.sub(r"[^a-z0-9]", "", pool.name)[:12] or "gpu"
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].name",
+                f"'{pool.name}' cannot name an AKS node pool (1-12 lowercase letters and "
+                "digits, starting with a letter)",
+                f"use a name such as '{suggestion}'",
+            )
+
+
 PLATFORM_CHECKS: tuple[Check, ...] = (
     check_log_retention,
     check_pool_zones_pinned,
     check_reserved_pool_names,
     check_gcp_admin_principals,
     check_gke_authorized_networks,
+    check_aks_pool_names,
 )
 
 

@@ -38,6 +38,11 @@ class StackConfig(Section):
     vector_db: VectorDbConfig = Field(description="Qdrant vector database.")
     monitoring: MonitoringConfig = Field(description="Metrics and dashboards.")
     cost: CostConfig = Field(default_factory=CostConfig, description="Cost limits.")
+    protect_state: bool = Field(
+        description="Guard stateful resources (buckets, keys, log groups, vector-DB volumes) "
+        "with `protect` and `retain_on_delete`, and turn on the cluster's deletion "
+        "protection: `pulumi destroy` and replacements then stop instead of deleting data."
+    )
 
     @property
     def is_prod(self) -> bool:

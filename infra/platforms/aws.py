@@ -23,7 +23,7 @@ SYSTEM_INSTANCE_TYPE = "m6i.large"
 
 
 def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
-    keep = config.is_prod
+    keep = config.protect_state
     cluster_name = f"{pulumi.get_project()}-{pulumi.get_stack()}"
     network = Network(
         "network",

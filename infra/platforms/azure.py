@@ -1,17 +1,32 @@
-"""The Azure platform: resource group and network (AKS, node pools, identity and storage
-build on them)."""
+"""The Azure platform: resource group, network, AKS with its node pools, GPU plugin, storage."""
 
 from collections.abc import Mapping
 
-import pulumi_azure_native as azure
+import pulumi
+from pulumi_azure_native import authorization, resources
 
+from components.azure.cluster import Cluster, ClusterArgs
+from components.azure.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
+from components.azure.names import global_name
 from components.azure.network import Network, NetworkArgs
+from components.azure.node_pool import NodePool
+from components.azure.pool_profile import PoolProfile
+from components.azure.storage import Storage, StorageArgs
+from components.catalog import catalog, resolve_instance
+from components.enums import CapacityType, Cloud, NatStrategy
 from infra.config import StackConfig
+from infra.config.platform_checks import SYSTEM_POOL
+from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
+
+SYSTEM_VM_SIZE = "Standard_D4s_v5"
 
 
 def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
-    group = azure.resources.ResourceGroup("resource-group", location=config.region, tags=dict(tags))
+    keep = config.is_prod
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    client = authorization.get_client_config_output()
+    group = resources.ResourceGroup("resource-group", location=config.region, tags=dict(tags))
     network = Network(
         "network",
         NetworkArgs(
@@ -22,6 +37,74 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             tags=tags,
         ),
     )
+    zones = tuple(config.network.availability_zones or ())
+    system = config.cluster.system_pool
+    cluster = Cluster(
+        "cluster",
+        ClusterArgs(
+            cluster_name=f"{project}-{stack}",
+            kubernetes_version=config.cluster.kubernetes_version,
+            location=config.region,
+            vnet_cidr=config.network.cidr,
+            system_pool=PoolProfile(
+                pool=SYSTEM_POOL,
+                vm_size=system.instance_type or SYSTEM_VM_SIZE,
+                min_nodes=system.min_nodes,
+                max_nodes=system.max_nodes,
+                disk_size_gib=system.disk_size_gib,
+                system=True,
+                zones=zones,
+                kubernetes_version=config.cluster.kubernetes_version,
+                tags=tags,
+            ),
+            private=not config.cluster.endpoint_access.is_public,
+            authorized_ip_ranges=tuple(str(c) for c in config.cluster.public_access_cidrs),
+            spot_pools=tuple(
+                p.name for p in config.gpu_pools if p.capacity_type is CapacityType.SPOT
+            ),
+            admin_group_object_ids=config.cluster.admin_principals,
+            nat_gateway_egress=config.network.nat is not NatStrategy.NONE,
+            secrets_encryption=config.is_prod,
+            key_vault_name=global_name("kv", project, stack, hyphens=True),
+            standard_tier=config.is_prod,
+            keep=keep,
+            tags=tags,
+        ),
+        resource_group_name=group.name,
+        node_subnet_id=network.node_subnet_id,
+        subscription_id=client.subscription_id,
+        tenant_id=client.tenant_id,
+        deployer_object_id=client.object_id,
+    )
+    for pool in config.gpu_pools:
+        NodePool(
+            f"gpu-{pool.name}",
+            _gpu_pool(config, pool, tags),
+            resource_group_name=group.name,
+            cluster_name=cluster.cluster_name,
+            subnet_id=network.node_subnet_id,
+        )
+    if config.gpu_pools:
+        NvidiaDevicePlugin(
+            "nvidia-device-plugin",
+            DevicePluginArgs(),
+            kubernetes_provider=cluster.kubernetes_provider,
+        )
+    containers = ["models"]
+    if config.vector_db.enabled:
+        containers.append("vector-snapshots")
+    storage = Storage(
+        "storage",
+        StorageArgs(
+            account_name=global_name("llm", project, stack),
+            location=config.region,
+            containers=containers,
+            zone_redundant=config.is_prod,
+            keep=keep,
+            tags=tags,
+        ),
+        resource_group_name=group.name,
+    )
     return Platform(
         outputs={
             "resource_group": group.name,
@@ -29,5 +112,41 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
                 "vnet_id": network.vnet_id,
                 "node_subnet_id": network.node_subnet_id,
             },
-        }
+            "cluster": {
+                "name": cluster.cluster_name,
+                "fqdn": cluster.fqdn,
+                "oidc_issuer_url": cluster.oidc_issuer_url,
+            },
+            "kubeconfig": cluster.kubeconfig,
+            "storage": {
+                "account": storage.account_name,
+                "containers": {
+                    role.replace("-", "_"): c.container_name
+                    for role, c in storage.containers.items()
+                },
+            },
+        },
+        cluster=cluster,
+    )
+
+
+def _gpu_pool(config: StackConfig, pool: GpuPoolConfig, tags: Mapping[str, str]) -> PoolProfile:
+    instance = resolve_instance(
+        catalog(),
+        Cloud.AZURE,
+        gpu=pool.gpu,
+        instance_type=pool.instance_type,
+        gpus_per_node=pool.gpus_per_node,
+    )
+    return PoolProfile(
+        pool=pool.name,
+        vm_size=instance.name,
+        min_nodes=pool.min_nodes,
+        max_nodes=pool.max_nodes,
+        disk_size_gib=pool.disk_size_gib,
+        capacity_type=pool.capacity_type,
+        gpu=instance.gpu,
+        zones=tuple(pool.zones or config.network.availability_zones or ()),
+        kubernetes_version=config.cluster.kubernetes_version,
+        tags=tags,
     )

@@ -23,7 +23,7 @@ MAX_CLUSTER_NAME = 40
 
 
 def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
-    keep = config.is_prod
+    keep = config.protect_state
     project = gcp.organizations.get_project_output()
     network = Network(
         "network",

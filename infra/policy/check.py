@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.jsonfile import JsonFileError, read_json_object
 from infra.config import StackConfig
 from infra.offline.plan import plan_with_config
 from infra.offline.stackfile import StackFileError
@@ -43,10 +44,9 @@ def pack_config(config: StackConfig, given: dict[str, Any]) -> dict[str, Any]:
     if config.cost.monthly_budget_usd is not None:
         merged["cost-monthly-budget"] = {"monthly_budget_usd": config.cost.monthly_budget_usd}
     for key, value in given.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
+        # a bare level ("advisory") keeps the stack's settings for that rule
+        settings = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
+        merged[key] = {**merged.get(key, {}), **settings}
     return merged
 
 
@@ -80,11 +80,6 @@ def run_check(
 
 def load_policy_config(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise StackFileError(f"{path}: cannot be read: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise StackFileError(f"{path}: not valid JSON (line {error.lineno}): {error.msg}") from None
-    if not isinstance(data, dict):
-        raise StackFileError(f"{path}: expected an object of policy name to settings")
-    return data
+        return read_json_object(path, "an object of policy name to settings")
+    except JsonFileError as error:
+        raise StackFileError(str(error)) from None

@@ -163,21 +163,22 @@ def change_prod(tmp_path, edit):
     return base, head
 
 
-def test_a_real_change_to_prod_adding_a_model_and_raising_a_pool(tmp_path):
-    def edit(platform):
-        platform["gpu_pools"][0]["max_nodes"] = 6
-        platform["cost"]["max_gpus"] = 48
-        platform["cost"]["monthly_budget_usd"] = 200000
-        platform["models"].append(
-            {
-                "name": "mistral-7b",
-                "hf_model_id": "mistralai/Mistral-7B-Instruct-v0.3",
-                "pool": "standard",
-                "max_model_len_tokens": 8192,
-            }
-        )
+def add_a_model_and_raise_a_pool(platform):
+    platform["gpu_pools"][0]["max_nodes"] = 6
+    platform["cost"]["max_gpus"] = 48
+    platform["cost"]["monthly_budget_usd"] = 200000
+    platform["models"].append(
+        {
+            "name": "mistral-7b",
+            "hf_model_id": "mistralai/Mistral-7B-Instruct-v0.3",
+            "pool": "standard",
+            "max_model_len_tokens": 8192,
+        }
+    )
 
-    base, head = change_prod(tmp_path, edit)
+
+def test_a_real_change_to_prod_adding_a_model_and_raising_a_pool(tmp_path):
+    base, head = change_prod(tmp_path, add_a_model_and_raise_a_pool)
     diff = diff_plans(base, head)
     assert diff.cost is not None
     assert diff.cost.max > 0 and diff.cost.min == 0
@@ -218,3 +219,23 @@ def test_table_rendering_marks_each_kind_of_change():
         "  + aws:ec2/vpc:Vpc  v" in text
         and "  ~ aws:s3/bucket:Bucket  a  (bucket)  [replace]" in text
     )
+
+
+def test_pr_change_adding_a_model_raising_a_pool_and_renaming_a_bucket(tmp_path):
+    base, head = change_prod(tmp_path, add_a_model_and_raise_a_pool)
+    # the head's code renames the `models` bucket component to `weights`: every child's URN moves
+    text = (
+        json.dumps(head)
+        .replace("::models", "::weights")
+        .replace('"models-', '"weights-')
+        .replace('"name": "models"', '"name": "weights"')
+    )
+    head = json.loads(text)
+    diff = diff_plans(base, head)
+    markdown = render_diff_markdown(diff, head)
+    assert "aws:s3/bucket:Bucket` **models-bucket** would be **destroyed**" in markdown
+    assert "aws:kms/key:Key` **models-key** would be **destroyed**" in markdown
+    assert "`aws:s3/bucket:Bucket` weights-bucket" in markdown  # listed as created
+    assert diff.cost is not None and diff.cost.max > 0
+    assert "cost at max scale +$" in markdown
+    assert "**mistral-7b** added" in markdown

@@ -1,5 +1,6 @@
 """Outputs Azure would return for the resources the program uses."""
 
+import base64
 import re
 from typing import Any
 
@@ -21,7 +22,32 @@ NAME_INPUTS = {
     "NatGateway": "natGatewayName",
     "PublicIPAddress": "publicIpAddressName",
     "NetworkSecurityGroup": "networkSecurityGroupName",
+    "ManagedCluster": "resourceName",
+    "AgentPool": "agentPoolName",
+    "UserAssignedIdentity": "resourceName",
+    "FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
+    "RoleAssignment": "roleAssignmentName",
+    "Vault": "vaultName",
+    "Key": "keyName",
+    "StorageAccount": "accountName",
+    "BlobContainer": "containerName",
+    "BlobServiceProperties": "blobServicesName",
+    "ManagementPolicy": "managementPolicyName",
 }
+# Child resources: their id sits under the parent named by this input.
+CHILD_OF = {
+    "AgentPool": ("resourceName", "managedClusters", "agentPools"),
+    "FederatedIdentityCredential": (
+        "resourceName",
+        "userAssignedIdentities",
+        "federatedIdentityCredentials",
+    ),
+    "Key": ("vaultName", "vaults", "keys"),
+    "BlobContainer": ("accountName", "storageAccounts", "blobServices/default/containers"),
+    "BlobServiceProperties": ("accountName", "storageAccounts", "blobServices"),
+    "ManagementPolicy": ("accountName", "storageAccounts", "managementPolicies"),
+}
+TENANT_ID = "33333333-3333-4333-8333-333333333333"
 
 
 def resource(
@@ -35,6 +61,17 @@ def resource(
     group = f"{subscription}/resourceGroups/{inputs.get('resourceGroupName', '')}"
     if kind == "ResourceGroup":
         resource_id = f"{subscription}/resourceGroups/{physical}"
+    elif kind == "RoleAssignment":
+        resource_id = (
+            f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{physical}"
+        )
+    elif kind in CHILD_OF:
+        parent_input, parents, children = CHILD_OF[kind]
+        namespace = PROVIDER_NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
+        resource_id = (
+            f"{group}/providers/{namespace}/{parents}/{inputs.get(parent_input)}/"
+            f"{children}/{physical}"
+        )
     elif kind == "Subnet":
         resource_id = (
             f"{group}/providers/Microsoft.Network/virtualNetworks/"
@@ -46,13 +83,93 @@ def resource(
     state: dict[str, Any] = {"name": physical, "azureApiVersion": "2024-05-01"}
     if kind == "PublicIPAddress":
         state["ipAddress"] = ctx.ip(resource_id)
+    state.update(_outputs(ctx, kind, physical, resource_id, inputs))
     state["provisioningState"] = "Succeeded"
     return resource_id, state
+
+
+def _outputs(
+    ctx: MockContext, kind: str, physical: str, resource_id: str, inputs: dict[str, Any]
+) -> dict[str, Any]:
+    """What Azure computes for a resource beyond its id and name."""
+    if kind == "ManagedCluster":
+        prefix = f"{inputs.get('dnsPrefix', physical)}-{ctx.digest(resource_id, length=8)}"
+        return {
+            "fqdn": f"{prefix}.hcp.{ctx.region}.azmk8s.io",
+            "privateFQDN": f"{prefix}.{ctx.digest(resource_id, 'dns', length=32)}"
+            f".privatelink.{ctx.region}.azmk8s.io",
+            "oidcIssuerProfile": {
+                **(inputs.get("oidcIssuerProfile") or {}),
+                "issuerURL": f"https://{ctx.region}.oic.prod-aks.azure.com/{TENANT_ID}/"
+                f"{_guid(ctx, resource_id, 'oidc')}/",
+            },
+            # Azure answers the identity list with a map of id to the identity's ids.
+            "identity": {
+                **(inputs.get("identity") or {}),
+                "userAssignedIdentities": {
+                    identity: {
+                        "principalId": _guid(ctx, identity, "principal"),
+                        "clientId": _guid(ctx, identity, "client"),
+                    }
+                    for identity in (inputs.get("identity") or {}).get("userAssignedIdentities", [])
+                },
+            },
+            "identityProfile": {
+                "kubeletidentity": {
+                    "clientId": _guid(ctx, resource_id, "kubelet-client"),
+                    "objectId": _guid(ctx, resource_id, "kubelet-object"),
+                }
+            },
+            "nodeResourceGroup": f"MC_{inputs.get('resourceGroupName')}_{physical}_{ctx.region}",
+            "currentKubernetesVersion": f"{inputs.get('kubernetesVersion', '1.34')}.1",
+        }
+    if kind == "UserAssignedIdentity":
+        return {
+            "principalId": _guid(ctx, resource_id, "principal"),
+            "clientId": _guid(ctx, resource_id, "client"),
+            "tenantId": TENANT_ID,
+        }
+    if kind == "Vault":
+        return {
+            "properties": {
+                **(inputs.get("properties") or {}),
+                "vaultUri": f"https://{physical}.vault.azure.net/",
+            }
+        }
+    if kind == "Key":
+        uri = f"https://{inputs.get('vaultName')}.vault.azure.net/keys/{physical}"
+        return {"keyUri": uri, "keyUriWithVersion": f"{uri}/{ctx.digest(resource_id, length=32)}"}
+    if kind == "StorageAccount":
+        return {"primaryEndpoints": {"blob": f"https://{physical}.blob.core.windows.net/"}}
+    return {}
+
+
+def _guid(ctx: MockContext, *parts: str) -> str:
+    hex_ = ctx.digest(*parts, length=32)
+    return f"{hex_[:8]}-{hex_[8:12]}-4{hex_[13:16]}-8{hex_[17:20]}-{hex_[20:32]}"
+
+
+def _kubeconfig(cluster: str, region: str) -> str:
+    """An AKS user kubeconfig as `format=exec` returns it: kubelogin, no static token."""
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {cluster}\n  cluster:\n"
+        f"    server: https://{cluster}.hcp.{region}.azmk8s.io:443\n"
+        "    certificate-authority-data: TU9DSyBDRVJUSUZJQ0FURSBBVVRIT1JJVFk=\n"
+        f"contexts:\n- name: {cluster}\n  context: {{cluster: {cluster}, user: clusterUser}}\n"
+        f"current-context: {cluster}\n"
+        "users:\n- name: clusterUser\n  user:\n    exec:\n"
+        "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
+        "      args: [get-token, --login, azurecli, --server-id, "
+        "6dae42f8-4368-4678-94ff-3960e28e3630]\n"
+    )
 
 
 def _plural(kind: str) -> str:
     camel = kind[0].lower() + kind[1:]
     camel = re.sub(r"^publicIP", "publicIP", camel)
+    if camel.endswith("y"):
+        return camel[:-1] + "ies"
     return camel + ("es" if camel.endswith("s") else "s")
 
 
@@ -62,6 +179,13 @@ def call(ctx: MockContext, token: str, args: dict[str, Any]) -> dict[str, Any] |
             "clientId": "11111111-1111-4111-8111-111111111111",
             "objectId": "22222222-2222-4222-8222-222222222222",
             "subscriptionId": ctx.azure_subscription_id,
-            "tenantId": "33333333-3333-4333-8333-333333333333",
+            "tenantId": TENANT_ID,
+        }
+    if token == "azure-native:containerservice:listManagedClusterUserCredentials":
+        config = _kubeconfig(str(args.get("resourceName")), ctx.region)
+        return {
+            "kubeconfigs": [
+                {"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}
+            ]
         }
     return None

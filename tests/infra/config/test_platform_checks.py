@@ -63,3 +63,35 @@ def test_no_gpu_pool_may_take_the_system_pools_name():
     platform["models"][0]["pool"] = "system"
     (issue,) = issues_of(platform)
     assert issue.startswith(f"{P}.gpu_pools[0].name: 'system' is the name of the cluster's CPU")
+
+
+def azure_platform(pool_name):
+    return minimal_platform(
+        cloud="azure",
+        region="eastus",
+        network={"availability_zones": ["1", "2"]},
+        gpu_pools=[{"name": pool_name, "gpu": "a10g"}],
+        models=[
+            {
+                "name": "llama",
+                "hf_model_id": "meta-llama/Llama-3.1-8B-Instruct",
+                "pool": pool_name,
+                "max_model_len_tokens": 8192,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize("name", ["gpu-a10", "averylongpoolname"])
+def test_an_azure_pool_name_aks_rejects_is_an_error_with_a_suggestion(name):
+    (issue,) = issues_of(azure_platform(name))
+    assert issue.startswith(f"{P}.gpu_pools[0].name: '{name}' cannot name an AKS node pool")
+    suggestion = issue.rsplit("'", 2)[1]
+    assert load(azure_platform(suggestion)).gpu_pools[0].name == suggestion
+
+
+def test_the_same_pool_name_is_fine_on_aws():
+    platform = minimal_platform()
+    platform["gpu_pools"][0]["name"] = "gpu-a10"
+    platform["models"][0]["pool"] = "gpu-a10"
+    assert load(platform).gpu_pools[0].name == "gpu-a10"

@@ -20,7 +20,8 @@ BUCKET = "gcp:storage/bucket:Bucket"
 KEY = "gcp:kms/cryptoKey:CryptoKey"
 KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
-DEV_STACK = Path(__file__).with_name("Pulumi.gcp-dev.yaml")
+DEV_PROJECT = Path(__file__).parent / "gcp_dev"
+DEV_STACK = DEV_PROJECT / "Pulumi.gcp-dev.yaml"
 PROD_PROJECT = "llm-infra-prod"
 PROD_NODES = f"llm-infra-gcp-prod-nodes@{PROD_PROJECT}.iam.gserviceaccount.com"
 
@@ -39,13 +40,8 @@ def write_project(directory, document, stack="gcp-dev"):
 
 
 @pytest.fixture(scope="module")
-def dev_project(tmp_path_factory):
-    return write_project(tmp_path_factory.mktemp("gcp-dev"), dev_document())
-
-
-@pytest.fixture(scope="module")
-def dev(dev_project):
-    return plan_stack("gcp-dev", dev_project)
+def dev():
+    return plan_stack("gcp-dev", DEV_PROJECT)
 
 
 @pytest.fixture(scope="module")
@@ -306,8 +302,8 @@ def test_dev_admins_get_kubernetes_engine_admin(dev):
     assert admin["project"] == "llm-infra-dev"
 
 
-def test_the_dev_variant_passes_the_packs(dev_project):
-    report = run_check("gcp-dev", dev_project)
+def test_the_dev_variant_passes_the_packs():
+    report = run_check("gcp-dev", DEV_PROJECT)
     assert report.passed, [f"{d.policy}: {d.message} ({d.name})" for d in report.mandatory]
 
 

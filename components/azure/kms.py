@@ -1,0 +1,76 @@
+"""A Key Vault and key for AKS's KMS envelope encryption of Kubernetes secrets."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import keyvault
+
+# Key Vault's longest soft-delete retention: a deleted key can be recovered for 90 days.
+SOFT_DELETE_DAYS = 90
+# A new key version every six months. Versions carry no expiry, so the cluster keeps
+# decrypting with the version it holds until the next `pulumi up` hands it the newest.
+ROTATE_AFTER = "P180D"
+
+
+@dataclass(frozen=True)
+class SecretsKey:
+    vault: keyvault.Vault
+    key: keyvault.Key
+
+
+def secrets_key(
+    name: str,
+    *,
+    vault_name: str,
+    resource_group_name: pulumi.Input[str],
+    location: str,
+    tenant_id: pulumi.Input[str],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> SecretsKey:
+    """The vault (`<name>-vault`: RBAC authorization, soft delete, purge protection) and
+    its RSA-2048 key (`<name>-key`, the size AKS KMS takes) with a rotation policy."""
+    vault = keyvault.Vault(
+        f"{name}-vault",
+        vault_name=vault_name,
+        resource_group_name=resource_group_name,
+        location=location,
+        properties=keyvault.VaultPropertiesArgs(
+            tenant_id=tenant_id,
+            sku=keyvault.SkuArgs(family="A", name=keyvault.SkuName.STANDARD),
+            enable_rbac_authorization=True,
+            enable_soft_delete=True,
+            soft_delete_retention_in_days=SOFT_DELETE_DAYS,
+            enable_purge_protection=True,
+            enabled_for_deployment=False,
+            enabled_for_disk_encryption=False,
+            enabled_for_template_deployment=False,
+        ),
+        tags=dict(tags),
+        opts=opts,
+    )
+    key = keyvault.Key(
+        f"{name}-key",
+        resource_group_name=resource_group_name,
+        vault_name=vault.name,
+        key_name="kubernetes-secrets",
+        properties=keyvault.KeyPropertiesArgs(
+            kty="RSA",
+            key_size=2048,
+            key_ops=["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+            rotation_policy=keyvault.RotationPolicyArgs(
+                lifetime_actions=[
+                    keyvault.LifetimeActionArgs(
+                        action=keyvault.ActionArgs(
+                            type=keyvault.KeyRotationPolicyActionType.ROTATE
+                        ),
+                        trigger=keyvault.TriggerArgs(time_after_create=ROTATE_AFTER),
+                    )
+                ]
+            ),
+        ),
+        tags=dict(tags),
+        opts=opts,
+    )
+    return SecretsKey(vault=vault, key=key)

@@ -1,0 +1,259 @@
+from ipaddress import IPv4Network
+
+import pulumi
+import pytest
+
+from components.azure.cluster import (
+    SPOT_TOLERATION,
+    Cluster,
+    ClusterArgs,
+    api_server_access,
+    service_ranges,
+)
+from components.azure.pool_profile import PoolProfile
+from components.seam import GPU_TOLERATION, KubernetesCluster
+from tests.harness import run_components
+
+AKS = "azure-native:containerservice:ManagedCluster"
+ROLE = "azure-native:authorization:RoleAssignment"
+SUBNET = (
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/n"
+)
+SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
+
+
+def build(*, prod: bool):
+    args = ClusterArgs(
+        cluster_name="llm-test",
+        kubernetes_version="1.34",
+        location="eastus",
+        vnet_cidr=IPv4Network("10.40.0.0/16"),
+        system_pool=PoolProfile(
+            pool="system",
+            vm_size="Standard_D4s_v5",
+            min_nodes=2,
+            max_nodes=4,
+            disk_size_gib=50,
+            system=True,
+            zones=("1", "2", "3"),
+        ),
+        private=prod,
+        authorized_ip_ranges=() if prod else ("198.51.100.0/24",),
+        spot_pools=("cheap",),
+        admin_group_object_ids=("44444444-4444-4444-8444-444444444444",),
+        secrets_encryption=prod,
+        key_vault_name="kv-test",
+        standard_tier=prod,
+        keep=prod,
+        tags={"team": "ml"},
+    )
+
+    def body():
+        cluster = Cluster(
+            "cluster",
+            args,
+            resource_group_name="rg",
+            node_subnet_id=SUBNET,
+            subscription_id=SUBSCRIPTION,
+            tenant_id="33333333-3333-4333-8333-333333333333",
+            deployer_object_id="22222222-2222-4222-8222-222222222222",
+        )
+        assert isinstance(cluster, KubernetesCluster)
+        assert cluster.gpu_tolerations("standard") == [GPU_TOLERATION]
+        assert cluster.gpu_tolerations("cheap") == [GPU_TOLERATION, SPOT_TOLERATION]
+        assert cluster.default_storage_class == "premium-ssd"
+        assert cluster.gpu_node_selector("standard") == {"llm-infra.io/pool": "standard"}
+        binding = cluster.bind_workload_identity(
+            "qdrant", namespace="vector", service_account="qdrant"
+        )
+        assert binding.labels == {"azure.workload.identity/use": "true"}
+        pulumi.export("kubeconfig", cluster.kubeconfig)
+        pulumi.export("issuer", cluster.oidc_issuer_url)
+        pulumi.export("fqdn", cluster.fqdn)
+
+    return run_components(body, region="eastus", cloud="azure")
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return build(prod=False)
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return build(prod=True)
+
+
+def test_children_are_parented_and_named_after_the_component(prod):
+    component = prod.get("llm-infra:azure:Cluster", "cluster")
+    names = {c.name for c in prod.children(component.urn)}
+    assert all(n.startswith("cluster-") for n in names)
+    assert names >= {
+        "cluster-identity",
+        "cluster-identity-network",
+        "cluster-secrets-vault",
+        "cluster-secrets-key",
+        "cluster-identity-secrets-key",
+        "cluster-aks",
+        "cluster-deployer-admin",
+        "cluster-k8s",
+        "cluster-premium-ssd",
+        "cluster-qdrant",
+    }
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_entra_id_with_azure_rbac_and_no_local_accounts(request, env):
+    aks = request.getfixturevalue(env).get(AKS, "cluster-aks").inputs
+    assert aks["disableLocalAccounts"] is True
+    assert aks["enableRBAC"] is True
+    assert aks["aadProfile"]["managed"] is True
+    assert aks["aadProfile"]["enableAzureRBAC"] is True
+    assert aks["aadProfile"]["adminGroupObjectIDs"] == ["44444444-4444-4444-8444-444444444444"]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_oidc_issuer_and_workload_identity_are_on(request, env):
+    aks = request.getfixturevalue(env).get(AKS, "cluster-aks").inputs
+    assert aks["oidcIssuerProfile"] == {"enabled": True}
+    assert aks["securityProfile"]["workloadIdentity"] == {"enabled": True}
+
+
+def test_overlay_cni_with_cilium_network_policy_egressing_through_the_nat_gateway(dev):
+    network = dev.get(AKS, "cluster-aks").inputs["networkProfile"]
+    assert network["networkPlugin"] == "azure"
+    assert network["networkPluginMode"] == "overlay"
+    assert network["networkPolicy"] == "cilium"
+    assert network["networkDataplane"] == "cilium"
+    assert network["outboundType"] == "userAssignedNATGateway"
+    assert network["podCidr"] == "10.244.0.0/16"
+    assert network["serviceCidr"] == "10.0.0.0/16"
+
+
+def test_prod_is_a_private_cluster_dev_admits_only_its_authorized_ranges(dev, prod):
+    assert prod.get(AKS, "cluster-aks").inputs["apiServerAccessProfile"] == {
+        "enablePrivateCluster": True,
+        "enablePrivateClusterPublicFQDN": False,
+    }
+    assert dev.get(AKS, "cluster-aks").inputs["apiServerAccessProfile"] == {
+        "enablePrivateCluster": False,
+        "authorizedIPRanges": ["198.51.100.0/24"],
+    }
+    assert prod.outputs["fqdn"].endswith(".privatelink.eastus.azmk8s.io")
+    assert dev.outputs["fqdn"].endswith(".hcp.eastus.azmk8s.io")
+
+
+def test_patch_and_node_image_upgrades_and_the_standard_tier_in_prod(dev, prod):
+    aks = prod.get(AKS, "cluster-aks").inputs
+    assert aks["autoUpgradeProfile"] == {
+        "upgradeChannel": "patch",
+        "nodeOSUpgradeChannel": "NodeImage",
+    }
+    assert aks["sku"] == {"name": "Base", "tier": "Standard"}
+    assert dev.get(AKS, "cluster-aks").inputs["sku"]["tier"] == "Free"
+
+
+def test_the_system_pool_is_cpu_critical_add_ons_only_in_the_node_subnet(dev):
+    (pool,) = dev.get(AKS, "cluster-aks").inputs["agentPoolProfiles"]
+    assert pool["name"] == "system"
+    assert pool["mode"] == "System"
+    assert pool["vmSize"] == "Standard_D4s_v5"
+    assert pool["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert pool["vnetSubnetID"] == SUBNET
+    assert (pool["minCount"], pool["maxCount"]) == (2, 4)
+
+
+def test_the_control_plane_runs_as_its_own_identity_allowed_onto_the_node_subnet(dev):
+    identity = dev.get("azure-native:managedidentity:UserAssignedIdentity", "cluster-identity")
+    aks = dev.get(AKS, "cluster-aks")
+    assert aks.inputs["identity"]["type"] == "UserAssigned"
+    assert identity.urn in aks.property_dependencies["identity"]
+    network = dev.get(ROLE, "cluster-identity-network")
+    assert network.inputs["scope"] == SUBNET
+    assert network.inputs["roleDefinitionId"].endswith("4d97b98b-1d4f-4787-a291-c67834d212e7")
+    assert network.inputs["principalType"] == "ServicePrincipal"
+    # AKS checks the identity's rights on the subnet when it creates the cluster
+    assert network.urn in aks.options.depends_on
+
+
+def test_prod_encrypts_secrets_with_a_rotating_key_in_a_purge_protected_rbac_vault(prod):
+    vault = prod.get("azure-native:keyvault:Vault", "cluster-secrets-vault").inputs["properties"]
+    assert vault["enableRbacAuthorization"] is True
+    assert vault["enablePurgeProtection"] is True
+    key = prod.get("azure-native:keyvault:Key", "cluster-secrets-key")
+    assert key.inputs["properties"]["kty"] == "RSA"
+    (action,) = key.inputs["properties"]["rotationPolicy"]["lifetimeActions"]
+    assert action == {"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P180D"}}
+    kms = prod.get(AKS, "cluster-aks").inputs["securityProfile"]["azureKeyVaultKms"]
+    assert kms["enabled"] is True
+    assert kms["keyId"].startswith("https://kv-test.vault.azure.net/keys/kubernetes-secrets/")
+    grant = prod.get(ROLE, "cluster-identity-secrets-key")
+    assert grant.inputs["roleDefinitionId"].endswith("12338af0-0e69-4776-bea7-57ae8d297424")
+    assert grant.inputs["scope"].endswith("/vaults/kv-test")
+
+
+def test_dev_has_no_vault_and_no_kms(dev):
+    assert dev.of_type("azure-native:keyvault:Vault") == []
+    assert "azureKeyVaultKms" not in dev.get(AKS, "cluster-aks").inputs["securityProfile"]
+
+
+@pytest.mark.parametrize(
+    ("type_", "name"),
+    [
+        (AKS, "cluster-aks"),
+        ("azure-native:keyvault:Vault", "cluster-secrets-vault"),
+        ("azure-native:keyvault:Key", "cluster-secrets-key"),
+    ],
+)
+def test_prod_protects_and_retains_the_cluster_vault_and_key(prod, type_, name):
+    options = prod.get(type_, name).options
+    assert options.protect and options.retain_on_delete
+
+
+def test_dev_cluster_is_not_protected(dev):
+    assert not dev.get(AKS, "cluster-aks").options.protect
+
+
+def test_the_deployer_is_cluster_admin_through_azure_rbac_on_this_cluster_only(dev):
+    admin = dev.get(ROLE, "cluster-deployer-admin").inputs
+    assert admin["principalId"] == "22222222-2222-4222-8222-222222222222"
+    assert admin["roleDefinitionId"].endswith("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
+    assert admin["scope"].endswith("/managedClusters/llm-test")
+
+
+def test_kubeconfig_comes_from_the_user_credentials_and_stays_secret(dev):
+    assert dev.outputs["kubeconfig"] == "[secret]"
+    assert dev.outputs["issuer"].startswith("https://eastus.oic.prod-aks.azure.com/")
+    provider = dev.get("pulumi:providers:kubernetes", "cluster-k8s")
+    storage_class = dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-premium-ssd")
+    assert storage_class.provider == provider.urn
+
+
+def test_the_default_storage_class_is_premium_azure_disk(dev):
+    storage_class = dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-premium-ssd")
+    assert storage_class.inputs["metadata"]["name"] == "premium-ssd"
+    assert storage_class.inputs["provisioner"] == "disk.csi.azure.com"
+    assert storage_class.inputs["parameters"]["skuName"] == "Premium_LRS"
+    annotations = storage_class.inputs["metadata"]["annotations"]
+    assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
+
+
+def test_service_ranges_avoid_the_vnet():
+    assert service_ranges(IPv4Network("10.40.0.0/16")).service_cidr == "10.0.0.0/16"
+    clash = service_ranges(IPv4Network("10.0.0.0/8"))
+    assert clash.pod_cidr == "172.20.0.0/16"
+    assert clash.service_cidr == "172.21.0.0/16"
+    assert clash.dns_service_ip == "172.21.0.10"
+
+
+def test_api_server_access_never_mixes_private_and_authorized_ranges():
+    private = api_server_access(True, ("198.51.100.0/24",))
+    assert private.enable_private_cluster is True
+    assert private.authorized_ip_ranges is None
+    public = api_server_access(False, ("198.51.100.0/24",))
+    assert public.enable_private_cluster is False
+    assert public.authorized_ip_ranges == ["198.51.100.0/24"]
+
+
+def test_the_kubeconfig_never_reaches_the_record(dev):
+    assert "kubelogin" not in dev.to_json()

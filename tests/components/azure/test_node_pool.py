@@ -1,0 +1,74 @@
+import pytest
+
+from components.azure.node_pool import NodePool
+from components.azure.pool_profile import PoolProfile
+from components.enums import CapacityType, GpuType
+from tests.harness import run_components
+
+POOL = "azure-native:containerservice:AgentPool"
+
+
+def build(capacity):
+    def body():
+        NodePool(
+            "gpu-standard",
+            PoolProfile(
+                pool="standard",
+                vm_size="Standard_NV36ads_A10_v5",
+                min_nodes=0,
+                max_nodes=3,
+                disk_size_gib=200,
+                capacity_type=capacity,
+                gpu=GpuType.A10G,
+                zones=("1", "2"),
+                tags={"team": "ml"},
+            ),
+            resource_group_name="rg",
+            cluster_name="llm-test",
+            subnet_id="subnet-id",
+        )
+
+    return run_components(body, region="eastus", cloud="azure")
+
+
+@pytest.fixture(scope="module")
+def spot():
+    return build(CapacityType.SPOT)
+
+
+def test_a_user_pool_on_the_cluster_named_after_the_config_pool(spot):
+    pool = spot.get(POOL, "gpu-standard-pool")
+    assert pool.parent == spot.get("llm-infra:azure:NodePool", "gpu-standard").urn
+    assert pool.inputs["agentPoolName"] == "standard"
+    assert pool.inputs["resourceName"] == "llm-test"
+    assert pool.inputs["mode"] == "User"
+    assert pool.inputs["vnetSubnetID"] == "subnet-id"
+    assert pool.inputs["tags"] == {"team": "ml"}
+
+
+def test_gpu_taint_labels_and_autoscaling_from_zero(spot):
+    pool = spot.get(POOL, "gpu-standard-pool").inputs
+    assert pool["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
+    assert pool["nodeLabels"] == {"llm-infra.io/pool": "standard", "llm-infra.io/gpu": "a10g"}
+    assert pool["enableAutoScaling"] is True
+    assert (pool["minCount"], pool["maxCount"]) == (0, 3)
+    assert pool["availabilityZones"] == ["1", "2"]
+    assert pool["vmSize"] == "Standard_NV36ads_A10_v5"
+
+
+def test_the_autoscaler_owns_the_node_count(spot):
+    assert spot.get(POOL, "gpu-standard-pool").options.ignore_changes == ["count"]
+
+
+def test_spot_pools_are_deleted_on_eviction(spot):
+    pool = spot.get(POOL, "gpu-standard-pool").inputs
+    assert pool["scaleSetPriority"] == "Spot"
+    assert pool["scaleSetEvictionPolicy"] == "Delete"
+    assert pool["spotMaxPrice"] == -1
+
+
+def test_on_demand_pools_have_regular_priority_and_no_spot_settings():
+    pool = build(CapacityType.ON_DEMAND).get(POOL, "gpu-standard-pool").inputs
+    assert pool["scaleSetPriority"] == "Regular"
+    assert "scaleSetEvictionPolicy" not in pool
+    assert "spotMaxPrice" not in pool

@@ -1,0 +1,136 @@
+"""`llm-infra check`: plan + both packs + fit + cost, with the exit codes pipelines rely on."""
+
+import json
+
+import pytest
+import yaml
+
+from infra.cli import main
+from tests.harness import ROOT, SHIPPED_STACKS
+
+
+def project(tmp_path, base: str, edit) -> str:
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: llm-infra\nruntime: python\nmain: {ROOT / 'infra'}\n"
+    )
+    document = yaml.safe_load((ROOT / f"Pulumi.{base}.yaml").read_text())
+    edit(document["config"]["llm-infra:platform"])
+    (tmp_path / "Pulumi.t.yaml").write_text(yaml.safe_dump(document))
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_shipped_stack_passes_every_mandatory_rule(stack, capsys):
+    assert main(["--project-dir", str(ROOT), "check", "--stack", stack, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] is True
+    assert [v for v in report["violations"] if v["enforcement"] == "mandatory"] == []
+    assert {p["name"] for p in report["packs"]} == {"llm-infra-security", "llm-infra-cost"}
+
+
+def h100_in_dev(platform):
+    platform["cost"].pop("allowed_gpus")
+    platform["cost"]["max_gpus"] = 64
+    platform["cost"]["monthly_budget_usd"] = 500000
+    platform["gpu_pools"].append(
+        {"name": "large", "gpu": "h100", "gpus_per_node": 8, "max_nodes": 1}
+    )
+
+
+def public_endpoint_in_prod(platform):
+    platform["cluster"]["endpoint_access"] = "public"
+    platform["cluster"]["public_access_cidrs"] = ["0.0.0.0/0"]
+
+
+def over_budget(platform):
+    platform["cost"]["monthly_budget_usd"] = 10000
+
+
+@pytest.mark.parametrize(
+    ("base", "edit", "rule", "resource"),
+    [
+        (
+            "dev",
+            h100_in_dev,
+            "llm-infra-cost/cost-allowed-gpus",
+            "aws:eks/nodeGroup:NodeGroup gpu-large-ng",
+        ),
+        (
+            "prod",
+            public_endpoint_in_prod,
+            "llm-infra-security/eks-endpoint-private-in-prod",
+            "aws:eks/cluster:Cluster cluster-eks",
+        ),
+        (
+            "prod",
+            public_endpoint_in_prod,
+            "llm-infra-security/eks-public-endpoint-restricted",
+            "aws:eks/cluster:Cluster cluster-eks",
+        ),
+        ("prod", over_budget, "llm-infra-cost/cost-monthly-budget", "stack"),
+    ],
+)
+def test_a_stack_that_breaks_a_rule_exits_1_naming_rule_and_resource(
+    tmp_path, capsys, base, edit, rule, resource
+):
+    code = main(["--project-dir", project(tmp_path, base, edit), "check", "--stack", "t"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith("Check of stack 't': FAILED")
+    assert f"[mandatory] {rule} on {resource}:" in out
+
+
+def test_sarif_lists_rules_and_results_for_code_scanning(tmp_path, capsys):
+    code = main(
+        [
+            "--project-dir",
+            project(tmp_path, "prod", over_budget),
+            "check",
+            "--stack",
+            "t",
+            "--format",
+            "sarif",
+        ]
+    )
+    assert code == 1
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["version"] == "2.1.0"
+    runs = {run["tool"]["driver"]["name"]: run for run in sarif["runs"]}
+    assert set(runs) == {"llm-infra-security", "llm-infra-cost"}
+    [result] = runs["llm-infra-cost"]["results"]
+    assert result["ruleId"] == "cost-monthly-budget" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.t.yaml"
+    rule_ids = {r["id"] for r in runs["llm-infra-cost"]["tool"]["driver"]["rules"]}
+    assert "cost-monthly-budget" in rule_ids
+
+
+def test_policy_config_can_relax_a_rule(tmp_path, capsys):
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"cost-monthly-budget": "advisory"}))
+    code = main(
+        [
+            "--project-dir",
+            project(tmp_path, "prod", over_budget),
+            "check",
+            "--stack",
+            "t",
+            "--policy-config",
+            str(config),
+        ]
+    )
+    assert code == 0
+    assert "[advisory] llm-infra-cost/cost-monthly-budget" in capsys.readouterr().out
+
+
+def test_bad_config_is_exit_2_not_a_policy_failure(tmp_path, capsys):
+    code = main(
+        [
+            "--project-dir",
+            project(tmp_path, "dev", lambda p: p.update(cloud="oracle")),
+            "check",
+            "--stack",
+            "t",
+        ]
+    )
+    assert code == 2
+    assert "llm-infra:platform.cloud" in capsys.readouterr().err

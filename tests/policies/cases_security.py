@@ -1,0 +1,777 @@
+"""A passing and a failing input set for every security rule."""
+
+import copy
+import json
+from typing import Any
+
+from tests.policies.conftest import resource
+
+PROD = {"llm-infra-environment": "prod"}
+STAGING = {"llm-infra-environment": "staging"}
+DEV = {"llm-infra-environment": "dev"}
+
+
+def changed(base: dict[str, Any], path: str | tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A deep copy of `base` with `path` (dotted, or a tuple for keys with dots) set; ints
+    index lists; None deletes."""
+    result = copy.deepcopy(base)
+    node: Any = result
+    keys = path.split(".") if isinstance(path, str) else list(path)
+    parts = [int(p) if p.isdigit() else p for p in keys]
+    for part in parts[:-1]:
+        node = node[part]
+    if value is None:
+        del node[parts[-1]]
+    else:
+        node[parts[-1]] = value
+    return result
+
+
+# --- AWS -------------------------------------------------------------------------------
+EKS = "aws:eks/cluster:Cluster"
+GOOD_EKS = {
+    "tags": PROD,
+    "vpcConfig": {
+        "endpointPublicAccess": False,
+        "endpointPrivateAccess": True,
+        "publicAccessCidrs": [],
+    },
+    "encryptionConfig": {
+        "resources": ["secrets"],
+        "provider": {"keyArn": "arn:aws:kms:us-east-1:1:key/k"},
+    },
+    "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+}
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+GOOD_LT = {
+    "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
+    "networkInterfaces": [{"associatePublicIpAddress": "false"}],
+    "blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeType": "gp3"}}
+    ],
+}
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+GOOD_PAB = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+GOOD_SSE = {
+    "rules": [
+        {
+            "applyServerSideEncryptionByDefault": {
+                "sseAlgorithm": "aws:kms",
+                "kmsMasterKeyId": "arn:k",
+            },
+            "bucketKeyEnabled": True,
+        }
+    ]
+}
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_URN = f"urn:pulumi:t::llm-infra::{BUCKET}::models"
+TLS_POLICY = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    }
+)
+
+
+def tls_policy(body: str) -> dict[str, Any]:
+    return resource(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {"bucket": "b-1", "policy": body},
+        name="models-tls-only",
+        property_dependencies={"bucket": [BUCKET_URN]},
+    )
+
+
+def policy(
+    document: dict[str, Any], type_: str = "aws:iam/rolePolicy:RolePolicy"
+) -> dict[str, Any]:
+    return resource(type_, {"policy": json.dumps(document)})
+
+
+ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
+
+
+def trust(condition: dict[str, Any]) -> dict[str, Any]:
+    return resource(
+        "aws:iam/role:Role",
+        {
+            "assumeRolePolicy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRoleWithWebIdentity",
+                            "Principal": {"Federated": "arn"},
+                            "Condition": condition,
+                        }
+                    ]
+                }
+            )
+        },
+    )
+
+
+PINNED = {
+    "StringEquals": {
+        f"{ISSUER}:sub": "system:serviceaccount:serving:vllm",
+        f"{ISSUER}:aud": "sts.amazonaws.com",
+    }
+}
+VPC = "aws:ec2/vpc:Vpc"
+VPC_URN = f"urn:pulumi:t::llm-infra::{VPC}::vpc"
+
+# --- GCP -------------------------------------------------------------------------------
+GKE = "gcp:container/cluster:Cluster"
+GOOD_GKE = {
+    "resourceLabels": PROD,
+    "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": True},
+    "workloadIdentityConfig": {"workloadPool": "p.svc.id.goog"},
+    "enableShieldedNodes": True,
+    "databaseEncryption": {
+        "state": "ENCRYPTED",
+        "keyName": "projects/p/locations/l/keyRings/r/cryptoKeys/k",
+    },
+    "datapathProvider": "ADVANCED_DATAPATH",
+}
+NODE_POOL = "gcp:container/nodePool:NodePool"
+GOOD_NODE_POOL = {
+    "nodeConfig": {
+        "workloadMetadataConfig": {"mode": "GKE_METADATA"},
+        "shieldedInstanceConfig": {"enableSecureBoot": True},
+    }
+}
+GCS = "gcp:storage/bucket:Bucket"
+GOOD_GCS = {
+    "uniformBucketLevelAccess": True,
+    "publicAccessPrevention": "enforced",
+    "encryption": {"defaultKmsKeyName": "projects/p/locations/l/keyRings/r/cryptoKeys/k"},
+    "versioning": {"enabled": True},
+}
+GOOD_SUBNET = {"privateIpGoogleAccess": True, "logConfig": {"flowSampling": 0.5}}
+
+# --- Azure -----------------------------------------------------------------------------
+AKS = "azure-native:containerservice:ManagedCluster"
+GOOD_AKS = {
+    "tags": PROD,
+    "disableLocalAccounts": True,
+    "enableRBAC": True,
+    "aadProfile": {"managed": True, "enableAzureRBAC": True},
+    "networkProfile": {"networkPolicy": "cilium"},
+    "apiServerAccessProfile": {"enablePrivateCluster": True},
+    "oidcIssuerProfile": {"enabled": True},
+    "securityProfile": {"workloadIdentity": {"enabled": True}},
+}
+STORAGE = "azure-native:storage:StorageAccount"
+GOOD_STORAGE = {
+    "enableHttpsTrafficOnly": True,
+    "minimumTlsVersion": "TLS1_2",
+    "allowBlobPublicAccess": False,
+    "allowSharedKeyAccess": False,
+}
+NSG = "azure-native:network:NetworkSecurityGroup"
+
+# --- Kubernetes ------------------------------------------------------------------------
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+PROBE = {"httpGet": {"path": "/health", "port": 8000}}
+GOOD_CONTAINER = {
+    "name": "server",
+    "image": "vllm/vllm-openai:v0.6.4",
+    "securityContext": {
+        "allowPrivilegeEscalation": False,
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
+    "resources": {
+        "requests": {"cpu": "4", "memory": "16Gi"},
+        "limits": {"cpu": "4", "memory": "16Gi"},
+    },
+    "livenessProbe": PROBE,
+    "readinessProbe": PROBE,
+    "env": [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}],
+}
+GOOD_DEPLOYMENT = {
+    "metadata": {"name": "llama", "namespace": "serving"},
+    "spec": {
+        "template": {
+            "spec": {"automountServiceAccountToken": False, "containers": [GOOD_CONTAINER]}
+        }
+    },
+}
+C = "spec.template.spec.containers.0"
+
+
+def k8s(inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    return [resource(DEPLOYMENT, inputs, name="llama")]
+
+
+# --- LLM serving -----------------------------------------------------------------------
+GPU_CONTAINER = changed(
+    GOOD_CONTAINER,
+    "resources",
+    {
+        "requests": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": 4},
+        "limits": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": 4},
+    },
+)
+MODEL_SERVER = {
+    "metadata": {
+        "name": "llama-70b",
+        "namespace": "serving",
+        "annotations": {
+            "llm-infra.io/model-architecture": "meta-llama/Llama-3.1-70B-Instruct",
+            "llm-infra.io/gpu": "h100",
+            "llm-infra.io/tensor-parallel-size": "4",
+            "llm-infra.io/max-model-len": "32768",
+            "llm-infra.io/max-replicas": "4",
+        },
+    },
+    "spec": {
+        "template": {
+            "spec": {
+                "automountServiceAccountToken": False,
+                "containers": [GPU_CONTAINER],
+                "nodeSelector": {"llm-infra.io/pool": "large", "llm-infra.io/gpu": "h100"},
+                "tolerations": [
+                    {
+                        "key": "nvidia.com/gpu",
+                        "operator": "Equal",
+                        "value": "present",
+                        "effect": "NoSchedule",
+                    }
+                ],
+            }
+        }
+    },
+}
+
+
+def pool_group(max_size: int) -> dict[str, Any]:
+    return resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        {
+            "instanceTypes": ["p5.48xlarge"],
+            "scalingConfig": {"minSize": 0, "maxSize": max_size, "desiredSize": 0},
+            "labels": {"llm-infra.io/pool": "large"},
+        },
+        name="gpu-large",
+    )
+
+
+# rule name -> (passing resources, failing resources, pack config or None)
+CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]] = {
+    "eks-endpoint-private-in-prod": (
+        [resource(EKS, GOOD_EKS)],
+        [resource(EKS, changed(GOOD_EKS, "vpcConfig.endpointPublicAccess", True))],
+        None,
+    ),
+    "eks-public-endpoint-restricted": (
+        [
+            resource(
+                EKS, changed(changed(GOOD_EKS, "vpcConfig.endpointPublicAccess", True), "tags", DEV)
+            )
+        ],
+        [
+            resource(
+                EKS,
+                changed(changed(GOOD_EKS, "vpcConfig.endpointPublicAccess", True), "tags", STAGING),
+            )
+        ],
+        None,
+    ),
+    "eks-secrets-encryption": (
+        [resource(EKS, GOOD_EKS)],
+        [resource(EKS, changed(GOOD_EKS, "encryptionConfig", None))],
+        None,
+    ),
+    "eks-control-plane-logs": (
+        [resource(EKS, GOOD_EKS)],
+        [resource(EKS, changed(GOOD_EKS, "enabledClusterLogTypes", ["api"]))],
+        None,
+    ),
+    "launch-template-imdsv2": (
+        [resource(LT, GOOD_LT)],
+        [resource(LT, changed(GOOD_LT, "metadataOptions.httpTokens", "optional"))],
+        None,
+    ),
+    "launch-template-hop-limit": (
+        [resource(LT, GOOD_LT)],
+        [resource(LT, changed(GOOD_LT, "metadataOptions.httpPutResponseHopLimit", 2))],
+        None,
+    ),
+    "launch-template-no-public-ip": (
+        [resource(LT, GOOD_LT)],
+        [resource(LT, changed(GOOD_LT, "networkInterfaces.0.associatePublicIpAddress", "true"))],
+        None,
+    ),
+    "launch-template-encrypted-volumes": (
+        [resource(LT, GOOD_LT)],
+        [resource(LT, changed(GOOD_LT, "blockDeviceMappings.0.ebs.encrypted", "false"))],
+        None,
+    ),
+    "ebs-volume-encrypted": (
+        [resource("aws:ebs/volume:Volume", {"encrypted": True, "type": "gp3"})],
+        [resource("aws:ebs/volume:Volume", {"type": "gp3"})],
+        None,
+    ),
+    "security-group-no-world-ingress": (
+        [
+            resource(
+                "aws:ec2/securityGroup:SecurityGroup",
+                {"ingress": [{"fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"]}]},
+            )
+        ],
+        [
+            resource(
+                "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                {"fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"},
+            )
+        ],
+        None,
+    ),
+    "subnet-no-public-ip-on-launch": (
+        [resource("aws:ec2/subnet:Subnet", {"mapPublicIpOnLaunch": False})],
+        [resource("aws:ec2/subnet:Subnet", {"mapPublicIpOnLaunch": True})],
+        None,
+    ),
+    "default-security-group-closed": (
+        [
+            resource(
+                "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"ingress": [], "egress": []}
+            )
+        ],
+        [
+            resource(
+                "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+                {"ingress": [{"protocol": "-1", "self": True}]},
+            )
+        ],
+        None,
+    ),
+    "s3-public-access-block": (
+        [resource(PAB, GOOD_PAB)],
+        [resource(PAB, changed(GOOD_PAB, "restrictPublicBuckets", False))],
+        None,
+    ),
+    "s3-encryption-customer-key": (
+        [resource(SSE, GOOD_SSE)],
+        [
+            resource(
+                SSE,
+                changed(
+                    GOOD_SSE, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "AES256"
+                ),
+            )
+        ],
+        None,
+    ),
+    "s3-versioning": (
+        [
+            resource(
+                "aws:s3/bucketVersioning:BucketVersioning",
+                {"versioningConfiguration": {"status": "Enabled"}},
+            )
+        ],
+        [
+            resource(
+                "aws:s3/bucketVersioning:BucketVersioning",
+                {"versioningConfiguration": {"status": "Suspended"}},
+            )
+        ],
+        None,
+    ),
+    "s3-tls-only": (
+        [resource(BUCKET, {}, name="models"), tls_policy(TLS_POLICY)],
+        [
+            resource(BUCKET, {}, name="models"),
+            tls_policy(json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]})),
+        ],
+        None,
+    ),
+    "kms-key-rotation": (
+        [resource("aws:kms/key:Key", {"enableKeyRotation": True})],
+        [resource("aws:kms/key:Key", {"enableKeyRotation": False})],
+        None,
+    ),
+    "iam-no-wildcard-actions": (
+        [
+            policy(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject"],
+                            "Resource": "arn:aws:s3:::b/*",
+                        }
+                    ]
+                }
+            )
+        ],
+        [
+            policy(
+                {
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}
+                    ]
+                },
+                "aws:iam/policy:Policy",
+            )
+        ],
+        None,
+    ),
+    "iam-no-wildcard-resources-for-data": (
+        [
+            policy(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt"],
+                            "Resource": "arn:aws:kms:us-east-1:1:key/k",
+                        }
+                    ]
+                }
+            )
+        ],
+        [policy({"Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"}]})],
+        None,
+    ),
+    "irsa-trust-pinned": (
+        [trust(PINNED)],
+        [trust({"StringLike": {f"{ISSUER}:sub": "system:serviceaccount:*"}})],
+        None,
+    ),
+    "log-group-encrypted": (
+        [
+            resource(
+                "aws:cloudwatch/logGroup:LogGroup",
+                {"tags": PROD, "kmsKeyId": "arn:k", "retentionInDays": 365},
+            )
+        ],
+        [resource("aws:cloudwatch/logGroup:LogGroup", {"tags": PROD, "retentionInDays": 365})],
+        None,
+    ),
+    "node-group-no-remote-access": (
+        [resource("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["m6i.large"]})],
+        [resource("aws:eks/nodeGroup:NodeGroup", {"remoteAccess": {"ec2SshKey": "k"}})],
+        None,
+    ),
+    "vpc-flow-logs-in-prod": (
+        [
+            resource(VPC, {"tags": PROD}, name="vpc"),
+            resource(
+                "aws:ec2/flowLog:FlowLog",
+                {"vpcId": "vpc-1"},
+                name="fl",
+                property_dependencies={"vpcId": [VPC_URN]},
+            ),
+        ],
+        [resource(VPC, {"tags": PROD}, name="vpc")],
+        None,
+    ),
+    # GCP
+    "gke-private-nodes": (
+        [resource(GKE, GOOD_GKE)],
+        [resource(GKE, changed(GOOD_GKE, "privateClusterConfig.enablePrivateNodes", False))],
+        None,
+    ),
+    "gke-private-endpoint-in-prod": (
+        [resource(GKE, GOOD_GKE)],
+        [resource(GKE, changed(GOOD_GKE, "privateClusterConfig.enablePrivateEndpoint", False))],
+        None,
+    ),
+    "gke-workload-identity": (
+        [resource(GKE, GOOD_GKE)],
+        [resource(GKE, changed(GOOD_GKE, "workloadIdentityConfig", None))],
+        None,
+    ),
+    "gke-shielded-nodes": (
+        [resource(GKE, GOOD_GKE)],
+        [resource(GKE, changed(GOOD_GKE, "enableShieldedNodes", False))],
+        None,
+    ),
+    "gke-secrets-encryption": (
+        [resource(GKE, GOOD_GKE)],
+        [resource(GKE, changed(GOOD_GKE, "databaseEncryption.state", "DECRYPTED"))],
+        None,
+    ),
+    "gke-network-policy": (
+        [resource(GKE, GOOD_GKE)],
+        [resource(GKE, changed(GOOD_GKE, "datapathProvider", "LEGACY_DATAPATH"))],
+        None,
+    ),
+    "gke-metadata-server": (
+        [resource(NODE_POOL, GOOD_NODE_POOL)],
+        [
+            resource(
+                NODE_POOL,
+                changed(GOOD_NODE_POOL, "nodeConfig.workloadMetadataConfig.mode", "GCE_METADATA"),
+            )
+        ],
+        None,
+    ),
+    "gke-secure-boot": (
+        [resource(NODE_POOL, GOOD_NODE_POOL)],
+        [resource(NODE_POOL, changed(GOOD_NODE_POOL, "nodeConfig.shieldedInstanceConfig", None))],
+        None,
+    ),
+    "gcs-uniform-access": (
+        [resource(GCS, GOOD_GCS)],
+        [resource(GCS, changed(GOOD_GCS, "uniformBucketLevelAccess", False))],
+        None,
+    ),
+    "gcs-public-access-prevention": (
+        [resource(GCS, GOOD_GCS)],
+        [resource(GCS, changed(GOOD_GCS, "publicAccessPrevention", "inherited"))],
+        None,
+    ),
+    "gcs-customer-key": (
+        [resource(GCS, GOOD_GCS)],
+        [resource(GCS, changed(GOOD_GCS, "encryption", None))],
+        None,
+    ),
+    "gcs-versioning": (
+        [resource(GCS, GOOD_GCS)],
+        [resource(GCS, changed(GOOD_GCS, "versioning.enabled", False))],
+        None,
+    ),
+    "gcp-kms-rotation": (
+        [resource("gcp:kms/cryptoKey:CryptoKey", {"rotationPeriod": "7776000s"})],
+        [resource("gcp:kms/cryptoKey:CryptoKey", {"rotationPeriod": "31536000s"})],
+        None,
+    ),
+    "gcp-firewall-no-world-ingress": (
+        [
+            resource(
+                "gcp:compute/firewall:Firewall",
+                {
+                    "direction": "INGRESS",
+                    "allows": [{"protocol": "tcp"}],
+                    "sourceRanges": ["35.191.0.0/16"],
+                },
+            )
+        ],
+        [
+            resource(
+                "gcp:compute/firewall:Firewall",
+                {
+                    "direction": "INGRESS",
+                    "allows": [{"protocol": "tcp", "ports": ["22"]}],
+                    "sourceRanges": ["0.0.0.0/0"],
+                },
+            )
+        ],
+        None,
+    ),
+    "gcp-subnet-private-access-and-flow-logs": (
+        [resource("gcp:compute/subnetwork:Subnetwork", GOOD_SUBNET)],
+        [resource("gcp:compute/subnetwork:Subnetwork", {"privateIpGoogleAccess": True})],
+        {"*": {"environment": "prod"}},
+    ),
+    # Azure
+    "aks-local-accounts-disabled": (
+        [resource(AKS, GOOD_AKS)],
+        [resource(AKS, changed(GOOD_AKS, "disableLocalAccounts", False))],
+        None,
+    ),
+    "aks-entra-rbac": (
+        [resource(AKS, GOOD_AKS)],
+        [resource(AKS, changed(GOOD_AKS, "aadProfile.enableAzureRBAC", False))],
+        None,
+    ),
+    "aks-network-policy": (
+        [resource(AKS, GOOD_AKS)],
+        [resource(AKS, changed(GOOD_AKS, "networkProfile", {"networkPlugin": "azure"}))],
+        None,
+    ),
+    "aks-private-cluster-in-prod": (
+        [resource(AKS, GOOD_AKS)],
+        [resource(AKS, changed(GOOD_AKS, "apiServerAccessProfile.enablePrivateCluster", False))],
+        None,
+    ),
+    "aks-workload-identity": (
+        [resource(AKS, GOOD_AKS)],
+        [resource(AKS, changed(GOOD_AKS, "securityProfile", None))],
+        None,
+    ),
+    "storage-https-only": (
+        [resource(STORAGE, GOOD_STORAGE)],
+        [resource(STORAGE, changed(GOOD_STORAGE, "enableHttpsTrafficOnly", False))],
+        None,
+    ),
+    "storage-tls12": (
+        [resource(STORAGE, GOOD_STORAGE)],
+        [resource(STORAGE, changed(GOOD_STORAGE, "minimumTlsVersion", "TLS1_0"))],
+        None,
+    ),
+    "storage-no-public-blobs": (
+        [resource(STORAGE, GOOD_STORAGE)],
+        [resource(STORAGE, changed(GOOD_STORAGE, "allowBlobPublicAccess", True))],
+        None,
+    ),
+    "storage-no-shared-key": (
+        [resource(STORAGE, GOOD_STORAGE)],
+        [resource(STORAGE, changed(GOOD_STORAGE, "allowSharedKeyAccess", None))],
+        None,
+    ),
+    "azure-nsg-no-world-ingress": (
+        [
+            resource(
+                NSG,
+                {
+                    "securityRules": [
+                        {
+                            "name": "https",
+                            "direction": "Inbound",
+                            "access": "Allow",
+                            "sourceAddressPrefix": "VirtualNetwork",
+                        }
+                    ]
+                },
+            )
+        ],
+        [
+            resource(
+                NSG,
+                {
+                    "securityRules": [
+                        {
+                            "name": "ssh",
+                            "direction": "Inbound",
+                            "access": "Allow",
+                            "sourceAddressPrefix": "*",
+                        }
+                    ]
+                },
+            )
+        ],
+        None,
+    ),
+    # Kubernetes
+    "k8s-no-privileged": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.privileged", True)),
+        None,
+    ),
+    "k8s-no-host-namespaces": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, "spec.template.spec.hostNetwork", True)),
+        None,
+    ),
+    "k8s-no-host-path": (
+        k8s(
+            changed(
+                GOOD_DEPLOYMENT,
+                "spec.template.spec.volumes",
+                [{"name": "shm", "emptyDir": {"medium": "Memory"}}],
+            )
+        ),
+        k8s(
+            changed(
+                GOOD_DEPLOYMENT,
+                "spec.template.spec.volumes",
+                [{"name": "h", "hostPath": {"path": "/var"}}],
+            )
+        ),
+        None,
+    ),
+    "k8s-no-host-ports": (
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.ports", [{"containerPort": 8000}])),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.ports", [{"containerPort": 8000, "hostPort": 8000}])),
+        None,
+    ),
+    "k8s-no-privilege-escalation": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.allowPrivilegeEscalation", None)),
+        None,
+    ),
+    "k8s-run-as-non-root": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.runAsUser", 0)),
+        None,
+    ),
+    "k8s-drop-all-capabilities": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.capabilities", {"drop": ["NET_RAW"]})),
+        None,
+    ),
+    "k8s-seccomp-runtime-default": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.seccompProfile.type", "Unconfined")),
+        None,
+    ),
+    "k8s-read-only-root-fs": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.readOnlyRootFilesystem", False)),
+        None,
+    ),
+    "k8s-requests-and-limits": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.resources.limits", {"cpu": "4"})),
+        None,
+    ),
+    "k8s-probes": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.livenessProbe", None)),
+        None,
+    ),
+    "k8s-image-pinned": (
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.image", "qdrant/qdrant@sha256:" + "a" * 64)),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.image", "vllm/vllm-openai:latest")),
+        None,
+    ),
+    "k8s-no-literal-secret-env": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, f"{C}.env", [{"name": "HF_TOKEN", "value": "hf_abc"}])),
+        None,
+    ),
+    "k8s-no-default-namespace": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, "metadata.namespace", None)),
+        None,
+    ),
+    "k8s-no-token-automount": (
+        k8s(GOOD_DEPLOYMENT),
+        k8s(changed(GOOD_DEPLOYMENT, "spec.template.spec.automountServiceAccountToken", None)),
+        None,
+    ),
+    # LLM serving
+    "llm-model-fits-gpus": (
+        k8s(MODEL_SERVER),
+        k8s(changed(MODEL_SERVER, ("metadata", "annotations", "llm-infra.io/gpu"), "a10g")),
+        None,
+    ),
+    "llm-gpu-request-equals-tensor-parallel": (
+        k8s(MODEL_SERVER),
+        k8s(
+            changed(
+                MODEL_SERVER, ("metadata", "annotations", "llm-infra.io/tensor-parallel-size"), "8"
+            )
+        ),
+        None,
+    ),
+    "llm-gpu-pods-on-gpu-pools": (
+        k8s(MODEL_SERVER),
+        k8s(changed(MODEL_SERVER, "spec.template.spec.tolerations", [])),
+        None,
+    ),
+    "llm-capacity-coherence": (
+        [pool_group(2), *k8s(MODEL_SERVER)],  # 2 × 8 GPUs ≥ 4 replicas × 4
+        [pool_group(1), *k8s(MODEL_SERVER)],  # 8 GPUs < 16
+        None,
+    ),
+}

@@ -1,0 +1,74 @@
+"""Every security rule, passing and failing, through the real analyzer gRPC protocol."""
+
+import pytest
+
+from tests.policies.cases_security import CASES, GOOD_DEPLOYMENT, changed, k8s
+
+
+def test_every_rule_has_a_passing_and_a_failing_case(security):
+    names = {p.name for p in security.run([]).policies}
+    assert len(names) >= 45
+    assert names == set(CASES)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule(security, rule):
+    passing, failing, config = CASES[rule]
+    assert rule not in security.violations(passing, config), f"{rule} flags a compliant resource"
+    found = security.violations(failing, config)
+    assert rule in found, f"{rule} misses a violation"
+    assert all(message for message in found[rule])
+
+
+def test_diagnostics_carry_the_resource_urn_and_enforcement(security):
+    result = security.run(k8s(changed(GOOD_DEPLOYMENT, "metadata.namespace", None)))
+    [diagnostic] = [d for d in result.diagnostics if d.policy == "k8s-no-default-namespace"]
+    assert diagnostic.urn.endswith("kubernetes:apps/v1:Deployment::llama")
+    assert diagnostic.enforcement == "mandatory"
+    assert diagnostic.message == "the workload runs in the default namespace"
+    assert "CKV_K8S_21" in diagnostic.description
+
+
+def test_an_exemption_silences_the_rule_and_shows_up(security):
+    failing = k8s(changed(GOOD_DEPLOYMENT, "spec.template.spec.hostNetwork", True))
+    config = {
+        "k8s-no-host-namespaces": {
+            "exemptions": [
+                {
+                    "type": "kubernetes:apps/v1:Deployment",
+                    "name": "llama",
+                    "reason": "node agent needs the host network",
+                }
+            ]
+        }
+    }
+    result = security.run(failing, config)
+    assert "k8s-no-host-namespaces" not in {d.policy for d in result.diagnostics}
+    assert [(e.policy, e.reason) for e in result.exemptions] == [
+        (
+            "k8s-no-host-namespaces",
+            "exempted kubernetes:apps/v1:Deployment llama: node agent needs the host network",
+        )
+    ]
+
+
+def test_enforcement_is_configurable_per_rule(security):
+    failing = k8s(changed(GOOD_DEPLOYMENT, "metadata.namespace", None))
+    result = security.run(failing, {"k8s-no-default-namespace": "advisory"})
+    [diagnostic] = [d for d in result.diagnostics if d.policy == "k8s-no-default-namespace"]
+    assert diagnostic.enforcement == "advisory"
+    assert "k8s-no-default-namespace" not in security.violations(
+        failing, {"k8s-no-default-namespace": "disabled"}
+    )
+
+
+def test_unknown_values_at_preview_are_advisory_not_violations(security):
+    from tests.policies.cases_security import EKS, GOOD_EKS
+    from tests.policies.conftest import resource
+
+    unknown = resource(EKS, changed(GOOD_EKS, "vpcConfig", "[unknown]"))
+    result = security.run([unknown])
+    endpoint = [d for d in result.diagnostics if d.policy == "eks-endpoint-private-in-prod"]
+    assert endpoint and all(
+        d.enforcement == "advisory" and "during preview" in d.message for d in endpoint
+    )
