@@ -23,7 +23,7 @@ SYSTEM_VM_SIZE = "Standard_D4s_v5"
 
 
 def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
-    keep = config.is_prod
+    keep = config.protect_state
     project, stack = pulumi.get_project(), pulumi.get_stack()
     client = authorization.get_client_config_output()
     group = resources.ResourceGroup("resource-group", location=config.region, tags=dict(tags))
