@@ -17,7 +17,5 @@ workloads = deploy_workloads(config, platform, read_workload_secrets())
 pulumi.export("cloud", config.cloud.value)
 pulumi.export("environment", config.environment.value)
 pulumi.export("region", config.region)
-for group, values in platform.outputs.items():
+for group, values in {**platform.outputs, **workloads}.items():
     pulumi.export(group, values)
-if workloads:
-    pulumi.export("workloads", workloads)

@@ -57,7 +57,8 @@ def cache_size_gib(model: ModelConfig) -> int:
 def deploy_workloads(
     config: StackConfig, platform: Platform, secrets: WorkloadSecrets
 ) -> Mapping[str, Any]:
-    """Returns the stack outputs of the workloads (in-cluster endpoints)."""
+    """Returns stack outputs by group: `workloads` (in-cluster endpoints) and, with Qdrant,
+    `qdrant_api_key` (secret)."""
     cluster = platform.cluster
     if cluster is None:
         return {}
@@ -160,11 +161,10 @@ def deploy_workloads(
             snapshot_bucket=platform.outputs.get("buckets", {}).get("vector_snapshots"),
             monitoring=operators,
         )
-        outputs["qdrant"] = {
-            "endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}",
-            "api_key": pulumi.Output.secret(qdrant.api_key),
-        }
-    return outputs
+        outputs["qdrant"] = {"endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}"}
+        # An output group of its own: a secret inside a group would mask the whole group.
+        return {"workloads": outputs, "qdrant_api_key": pulumi.Output.secret(qdrant.api_key)}
+    return {"workloads": outputs}
 
 
 def _monitoring(

@@ -141,10 +141,20 @@ def test_first_preview_of_a_new_environment_succeeds_with_unknown_cluster_output
     )
     records = [to_record(r, "llm-infra", "p") for r in capture.registrations]
     records += default_provider_records(records, "llm-infra", "p")
+    assert capture.outputs["cluster"] == "[unknown]"  # no endpoint, no issuer yet
     provider = next(r for r in records if r.name == "cluster-k8s")
     assert provider.inputs["kubeconfig"] in ("[unknown]", "[secret]")
     names = {r.name for r in records}
     assert {"llama-3-1-70b-deployment", "qdrant-statefulset", "monitoring-stack"} <= names
+
+
+def test_outputs_give_in_cluster_endpoints_and_keep_the_api_key_secret(shipped_plan):
+    outputs = shipped_plan("prod").outputs
+    assert outputs["workloads"]["models"]["llama-3-1-70b"] == (
+        "http://llama-3-1-70b.llm-serving.svc:8000"
+    )
+    assert outputs["workloads"]["qdrant"]["endpoint"] == "http://qdrant.llm-data.svc:6333"
+    assert outputs["qdrant_api_key"] == "[secret]"
 
 
 def test_no_cluster_no_workloads(shipped_plan):
