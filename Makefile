@@ -1,6 +1,7 @@
 # The two commands: `make plan STACK=dev` and `make test`.
 # Both create .venv and install the project into it on first use; later runs
-# reinstall only when pyproject.toml changes.
+# reinstall only when pyproject.toml changes. `make test` also creates .venv-tools with
+# checkov, which has strict dependencies of its own and so lives apart from the project.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -8,10 +9,20 @@ STACK  ?= dev
 FORMAT ?= table
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TOOLS  ?= .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+CHECKOV_VERSION ?= 3.2.495
 
-.PHONY: install plan test lint typecheck unit docs golden clean
+.PHONY: install tools plan test lint typecheck unit docs golden clean
 
 install: $(STAMP)
+
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): Makefile
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --no-input 'checkov==$(CHECKOV_VERSION)'
+	@touch $(TOOLS_STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "llm-infra needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -29,7 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -45,4 +56,4 @@ docs: $(STAMP)
 	$(BIN)/python -m policies.lib.reference > docs/POLICIES.md
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

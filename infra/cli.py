@@ -33,6 +33,7 @@ from infra.preflight.run import (
     render_preflight_json,
     render_preflight_table,
 )
+from infra.render import render_stack
 from infra.reports.check import (
     render_check_json,
     render_check_markdown,
@@ -120,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     _stack_arguments(preflight, ("table", "json"))
     preflight.add_argument("--profile", help="AWS profile (default: the usual credential chain)")
     preflight.set_defaults(handler=_preflight)
+
+    render = commands.add_parser(
+        "render",
+        help="write every Kubernetes object the stack creates as YAML, one file per object",
+        description="Plan the stack offline and write its Kubernetes objects to DIR, one "
+        "file each; Helm releases go to DIR/helm with chart, version and values.",
+    )
+    render.add_argument(
+        "--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml"
+    )
+    render.add_argument("--out", dest="out_dir", type=Path, required=True, metavar="DIR")
+    render.set_defaults(handler=_render, out=None)
 
     size = commands.add_parser(
         "size",
@@ -230,6 +243,10 @@ def _check(args: argparse.Namespace) -> str:
     if not report.passed:
         raise VerdictError(text, EXIT_FAILED)
     return text
+
+
+def _render(args: argparse.Namespace) -> str:
+    return render_stack(args.stack, args.project_dir, args.out_dir)
 
 
 def _cost(args: argparse.Namespace) -> str:

@@ -5,8 +5,10 @@ from collections.abc import Mapping
 import pulumi
 
 from infra.config import CONFIG_KEYS, ConfigError, StackConfig, load_stack_config
+from infra.deploy_workloads import WorkloadSecrets
 
 MANAGED_BY = "pulumi"
+PROJECT_NAMESPACE = "llm-infra"
 
 
 def read_stack_config() -> StackConfig:
@@ -17,6 +19,12 @@ def read_stack_config() -> StackConfig:
     except ConfigError as error:
         # RunError makes the language host print the message alone, not a stack trace.
         raise pulumi.RunError(error.render()) from None
+
+
+def read_workload_secrets() -> WorkloadSecrets:
+    """Secrets the workloads need, as Pulumi secrets: `llm-infra:hfToken` (optional; set it
+    with `pulumi config set --secret hfToken …`; without it only ungated models load)."""
+    return WorkloadSecrets(hf_token=pulumi.Config(PROJECT_NAMESPACE).get_secret("hfToken"))
 
 
 def _config_value(key: str) -> str | None:

@@ -51,6 +51,11 @@ to the region and pools use the network's zones; a public API endpoint lists
 `cost.allowed_gpus` and `cost.max_gpus`; and every model the library can size fits its
 pool's GPUs at its `max_model_len_tokens` (the error gives the GiB needed and available
 and a setup that fits; `llm-infra size` explains the numbers).
+
+One more key lives beside `llm-infra:platform`: `llm-infra:hfToken`, an optional secret
+(`pulumi config set --secret hfToken hf_…`). It becomes a Kubernetes Secret the model
+servers read as `HF_TOKEN`; without it only ungated Hugging Face models load (gated ones
+such as Llama need it, or their weights in the stack's bucket through `weights_uri`).
 """
 
 

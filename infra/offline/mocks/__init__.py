@@ -4,10 +4,16 @@ from typing import Any
 
 import pulumi
 
-from infra.offline.mocks import aws, azure, gcp
+from infra.offline.mocks import aws, azure, gcp, kubernetes, random
 from infra.offline.mocks.context import MockCallError, MockContext
 
-RESOURCE_OUTPUTS = {"aws": aws.resource, "gcp": gcp.resource, "azure-native": azure.resource}
+RESOURCE_OUTPUTS = {
+    "aws": aws.resource,
+    "gcp": gcp.resource,
+    "azure-native": azure.resource,
+    "kubernetes": kubernetes.resource,
+    "random": random.resource,
+}
 CALLS = (aws.call, gcp.call, azure.call)
 
 

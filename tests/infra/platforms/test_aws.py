@@ -87,7 +87,11 @@ def test_flow_logs_in_prod_only_with_the_clusters_retention(shipped_plan):
 def test_the_device_plugin_and_autoscaler_are_installed_on_the_cluster(shipped_plan):
     plan = shipped_plan("dev")
     provider = plan.get("pulumi:providers:kubernetes", "cluster-k8s").urn
-    releases = {r.name: r for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+    releases = {
+        r.name: r
+        for r in plan.of_type("kubernetes:helm.sh/v3:Release")
+        if "llm-infra:aws:" in (r.parent or "")
+    }
     assert set(releases) == {"autoscaler-release", "nvidia-device-plugin-release"}
     assert all(r.provider == provider for r in releases.values())
 

@@ -1,0 +1,202 @@
+"""Deploy the workloads on the platform's cluster: namespaces, monitoring, autoscaling,
+model servers and Qdrant. Cloud-neutral: everything goes through the cluster seam."""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.catalog import InstanceType, catalog, resolve_instance
+from components.seam import KubernetesCluster
+from components.sizing.memory import GIB, weight_bytes
+from infra.config import StackConfig
+from infra.config.models import ModelConfig
+from infra.platforms.base import Platform
+from infra.sizing import architecture_of, replica_hourly_usd
+from workloads.autoscaling import Keda, KedaArgs
+from workloads.engines import HTTP_PORT, ServerSpec
+from workloads.model_server import ModelServer, ModelServerArgs
+from workloads.monitoring import Monitoring, MonitoringArgs
+from workloads.namespaces import Namespaces, NamespacesArgs
+from workloads.qdrant import HTTP_PORT as QDRANT_PORT
+from workloads.qdrant import Qdrant, QdrantArgs
+from workloads.secrets import KubernetesSecret, SecretArgs
+
+HF_TOKEN_SECRET = "hf-token"
+# Share of a node's CPU and memory a replica takes per GPU it holds; the rest is for the
+# node's own agents (CNI, kube-proxy, device plugin, DCGM and node exporters).
+NODE_SHARE = 0.75
+MIN_CACHE_GIB = 20
+
+
+@dataclass(frozen=True)
+class WorkloadSecrets:
+    hf_token: pulumi.Output[str] | None = None
+    """Hugging Face token for gated models; without it only ungated models load."""
+
+
+def replica_resources(instance: InstanceType, gpus: int) -> tuple[str, str]:
+    """CPU and memory for a replica holding `gpus` of the node's GPUs."""
+    share = gpus / instance.gpus * NODE_SHARE
+    cpu = max(1, math.floor(instance.vcpus * share))
+    memory = max(4, math.floor(instance.memory_gib * share))
+    return str(cpu), f"{memory}Gi"
+
+
+def cache_size_gib(model: ModelConfig) -> int:
+    """Room for the weights once, plus a fifth for tokenizer files and a partial download."""
+    arch = architecture_of(model)
+    if arch is None:
+        return 100
+    weights = weight_bytes(arch, model.dtype, model.quantization) / GIB
+    return max(MIN_CACHE_GIB, math.ceil(weights * 1.2) + 5)
+
+
+def deploy_workloads(
+    config: StackConfig, platform: Platform, secrets: WorkloadSecrets
+) -> Mapping[str, Any]:
+    """Returns stack outputs by group: `workloads` (in-cluster endpoints) and, with Qdrant,
+    `qdrant_api_key` (secret)."""
+    cluster = platform.cluster
+    if cluster is None:
+        return {}
+    provider = cluster.kubernetes_provider
+    names = NamespacesArgs()
+    namespaces = Namespaces("namespaces", names, kubernetes_provider=provider)
+
+    monitoring = _monitoring(config, cluster, namespaces) if config.monitoring.enabled else None
+    operators = monitoring.operators if monitoring else []
+    # Queue-depth scaling reads Prometheus: without monitoring, replicas stay fixed.
+    keda = (
+        Keda(
+            "keda",
+            KedaArgs(namespace=names.autoscaling),
+            kubernetes_provider=provider,
+            namespace=namespaces.namespace("autoscaling"),
+        )
+        if monitoring
+        else None
+    )
+    hf_secret = (
+        KubernetesSecret(
+            "hf-token",
+            SecretArgs(namespace=names.serving, secret_name=HF_TOKEN_SECRET),
+            values={"token": secrets.hf_token},
+            kubernetes_provider=provider,
+            namespace=namespaces.namespace("serving"),
+        )
+        if secrets.hf_token is not None
+        else None
+    )
+    endpoints: dict[str, str] = {}
+    for model in config.models:
+        pool = config.pool(model.pool)
+        instance = resolve_instance(
+            catalog(),
+            config.cloud,
+            gpu=pool.gpu,
+            instance_type=pool.instance_type,
+            gpus_per_node=pool.gpus_per_node,
+        )
+        cpu, memory = replica_resources(instance, model.gpus_per_replica)
+        arch = architecture_of(model)
+        ModelServer(
+            model.name,
+            ModelServerArgs(
+                namespace=names.serving,
+                engine=model.engine,
+                spec=ServerSpec(
+                    model=model.weights_uri or str(model.hf_model_id),
+                    served_name=model.name,
+                    tensor_parallel_size=model.gpus_per_replica,
+                    max_model_len_tokens=model.max_model_len_tokens,
+                    dtype=model.dtype,
+                    quantization=model.quantization,
+                    gpu_memory_utilization=model.gpu_memory_utilization,
+                ),
+                pool=pool.name,
+                gpu=instance.gpu.value,
+                min_replicas=model.min_replicas,
+                max_replicas=model.max_replicas,
+                cpu=cpu,
+                memory=memory,
+                architecture=arch.name if arch else None,
+                engine_version=model.engine_version,
+                cache_size_gib=cache_size_gib(model),
+                monitoring_namespace=names.monitoring if monitoring else None,
+                prometheus_url=monitoring.prometheus_url if monitoring else None,
+            ),
+            cluster=cluster,
+            namespace=namespaces.namespace("serving"),
+            hf_token_secret=HF_TOKEN_SECRET if hf_secret else None,
+            monitoring=operators,
+            autoscaler=[keda.release] if keda else [],
+            opts=pulumi.ResourceOptions(depends_on=[hf_secret] if hf_secret else None),
+        )
+        endpoints[model.name] = f"http://{model.name}.{names.serving}.svc:{HTTP_PORT}"
+
+    outputs: dict[str, Any] = {"models": endpoints}
+    if config.vector_db.enabled:
+        vector = config.vector_db
+        qdrant = Qdrant(
+            "qdrant",
+            QdrantArgs(
+                namespace=names.data,
+                replicas=vector.replicas,
+                storage_gib=vector.storage_gib,
+                cloud=config.cloud,
+                region=config.region,
+                version=vector.version,
+                cpu="1" if config.is_prod else "500m",
+                memory="4Gi" if config.is_prod else "2Gi",
+                backup_schedule=vector.backup_schedule,
+                backup_retention_days=vector.backup_retention_days,
+                allowed_namespaces=(names.serving,),
+                monitoring_namespace=names.monitoring if monitoring else None,
+            ),
+            cluster=cluster,
+            namespace=namespaces.namespace("data"),
+            snapshot_bucket=platform.outputs.get("buckets", {}).get("vector_snapshots"),
+            monitoring=operators,
+        )
+        outputs["qdrant"] = {"endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}"}
+        # An output group of its own: a secret inside a group would mask the whole group.
+        return {"workloads": outputs, "qdrant_api_key": pulumi.Output.secret(qdrant.api_key)}
+    return {"workloads": outputs}
+
+
+def _monitoring(
+    config: StackConfig, cluster: KubernetesCluster, namespaces: Namespaces
+) -> Monitoring:
+    names = namespaces.args
+    prices: dict[str, float] = {}
+    for pool in config.gpu_pools:
+        instance = resolve_instance(
+            catalog(),
+            config.cloud,
+            gpu=pool.gpu,
+            instance_type=pool.instance_type,
+            gpus_per_node=pool.gpus_per_node,
+        )
+        prices[instance.gpu.value] = round(
+            replica_hourly_usd(config.cloud, instance, pool.capacity_type, 1), 4
+        )
+    return Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            namespace=names.monitoring,
+            node_agents_namespace=names.node_agents,
+            serving_namespace=names.serving,
+            data_namespace=names.data,
+            retention_days=config.monitoring.retention_days,
+            storage_class=cluster.default_storage_class,
+            grafana=config.monitoring.grafana,
+            gpus=bool(config.gpu_pools),
+            gpu_hourly_usd=prices,
+        ),
+        cluster=cluster,
+        namespace=namespaces.namespace("monitoring"),
+        node_agents_namespace=namespaces.namespace("node-agents"),
+    )

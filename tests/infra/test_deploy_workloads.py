@@ -1,0 +1,188 @@
+"""The workloads in the shipped stacks' plans, and the program with a cluster not yet made."""
+
+import json
+
+import pytest
+
+from components.seam import GPU_TAINT_KEY, POOL_LABEL
+from infra.deploy_workloads import cache_size_gib, replica_resources
+from infra.offline.convert import default_provider_records, to_record
+from infra.offline.mocks import MockContext, PlanMocks
+from infra.offline.runner import program_body, run_under_mocks
+from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
+from tests.harness import ROOT, as_config_strings, load, minimal_platform, shipped_config_values
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+SCALER = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+
+
+def test_prod_serves_every_model_on_its_pool_with_matching_selector_and_toleration(shipped_plan):
+    plan = shipped_plan("prod")
+    pools = {g.inputs["labels"][POOL_LABEL]: g.inputs for g in plan.of_type(NODE_GROUP)}
+    expected = {"llama-3-1-8b": "standard", "qwen2-5-7b": "standard", "llama-3-1-70b": "large"}
+    deployments = {d.inputs["metadata"]["name"]: d for d in plan.of_type(DEPLOYMENT)}
+    assert set(deployments) == set(expected)
+    for name, pool in expected.items():
+        spec = deployments[name].inputs["spec"]["template"]["spec"]
+        group = pools[pool]
+        for key, value in spec["nodeSelector"].items():
+            assert group["labels"][key] == value
+        for taint in group.get("taints", []):
+            assert any(
+                t["key"] == taint["key"] == GPU_TAINT_KEY
+                and t.get("value") == taint["value"]
+                and t["effect"] == "NoSchedule"
+                and taint["effect"] == "NO_SCHEDULE"
+                for t in spec["tolerations"]
+            )
+
+
+def test_gpu_requests_equal_tensor_parallel_in_prod(shipped_plan):
+    for deployment in shipped_plan("prod").of_type(DEPLOYMENT):
+        notes = deployment.inputs["metadata"]["annotations"]
+        (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+        tp = notes["llm-infra.io/tensor-parallel-size"]
+        assert container["resources"]["limits"]["nvidia.com/gpu"] == tp
+        assert container["resources"]["requests"]["nvidia.com/gpu"] == tp
+        flags = " ".join(container["args"])
+        assert f"--tensor-parallel-size={tp}" in flags or f"--num-shard={tp}" in flags
+
+
+def test_each_server_scales_on_its_engine_queue(shipped_plan):
+    plan = shipped_plan("prod")
+    metrics = {
+        s.inputs["metadata"]["name"]: s.inputs["spec"]["triggers"][0]["metadata"]["query"]
+        for s in plan.of_type(SCALER)
+    }
+    assert "vllm:num_requests_waiting" in metrics["llama-3-1-8b"]
+    assert "vllm:num_requests_waiting" in metrics["llama-3-1-70b"]
+    assert "tgi_queue_size" in metrics["qwen2-5-7b"]
+    dev = shipped_plan("dev").of_type(SCALER)
+    assert [s.inputs["spec"]["minReplicaCount"] for s in dev] == [0]
+
+
+def test_qdrant_volumes_are_retained_in_every_shipped_aws_stack(shipped_plan):
+    for stack in ("dev", "prod"):
+        (sts,) = shipped_plan(stack).of_type("kubernetes:apps/v1:StatefulSet")
+        assert sts.inputs["spec"]["persistentVolumeClaimRetentionPolicy"] == {
+            "whenDeleted": "Retain",
+            "whenScaled": "Retain",
+        }
+        claim = sts.inputs["spec"]["volumeClaimTemplates"][0]["spec"]
+        assert claim["storageClassName"] == "gp3-encrypted"
+
+
+def test_every_container_of_every_workload_is_probed(shipped_plan):
+    for stack in ("dev", "prod"):
+        workloads = [r for r in shipped_plan(stack).resources if r.type in WORKLOAD_TYPES]
+        assert workloads
+        for workload in workloads:
+            for kind, container in containers(pod_spec(workload.type, workload.inputs)):
+                if kind == "init container":
+                    continue
+                assert container.get("livenessProbe"), (workload.name, container["name"])
+                assert container.get("readinessProbe"), (workload.name, container["name"])
+
+
+def test_secret_env_values_come_from_secrets(shipped_plan):
+    for workload in shipped_plan("prod").resources:
+        if workload.type not in WORKLOAD_TYPES:
+            continue
+        for _kind, container in containers(pod_spec(workload.type, workload.inputs)):
+            for variable in container.get("env", []):
+                if any(w in variable["name"] for w in ("TOKEN", "KEY", "PASSWORD")):
+                    assert "secretKeyRef" in variable.get("valueFrom", {}), variable
+
+
+def test_generated_and_configured_secrets_never_reach_the_plan():
+    values = as_config_strings(shipped_config_values("dev"))
+    values["llm-infra:hfToken"] = "hf_plaintext_token_value"
+    capture = run_under_mocks(
+        program_body(ROOT / "infra"),
+        mocks=PlanMocks(MockContext(project="llm-infra", stack="t", region="us-east-1")),
+        project="llm-infra",
+        stack="t",
+        config=values,
+        secret_keys=["llm-infra:hfToken"],
+    )
+    records = [to_record(r, "llm-infra", "t") for r in capture.registrations]
+    text = json.dumps([r.inputs for r in records]) + json.dumps(capture.outputs, default=str)
+    assert "hf_plaintext_token_value" not in text
+    assert "offline-" not in text  # the mocked random passwords
+    secret = next(r for r in records if r.name == "hf-token-secret")
+    assert secret.inputs["stringData"] == "[secret]"
+    deployment = next(r for r in records if r.name == "llama-3-1-8b-deployment")
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    assert {
+        "name": "HF_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}},
+    } in container["env"]
+
+
+class NewClusterMocks(PlanMocks):
+    """A first preview: the EKS cluster does not exist, so its endpoint, certificate and
+    OIDC issuer (and so the kubeconfig) are unknown."""
+
+    def new_resource(self, args):
+        if args.typ == "aws:eks/cluster:Cluster":
+            return None, dict(args.inputs)
+        return super().new_resource(args)
+
+
+def test_first_preview_of_a_new_environment_succeeds_with_unknown_cluster_outputs():
+    values = as_config_strings(shipped_config_values("prod"))
+    capture = run_under_mocks(
+        program_body(ROOT / "infra"),
+        mocks=NewClusterMocks(MockContext(project="llm-infra", stack="p", region="us-east-1")),
+        project="llm-infra",
+        stack="p",
+        config=values,
+    )
+    records = [to_record(r, "llm-infra", "p") for r in capture.registrations]
+    records += default_provider_records(records, "llm-infra", "p")
+    assert capture.outputs["cluster"] == "[unknown]"  # no endpoint, no issuer yet
+    provider = next(r for r in records if r.name == "cluster-k8s")
+    assert provider.inputs["kubeconfig"] in ("[unknown]", "[secret]")
+    names = {r.name for r in records}
+    assert {"llama-3-1-70b-deployment", "qdrant-statefulset", "monitoring-stack"} <= names
+
+
+def test_outputs_give_in_cluster_endpoints_and_keep_the_api_key_secret(shipped_plan):
+    outputs = shipped_plan("prod").outputs
+    assert outputs["workloads"]["models"]["llama-3-1-70b"] == (
+        "http://llama-3-1-70b.llm-serving.svc:8000"
+    )
+    assert outputs["workloads"]["qdrant"]["endpoint"] == "http://qdrant.llm-data.svc:6333"
+    assert outputs["qdrant_api_key"] == "[secret]"
+
+
+def test_no_cluster_no_workloads(shipped_plan):
+    for stack in ("gcp-prod", "azure-prod"):
+        assert shipped_plan(stack).of_type(DEPLOYMENT) == []
+
+
+def test_replicas_take_their_share_of_the_node():
+    config = load(minimal_platform(), aws_region="us-east-1")
+    from components.catalog import catalog, resolve_instance
+
+    instance = resolve_instance(
+        catalog(), config.cloud, gpu=config.gpu_pools[0].gpu, instance_type=None, gpus_per_node=1
+    )
+    cpu, memory = replica_resources(instance, 1)
+    assert int(cpu) < instance.vcpus
+    assert int(memory.removesuffix("Gi")) < instance.memory_gib
+
+
+@pytest.mark.parametrize(
+    "model_id", ["meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"]
+)
+def test_the_model_cache_holds_the_weights(model_id):
+    platform = minimal_platform()
+    platform["models"][0]["hf_model_id"] = model_id
+    platform["gpu_pools"][0] = {"name": "standard", "gpu": "h100", "gpus_per_node": 8}
+    platform["models"][0]["gpus_per_replica"] = 4
+    config = load(platform, aws_region="us-east-1")
+    size = cache_size_gib(config.models[0])
+    params_billion = 8 if "8B" in model_id else 70
+    assert size >= params_billion * 2 * 0.93

@@ -1,0 +1,143 @@
+"""`llm-infra render`: one YAML file per Kubernetes object, schema-valid for the stack's
+Kubernetes version and clean under checkov's Kubernetes checks."""
+
+import json
+import subprocess
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from infra.cli import main
+from infra.offline.plan import plan_with_config
+from infra.render import api_version, kubernetes_objects, manifest
+from tests.harness import ROOT, SHIPPED_STACKS
+
+CHECKOV = ROOT / ".venv-tools" / "bin" / "checkov"
+EXEMPTIONS = ROOT / "tests" / "workloads" / "checkov-exemptions.yaml"
+# Kinds from operators' CRDs: the Kubernetes schemas do not describe them.
+CUSTOM_KINDS = {"ScaledObject", "ServiceMonitor", "PrometheusRule"}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Each shipped stack rendered through the CLI, with its Kubernetes version."""
+    found = {}
+    for stack in SHIPPED_STACKS:
+        out = tmp_path_factory.mktemp(stack)
+        assert (
+            main(["--project-dir", str(ROOT), "render", "--stack", stack, "--out", str(out)]) == 0
+        )
+        config, _ = plan_with_config(stack, ROOT)
+        found[stack] = (out, config.cluster.kubernetes_version)
+    return found
+
+
+def test_api_versions_from_type_tokens():
+    assert api_version("kubernetes:apps/v1:Deployment") == ("apps/v1", "Deployment")
+    assert api_version("kubernetes:core/v1:Service") == ("v1", "Service")
+    assert api_version("kubernetes:networking.k8s.io/v1:NetworkPolicy") == (
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+    )
+
+
+def test_one_file_per_object_and_helm_releases_listed(rendered, shipped_plan):
+    out, _ = rendered["prod"]
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
+    objects = kubernetes_objects(shipped_plan("prod"))
+    assert files == sorted(o.path for o in objects)
+    release = yaml.safe_load((out / "helm" / "keda-keda.yaml").read_text())
+    assert release["chart"] == "keda"
+    assert release["version"]
+    assert release["repository"].startswith("https://")
+    assert "values" in release
+
+
+def test_gcp_and_azure_render_no_workloads_until_their_clusters_land(rendered):
+    for stack in ("gcp-prod", "azure-prod"):
+        out, _ = rendered[stack]
+        assert not list(out.glob("deployment-*.yaml"))
+
+
+def test_secrets_render_without_their_values(rendered):
+    out, _ = rendered["prod"]
+    secret = yaml.safe_load((out / "secret-llm-data-qdrant-api-key.yaml").read_text())
+    assert "stringData" not in secret and "data" not in secret
+    assert "withheld" in secret["metadata"]["annotations"]["llm-infra.io/rendered"]
+
+
+def test_manifest_keeps_the_wire_names():
+    from infra.offline.record import ResourceOptions, ResourceRecord
+
+    record = ResourceRecord(
+        urn="u",
+        type="kubernetes:core/v1:ConfigMap",
+        name="x",
+        parent=None,
+        provider=None,
+        custom=True,
+        inputs={"metadata": {"name": "x", "namespace": "n"}, "data": {"a": "b"}},
+        dependencies=[],
+        property_dependencies={},
+        options=ResourceOptions(),
+    )
+    assert manifest(record) == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x", "namespace": "n"},
+        "data": {"a": "b"},
+    }
+
+
+def test_every_object_is_valid_for_the_stack_kubernetes_version(rendered):
+    checked = 0
+    for stack, (out, version) in rendered.items():
+        for path in sorted(out.glob("*.yaml")):
+            document = yaml.safe_load(path.read_text())
+            if document["kind"] in CUSTOM_KINDS:
+                continue
+            try:
+                kubernetes_validate.validate(document, f"{version}.0", strict=True)
+            except kubernetes_validate.ValidationError as error:
+                pytest.fail(f"{stack}: {path.name}: {error.message} at {list(error.path)}")
+            checked += 1
+    assert checked > 30
+
+
+def _exemptions():
+    entries = yaml.safe_load(EXEMPTIONS.read_text()) or []
+    assert all(entry.get("reason") for entry in entries), "every exemption needs a reason"
+    return {(e["check"], e["resource"]) for e in entries}
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="make .venv-tools installs checkov")
+def test_checkov_kubernetes_checks_pass_on_our_workloads(rendered):
+    exempt = _exemptions()
+    failures = []
+    for stack in ("dev", "prod"):
+        out, _ = rendered[stack]
+        result = subprocess.run(
+            [
+                str(CHECKOV),
+                "--quiet",
+                "--compact",
+                "--framework",
+                "kubernetes",
+                "-d",
+                str(out),
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        report = json.loads(result.stdout)
+        reports = report if isinstance(report, list) else [report]
+        for part in reports:
+            for failed in part.get("results", {}).get("failed_checks", []):
+                key = (failed["check_id"], failed["resource"])
+                if key not in exempt and (key[0], "*") not in exempt:
+                    failures.append(f"{stack}: {key[0]} {key[1]} ({failed['check_name']})")
+    assert failures == []

@@ -1,0 +1,41 @@
+"""A KubernetesCluster for component tests: the seam and nothing of any cloud."""
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.seam import GPU_TOLERATION, POOL_LABEL, ServiceAccountBinding, Toleration
+
+
+class FakeCluster:
+    def __init__(self, kubeconfig: pulumi.Input[str] = "apiVersion: v1\nkind: Config\n") -> None:
+        self._provider = k8s.Provider("fake-k8s", kubeconfig=kubeconfig)
+        self.bindings: list[tuple[str, str, str]] = []
+
+    @property
+    def kubernetes_provider(self) -> k8s.Provider:
+        return self._provider
+
+    @property
+    def oidc_issuer_url(self) -> pulumi.Output[str]:
+        return pulumi.Output.from_input("https://issuer.example")
+
+    @property
+    def default_storage_class(self) -> str:
+        return "fast-encrypted"
+
+    def gpu_node_selector(self, pool: str) -> Mapping[str, str]:
+        return {POOL_LABEL: pool}
+
+    def gpu_tolerations(self, pool: str) -> list[Toleration]:
+        return [GPU_TOLERATION]
+
+    def bind_workload_identity(
+        self, name: str, *, namespace: str, service_account: str
+    ) -> ServiceAccountBinding:
+        self.bindings.append((name, namespace, service_account))
+        return ServiceAccountBinding(
+            annotations={"example.com/identity": f"{namespace}/{service_account}"},
+            labels={"example.com/use": "true"},
+        )

@@ -1,0 +1,45 @@
+import pulumi_kubernetes as k8s
+
+from components.seam import GPU_TOLERATION
+from tests.harness import run_components
+from tests.workloads.fakes import FakeCluster
+from workloads.embeddings import Embeddings, EmbeddingsArgs, image, tei_args
+
+
+def deploy(args):
+    def body():
+        ns = k8s.core.v1.Namespace("ns", metadata={"name": "llm-serving"})
+        Embeddings("embeddings", args, cluster=FakeCluster(), namespace=ns)
+
+    return run_components(body)
+
+
+def pod(plan):
+    deployment = plan.get("kubernetes:apps/v1:Deployment", "embeddings-deployment")
+    return deployment.inputs["spec"]["template"]["spec"]
+
+
+def test_cpu_and_gpu_images_are_pinned_per_target():
+    cpu = EmbeddingsArgs(namespace="n", model_id="BAAI/bge-base-en-v1.5")
+    assert image(cpu).endswith(":cpu-1.8")
+    gpu = EmbeddingsArgs(namespace="n", model_id="m/m", pool="standard", gpu="l4")
+    assert image(gpu).endswith(":89-1.8")
+    assert "--model-id=BAAI/bge-base-en-v1.5" in tei_args(cpu)
+
+
+def test_on_cpu_no_gpu_and_no_gpu_placement():
+    spec = pod(deploy(EmbeddingsArgs(namespace="llm-serving", model_id="BAAI/bge-base-en-v1.5")))
+    (container,) = spec["containers"]
+    assert "nvidia.com/gpu" not in container["resources"]["limits"]
+    assert "nodeSelector" not in spec
+    assert container["livenessProbe"] and container["readinessProbe"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_on_a_gpu_pool_one_gpu_and_the_pool_placement():
+    args = EmbeddingsArgs(namespace="llm-serving", model_id="m/m", pool="standard", gpu="l4")
+    spec = pod(deploy(args))
+    (container,) = spec["containers"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert spec["nodeSelector"] == {"llm-infra.io/pool": "standard"}
+    assert spec["tolerations"] == [GPU_TOLERATION.as_dict()]

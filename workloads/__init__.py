@@ -1,0 +1,1 @@
+"""Kubernetes workloads on any cloud's cluster, through the `KubernetesCluster` seam."""

@@ -1,0 +1,153 @@
+"""Grafana dashboards (serving, GPU, cost) as JSON documents (pure)."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+# Substrings of DCGM's `modelName` label per llm-infra GPU type.
+DCGM_MODEL_NAMES = {
+    "a10g": "A10G",
+    "l4": "L4",
+    "a100-40gb": "A100.*40GB",
+    "a100-80gb": "A100.*80GB",
+    "h100": "H100",
+}
+
+
+def _panel(index: int, title: str, targets: Mapping[str, str], unit: str) -> dict[str, Any]:
+    return {
+        "id": index + 1,
+        "type": "timeseries",
+        "title": title,
+        "gridPos": {"h": 8, "w": 12, "x": (index % 2) * 12, "y": (index // 2) * 8},
+        "datasource": {"type": "prometheus", "uid": "prometheus"},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "targets": [
+            {"refId": chr(ord("A") + i), "expr": expr, "legendFormat": legend}
+            for i, (legend, expr) in enumerate(targets.items())
+        ],
+    }
+
+
+def _dashboard(uid: str, title: str, panels: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "title": title,
+        "tags": ["llm-infra"],
+        "timezone": "utc",
+        "schemaVersion": 39,
+        "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now"},
+        "panels": panels,
+    }
+
+
+def serving_dashboard() -> dict[str, Any]:
+    by = "sum by (service)"
+    return _dashboard(
+        "llm-serving",
+        "LLM serving",
+        [
+            _panel(
+                0,
+                "Generated tokens per second",
+                {
+                    "{{service}} (vLLM)": f"{by} (rate(vllm:generation_tokens_total[5m]))",
+                    "{{service}} (TGI)": f"{by} (rate(tgi_request_generated_tokens_sum[5m]))",
+                },
+                "short",
+            ),
+            _panel(
+                1,
+                "Time to first token, p95",
+                {
+                    "{{service}}": "histogram_quantile(0.95, sum by (service, le) "
+                    "(rate(vllm:time_to_first_token_seconds_bucket[5m])))"
+                },
+                "s",
+            ),
+            _panel(
+                2,
+                "Requests waiting",
+                {
+                    "{{service}} (vLLM)": f"{by} (vllm:num_requests_waiting)",
+                    "{{service}} (TGI)": f"{by} (tgi_queue_size)",
+                },
+                "short",
+            ),
+            _panel(
+                3,
+                "KV cache usage",
+                {
+                    "{{service}}": "max by (service) "
+                    "(vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc)"
+                },
+                "percentunit",
+            ),
+        ],
+    )
+
+
+def gpu_dashboard() -> dict[str, Any]:
+    pod = "{{namespace}}/{{pod}} GPU {{gpu}}"
+    return _dashboard(
+        "llm-gpus",
+        "GPUs",
+        [
+            _panel(0, "GPU utilisation", {pod: "DCGM_FI_DEV_GPU_UTIL"}, "percent"),
+            _panel(1, "GPU memory used", {pod: "DCGM_FI_DEV_FB_USED * 1024 * 1024"}, "bytes"),
+            _panel(2, "GPU power", {pod: "DCGM_FI_DEV_POWER_USAGE"}, "watt"),
+            _panel(
+                3,
+                "GPUs by model",
+                {"{{modelName}}": "count by (modelName) (DCGM_FI_DEV_GPU_UTIL)"},
+                "short",
+            ),
+        ],
+    )
+
+
+def cost_dashboard(gpu_hourly_usd: Mapping[str, float]) -> dict[str, Any]:
+    """GPU hours × the catalog's price per GPU hour, per GPU type the stack uses."""
+    rate = (
+        " + ".join(
+            f'(count(DCGM_FI_DEV_GPU_UTIL{{modelName=~".*{DCGM_MODEL_NAMES[gpu]}.*"}})'
+            f" or vector(0)) * {price}"
+            for gpu, price in sorted(gpu_hourly_usd.items())
+        )
+        or "vector(0)"
+    )
+    return _dashboard(
+        "llm-cost",
+        "GPU cost",
+        [
+            _panel(0, "GPU cost per hour (USD)", {"USD/h": rate}, "currencyUSD"),
+            _panel(
+                1,
+                "GPU hours (last 24h)",
+                {"GPU hours": "sum(count_over_time(count(DCGM_FI_DEV_GPU_UTIL)[24h:1h]))"},
+                "short",
+            ),
+            _panel(
+                2,
+                "GPU cost, last 24h (USD)",
+                {"USD": f"sum_over_time(({rate})[24h:1h])"},
+                "currencyUSD",
+            ),
+            _panel(
+                3,
+                "Idle GPUs",
+                {"idle": "count(DCGM_FI_DEV_GPU_UTIL < 1) or vector(0)"},
+                "short",
+            ),
+        ],
+    )
+
+
+def dashboards(gpu_hourly_usd: Mapping[str, float]) -> dict[str, str]:
+    """File name → dashboard JSON, as the Grafana sidecar loads them."""
+    return {
+        "llm-serving.json": json.dumps(serving_dashboard(), indent=2, sort_keys=True),
+        "llm-gpus.json": json.dumps(gpu_dashboard(), indent=2, sort_keys=True),
+        "llm-cost.json": json.dumps(cost_dashboard(gpu_hourly_usd), indent=2, sort_keys=True),
+    }

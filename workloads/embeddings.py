@@ -1,0 +1,200 @@
+"""Text Embeddings Inference (TEI): an embeddings server for RAG, on CPU or on a GPU pool."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.seam import KubernetesCluster
+from workloads.labels import selector_labels, workload_labels
+from workloads.monitors import service_monitor, service_monitor_spec
+from workloads.network import from_namespaces, ingress_policy_spec
+from workloads.security import (
+    PULL_POLICY,
+    container_security_context,
+    pod_security_context,
+    resources,
+)
+from workloads.wire import wire
+
+IMAGE = "ghcr.io/huggingface/text-embeddings-inference"
+VERSION = "1.8"
+# TEI builds one image per GPU generation; CPU has its own.
+GPU_TAG_PREFIX = {"a10g": "86-", "l4": "89-", "a100-40gb": "", "a100-80gb": "", "h100": "hopper-"}
+HTTP_PORT, METRICS_PORT = 8000, 9000
+CACHE = "/models"
+
+
+@dataclass(frozen=True)
+class EmbeddingsArgs:
+    namespace: str
+    model_id: str
+    """Hugging Face id of the embedding model, e.g. `BAAI/bge-base-en-v1.5`."""
+    replicas: int = 1
+    pool: str | None = None
+    """GPU pool to run on; None runs on CPU (the system nodes)."""
+    gpu: str | None = None
+    """The pool's GPU, which picks the image build."""
+    cpu: str = "2"
+    memory: str = "4Gi"
+    version: str = VERSION
+    max_batch_tokens: int = 16384
+    allowed_namespaces: tuple[str, ...] = ()
+    monitoring_namespace: str | None = None
+    name: str = "embeddings"
+
+
+def image(args: EmbeddingsArgs) -> str:
+    if args.pool is None:
+        return f"{IMAGE}:cpu-{args.version}"
+    return f"{IMAGE}:{GPU_TAG_PREFIX.get(args.gpu or '', '')}{args.version}"
+
+
+def tei_args(args: EmbeddingsArgs) -> list[str]:
+    return [
+        f"--model-id={args.model_id}",
+        f"--port={HTTP_PORT}",
+        f"--prometheus-port={METRICS_PORT}",
+        f"--huggingface-hub-cache={CACHE}",
+        f"--max-batch-tokens={args.max_batch_tokens}",
+    ]
+
+
+def container(args: EmbeddingsArgs, hf_token_secret: str | None) -> dict[str, Any]:
+    health = {"httpGet": {"path": "/health", "port": "http"}}
+    extended = {"nvidia.com/gpu": "1"} if args.pool else None
+    env: list[dict[str, Any]] = [
+        {"name": "HOME", "value": "/tmp"},
+        {"name": "HF_HOME", "value": CACHE},
+        {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+    ]
+    if hf_token_secret:
+        env.append(
+            {
+                "name": "HF_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": hf_token_secret, "key": "token"}},
+            }
+        )
+    return {
+        "name": "tei",
+        "image": image(args),
+        "imagePullPolicy": PULL_POLICY,
+        "args": tei_args(args),
+        "env": env,
+        "ports": [
+            {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
+        ],
+        "resources": resources(args.cpu, args.memory, extended=extended),
+        "startupProbe": {**health, "periodSeconds": 10, "failureThreshold": 60},
+        "readinessProbe": {**health, "periodSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {**health, "periodSeconds": 15, "failureThreshold": 4},
+        "securityContext": container_security_context(),
+        "volumeMounts": [
+            {"name": "model-cache", "mountPath": CACHE},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+
+
+class Embeddings(pulumi.ComponentResource):
+    """A TEI server. Creates: the Deployment (`-deployment`; on a GPU pool one GPU per
+    replica with the pool's selector and tolerations), a ClusterIP Service (`-service`), a
+    PodDisruptionBudget (`-pdb`), a NetworkPolicy (`-network-policy`) and, with monitoring,
+    a ServiceMonitor (`-service-monitor`)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: EmbeddingsArgs,
+        *,
+        cluster: KubernetesCluster,
+        namespace: k8s.core.v1.Namespace,
+        hf_token_secret: str | None = None,
+        monitoring: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:workloads:Embeddings", name, None, opts)
+        provider = cluster.kubernetes_provider
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+        ns = args.namespace
+        selector = selector_labels(args.name, "text-embeddings-inference")
+        labels = workload_labels(
+            args.name,
+            "text-embeddings-inference",
+            args.version,
+            {"app.kubernetes.io/component": "embeddings"},
+        )
+        placement: dict[str, Any] = {}
+        if args.pool:
+            placement = {
+                "nodeSelector": dict(cluster.gpu_node_selector(args.pool)),
+                "tolerations": [t.as_dict() for t in cluster.gpu_tolerations(args.pool)],
+            }
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire(
+                {
+                    "replicas": args.replicas,
+                    "selector": {"matchLabels": selector},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "automountServiceAccountToken": False,
+                            "enableServiceLinks": False,
+                            "securityContext": pod_security_context(),
+                            **placement,
+                            "containers": [container(args, hf_token_secret)],
+                            "volumes": [
+                                {"name": "model-cache", "emptyDir": {"sizeLimit": "20Gi"}},
+                                {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+                            ],
+                        },
+                    },
+                }
+            ),
+            opts=child,
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire(
+                {
+                    "type": "ClusterIP",
+                    "selector": selector,
+                    "ports": [
+                        {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
+                        {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"},
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": selector}}),
+            opts=child,
+        )
+        rules = [from_namespaces([ns, *args.allowed_namespaces], [HTTP_PORT])]
+        if args.monitoring_namespace:
+            rules.append(from_namespaces([args.monitoring_namespace], [METRICS_PORT]))
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-network-policy",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire(ingress_policy_spec(selector, rules)),
+            opts=child,
+        )
+        if args.monitoring_namespace and monitoring:
+            service_monitor(
+                f"{name}-service-monitor",
+                metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+                spec=wire(service_monitor_spec(ns, selector, "metrics")),
+                provider=provider,
+                parent=self,
+                operator=[*monitoring, service],
+            )
+        self.register_outputs({})

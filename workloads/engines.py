@@ -1,0 +1,127 @@
+"""The serving engines: pinned images, ports, command-line arguments, queue metrics.
+
+Pure functions of a `ServerSpec`, so every flag an engine gets is tested without Kubernetes.
+"""
+
+from dataclasses import dataclass
+
+from components.enums import Dtype, Engine, Quantization
+
+IMAGES = {
+    Engine.VLLM: "vllm/vllm-openai",
+    Engine.TGI: "ghcr.io/huggingface/text-generation-inference",
+}
+VERSIONS = {Engine.VLLM: "v0.11.0", Engine.TGI: "3.3.5"}
+# Both engines listen on an unprivileged port: the containers run as non-root with no
+# capabilities, so 80 (TGI's default) cannot be bound.
+HTTP_PORT = 8000
+# TGI 3 serves Prometheus metrics on a port of its own; vLLM on its HTTP port.
+METRICS_PORTS = {Engine.VLLM: HTTP_PORT, Engine.TGI: 9000}
+HEALTH_PATH = "/health"
+QUEUE_METRICS = {Engine.VLLM: "vllm:num_requests_waiting", Engine.TGI: "tgi_queue_size"}
+MODEL_CACHE = "/models"
+# Room the TGI router keeps for generated tokens when it splits the context.
+TGI_MIN_NEW_TOKENS = 1024
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """What an engine needs to serve one model; plain values."""
+
+    model: str
+    """A Hugging Face id, or a bucket URI (`s3://…`, `gs://…`) streamed at load."""
+    served_name: str
+    tensor_parallel_size: int = 1
+    max_model_len_tokens: int | None = None
+    dtype: Dtype = Dtype.BFLOAT16
+    quantization: Quantization | None = None
+    gpu_memory_utilization: float = 0.9
+    prefix_caching: bool = True
+
+    @property
+    def from_bucket(self) -> bool:
+        return "://" in self.model
+
+
+def image(engine: Engine, version: str | None = None) -> str:
+    return f"{IMAGES[engine]}:{version or VERSIONS[engine]}"
+
+
+def engine_args(engine: Engine, spec: ServerSpec) -> list[str]:
+    return vllm_args(spec) if engine is Engine.VLLM else tgi_args(spec)
+
+
+def vllm_args(spec: ServerSpec) -> list[str]:
+    """Arguments of `vllm serve` (the image's entrypoint): the model first, then flags."""
+    args = [
+        spec.model,
+        f"--served-model-name={spec.served_name}",
+        f"--port={HTTP_PORT}",
+        f"--tensor-parallel-size={spec.tensor_parallel_size}",
+        f"--gpu-memory-utilization={spec.gpu_memory_utilization}",
+        f"--dtype={spec.dtype.value}",
+        f"--download-dir={MODEL_CACHE}",
+    ]
+    if spec.max_model_len_tokens is not None:
+        args.append(f"--max-model-len={spec.max_model_len_tokens}")
+    if spec.quantization is not None:
+        args.append(f"--quantization={spec.quantization.value}")
+    args.append("--enable-prefix-caching" if spec.prefix_caching else "--no-enable-prefix-caching")
+    if spec.from_bucket:
+        # Streams safetensors from the bucket straight to the GPUs, through the pod's
+        # workload identity: no Hub token, no full copy on disk first.
+        args.append("--load-format=runai_streamer")
+    return args
+
+
+def tgi_input_tokens(max_total_tokens: int) -> int:
+    """The prompt budget within TGI's total; TGI needs it strictly below the total."""
+    if max_total_tokens > 2 * TGI_MIN_NEW_TOKENS:
+        return max_total_tokens - TGI_MIN_NEW_TOKENS
+    return max_total_tokens // 2
+
+
+def tgi_args(spec: ServerSpec) -> list[str]:
+    """Arguments of `text-generation-launcher` (the image's entrypoint)."""
+    if spec.from_bucket:
+        raise ValueError(
+            f"{spec.served_name}: TGI cannot load weights from a bucket URI ({spec.model}); "
+            "use engine: vllm or an hf_model_id"
+        )
+    args = [
+        f"--model-id={spec.model}",
+        f"--port={HTTP_PORT}",
+        f"--prometheus-port={METRICS_PORTS[Engine.TGI]}",
+        f"--num-shard={spec.tensor_parallel_size}",
+        f"--cuda-memory-fraction={spec.gpu_memory_utilization}",
+        f"--huggingface-hub-cache={MODEL_CACHE}",
+    ]
+    if spec.max_model_len_tokens is not None:
+        args += [
+            f"--max-total-tokens={spec.max_model_len_tokens}",
+            f"--max-input-tokens={tgi_input_tokens(spec.max_model_len_tokens)}",
+        ]
+    if spec.quantization is not None:
+        # TGI takes the dtype from the quantized checkpoint; it refuses both flags together.
+        args.append(f"--quantize={spec.quantization.value}")
+    elif spec.dtype is not Dtype.AUTO:
+        args.append(f"--dtype={spec.dtype.value}")
+    return args
+
+
+def engine_env(engine: Engine, spec: ServerSpec) -> dict[str, str]:
+    """Plain environment: caches under writable volumes, no telemetry."""
+    env = {
+        # The root filesystem is read-only; everything an engine writes to $HOME (compile
+        # caches, configs) lands in the /tmp emptyDir.
+        "HOME": "/tmp",
+        "HF_HOME": MODEL_CACHE,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+    }
+    if engine is Engine.VLLM:
+        env["VLLM_NO_USAGE_STATS"] = "1"
+    else:
+        # Prefix caching is on by default in TGI 3; this turns it off when asked.
+        env["PREFIX_CACHING"] = "1" if spec.prefix_caching else "0"
+    return env

@@ -1,0 +1,367 @@
+"""One model behind one engine (vLLM or TGI) on a GPU pool: the Deployment and everything
+that serves, protects, watches and scales it."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.enums import Engine
+from components.seam import KubernetesCluster
+from workloads import engines
+from workloads.autoscaling import KEDA_API, QueueScaling, scaled_object_spec
+from workloads.labels import selector_labels, workload_labels
+from workloads.monitors import service_monitor, service_monitor_spec
+from workloads.network import from_namespaces, ingress_policy_spec
+from workloads.security import (
+    PULL_POLICY,
+    container_security_context,
+    pod_security_context,
+    resources,
+)
+from workloads.wire import wire
+
+GPU_RESOURCE = "nvidia.com/gpu"
+ANNOTATION = "llm-infra.io/"
+# The node autoscaler never drains a node under a serving pod: evicting one mid-load
+# throws away minutes of download and compile, and evicting one serving drops requests.
+SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HF_TOKEN_KEY = "token"
+PRE_STOP_SECONDS = 10
+TERMINATION_GRACE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ModelServerArgs:
+    namespace: str
+    engine: Engine
+    spec: engines.ServerSpec
+    pool: str
+    gpu: str
+    """The pool's GPU (`l4`, `h100`, …), for the sizing annotations."""
+    min_replicas: int
+    max_replicas: int
+    cpu: str
+    """CPU per replica (request = limit), e.g. `"8"`."""
+    memory: str
+    """Memory per replica (request = limit), e.g. `"64Gi"`."""
+    architecture: str | None = None
+    """The library model the sizing policies check this server against."""
+    engine_version: str | None = None
+    """Image tag; default `engines.VERSIONS[engine]`."""
+    cache_size_gib: int = 100
+    """Node-local model cache (emptyDir on the node's disk): survives container restarts."""
+    startup_minutes: int = 30
+    """How long a replica may take to download and load before it is restarted."""
+    allowed_namespaces: tuple[str, ...] = ()
+    """Namespaces whose pods may call the server, beside its own."""
+    monitoring_namespace: str | None = None
+    """Where Prometheus runs; it may scrape the metrics port. None: no ServiceMonitor."""
+    prometheus_url: str | None = None
+    """Prometheus for KEDA's queue-depth trigger. None: fixed replicas, no ScaledObject."""
+
+
+def shm_size_gib(tensor_parallel_size: int) -> int:
+    """NCCL exchanges tensors between the GPUs of a replica through /dev/shm."""
+    return 1 if tensor_parallel_size == 1 else min(2 * tensor_parallel_size, 16)
+
+
+def sizing_annotations(args: ModelServerArgs) -> dict[str, str]:
+    """What the LLM policies read to check fit, GPU requests and pool capacity."""
+    spec = args.spec
+    notes = {
+        f"{ANNOTATION}engine": args.engine.value,
+        f"{ANNOTATION}gpu": args.gpu,
+        f"{ANNOTATION}tensor-parallel-size": str(spec.tensor_parallel_size),
+        f"{ANNOTATION}gpu-memory-utilization": str(spec.gpu_memory_utilization),
+        f"{ANNOTATION}dtype": spec.dtype.value,
+        f"{ANNOTATION}max-replicas": str(args.max_replicas),
+    }
+    if args.architecture:
+        notes[f"{ANNOTATION}model-architecture"] = args.architecture
+    if spec.max_model_len_tokens is not None:
+        notes[f"{ANNOTATION}max-model-len"] = str(spec.max_model_len_tokens)
+    if spec.quantization is not None:
+        notes[f"{ANNOTATION}quantization"] = spec.quantization.value
+    return notes
+
+
+def probes(startup_minutes: int) -> dict[str, Any]:
+    """Startup allows the whole load; readiness and liveness begin only after it."""
+    health = {"httpGet": {"path": engines.HEALTH_PATH, "port": "http"}}
+    return {
+        "startupProbe": {
+            **health,
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": startup_minutes * 6,
+        },
+        "readinessProbe": {
+            **health,
+            "periodSeconds": 5,
+            "timeoutSeconds": 5,
+            "failureThreshold": 3,
+        },
+        "livenessProbe": {
+            **health,
+            "periodSeconds": 15,
+            "timeoutSeconds": 10,
+            "failureThreshold": 4,
+        },
+    }
+
+
+def ports(engine: Engine) -> list[dict[str, Any]]:
+    found = [{"name": "http", "containerPort": engines.HTTP_PORT, "protocol": "TCP"}]
+    if engines.METRICS_PORTS[engine] != engines.HTTP_PORT:
+        found.append(
+            {"name": "metrics", "containerPort": engines.METRICS_PORTS[engine], "protocol": "TCP"}
+        )
+    return found
+
+
+def metrics_port_name(engine: Engine) -> str:
+    return "http" if engines.METRICS_PORTS[engine] == engines.HTTP_PORT else "metrics"
+
+
+def env(args: ModelServerArgs, hf_token_secret: str | None) -> list[dict[str, Any]]:
+    plain = [
+        {"name": key, "value": value}
+        for key, value in sorted(engines.engine_env(args.engine, args.spec).items())
+    ]
+    if hf_token_secret is None or args.spec.from_bucket:
+        return plain
+    return [
+        *plain,
+        {
+            "name": "HF_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": hf_token_secret, "key": HF_TOKEN_KEY}},
+        },
+    ]
+
+
+def container(args: ModelServerArgs, hf_token_secret: str | None) -> dict[str, Any]:
+    gpus = str(args.spec.tensor_parallel_size)
+    return {
+        "name": args.engine.value,
+        "image": engines.image(args.engine, args.engine_version),
+        "imagePullPolicy": PULL_POLICY,
+        "args": engines.engine_args(args.engine, args.spec),
+        "env": env(args, hf_token_secret),
+        "ports": ports(args.engine),
+        "resources": resources(args.cpu, args.memory, extended={GPU_RESOURCE: gpus}),
+        **probes(args.startup_minutes),
+        # Lets the Service drop the pod before the engine stops taking requests.
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRE_STOP_SECONDS)]}}},
+        "securityContext": container_security_context(),
+        "volumeMounts": [
+            {"name": "model-cache", "mountPath": engines.MODEL_CACHE},
+            {"name": "dshm", "mountPath": "/dev/shm"},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+
+
+def pod_spec(
+    args: ModelServerArgs,
+    *,
+    service_account: str,
+    node_selector: dict[str, str],
+    tolerations: list[dict[str, str]],
+    hf_token_secret: str | None,
+) -> dict[str, Any]:
+    return {
+        "serviceAccountName": service_account,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pod_security_context(),
+        "nodeSelector": node_selector,
+        "tolerations": tolerations,
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": ZONE_LABEL,
+                # GPUs run out zone by zone; a replica in a crowded zone beats none.
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {
+                    "matchLabels": selector_labels(args.spec.served_name, args.engine.value)
+                },
+            }
+        ],
+        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
+        "containers": [container(args, hf_token_secret)],
+        "volumes": [
+            {"name": "model-cache", "emptyDir": {"sizeLimit": f"{args.cache_size_gib}Gi"}},
+            {
+                "name": "dshm",
+                "emptyDir": {
+                    "medium": "Memory",
+                    "sizeLimit": f"{shm_size_gib(args.spec.tensor_parallel_size)}Gi",
+                },
+            },
+            {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
+        ],
+    }
+
+
+class ModelServer(pulumi.ComponentResource):
+    """A model server on a GPU pool of any cloud's cluster.
+
+    Creates: a ServiceAccount (`-service-account`), bound to a cloud identity through the
+    seam when the weights come from a bucket; the Deployment (`-deployment`), one pod per
+    replica with `gpus_per_replica` × `nvidia.com/gpu` (= the tensor-parallel size), the
+    pool's node selector and tolerations, the hardened security context, probes and the
+    sizing annotations; a ClusterIP Service (`-service`); a PodDisruptionBudget (`-pdb`);
+    a NetworkPolicy admitting its own namespace, `allowed_namespaces` and monitoring
+    (`-network-policy`); with monitoring, a ServiceMonitor (`-service-monitor`); with
+    KEDA and Prometheus, a ScaledObject on the engine's queue depth (`-scaler`).
+    """
+
+    service_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: ModelServerArgs,
+        *,
+        cluster: KubernetesCluster,
+        namespace: k8s.core.v1.Namespace,
+        hf_token_secret: str | None = None,
+        monitoring: Sequence[pulumi.Resource] = (),
+        autoscaler: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:workloads:ModelServer", name, None, opts)
+        provider = cluster.kubernetes_provider
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+        server = args.spec.served_name
+        version = args.engine_version or engines.VERSIONS[args.engine]
+        selector = selector_labels(server, args.engine.value)
+        labels = workload_labels(
+            server, args.engine.value, version, {"app.kubernetes.io/component": "model-server"}
+        )
+        ns = args.namespace
+
+        binding = (
+            cluster.bind_workload_identity(f"{name}-weights", namespace=ns, service_account=server)
+            if args.spec.from_bucket
+            else None
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata=wire(
+                {
+                    "name": server,
+                    "namespace": ns,
+                    "labels": {**labels, **(binding.labels if binding else {})},
+                    "annotations": dict(binding.annotations) if binding else {},
+                }
+            ),
+            automount_service_account_token=False,
+            opts=child,
+        )
+        autoscaled = bool(autoscaler) and args.prometheus_url is not None
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=wire(
+                {
+                    "name": server,
+                    "namespace": ns,
+                    "labels": labels,
+                    "annotations": sizing_annotations(args),
+                }
+            ),
+            spec=wire(
+                {
+                    # KEDA owns the replica count once it runs; Pulumi sets only the start.
+                    "replicas": args.min_replicas if autoscaled else max(args.min_replicas, 1),
+                    "selector": {"matchLabels": selector},
+                    "strategy": {
+                        "type": "RollingUpdate",
+                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+                    },
+                    "progressDeadlineSeconds": args.startup_minutes * 60 + 600,
+                    "template": {
+                        "metadata": {"labels": labels, "annotations": {SAFE_TO_EVICT: "false"}},
+                        "spec": pod_spec(
+                            args,
+                            service_account=server,
+                            node_selector=dict(cluster.gpu_node_selector(args.pool)),
+                            tolerations=[t.as_dict() for t in cluster.gpu_tolerations(args.pool)],
+                            hf_token_secret=hf_token_secret,
+                        ),
+                    },
+                }
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[namespace, account],
+                ignore_changes=["spec.replicas"] if autoscaled else None,
+            ),
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=wire({"name": server, "namespace": ns, "labels": labels}),
+            spec=wire(
+                {
+                    "type": "ClusterIP",
+                    "selector": selector,
+                    "ports": [
+                        {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
+                        for p in ports(args.engine)
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=wire({"name": server, "namespace": ns, "labels": labels}),
+            spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": selector}}),
+            opts=child,
+        )
+        rules = [from_namespaces([ns, *args.allowed_namespaces], [engines.HTTP_PORT])]
+        if args.monitoring_namespace:
+            rules.append(
+                from_namespaces([args.monitoring_namespace], [engines.METRICS_PORTS[args.engine]])
+            )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-network-policy",
+            metadata=wire({"name": server, "namespace": ns, "labels": labels}),
+            spec=wire(ingress_policy_spec(selector, rules)),
+            opts=child,
+        )
+        if args.monitoring_namespace and monitoring:
+            service_monitor(
+                f"{name}-service-monitor",
+                metadata=wire({"name": server, "namespace": ns, "labels": labels}),
+                spec=wire(service_monitor_spec(ns, selector, metrics_port_name(args.engine))),
+                provider=provider,
+                parent=self,
+                operator=[*monitoring, service],
+            )
+        if autoscaled and args.prometheus_url is not None:
+            scaling = QueueScaling(
+                target=server,
+                namespace=ns,
+                service=server,
+                metric=engines.QUEUE_METRICS[args.engine],
+                min_replicas=args.min_replicas,
+                max_replicas=args.max_replicas,
+            )
+            k8s.apiextensions.CustomResource(
+                f"{name}-scaler",
+                api_version=KEDA_API,
+                kind="ScaledObject",
+                metadata=wire({"name": server, "namespace": ns, "labels": labels}),
+                spec=wire(scaled_object_spec(scaling, args.prometheus_url)),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=provider, depends_on=[*autoscaler, deployment]
+                ),
+            )
+        self.service_name = service.metadata.name
+        self.register_outputs({"service_name": self.service_name})

@@ -1,0 +1,250 @@
+"""Metrics, alerts and dashboards: kube-prometheus-stack, the DCGM exporter, our rules and
+dashboards."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.seam import GPU_LABEL, GPU_TOLERATION, KubernetesCluster
+from workloads.alerts import AlertThresholds, rule_groups
+from workloads.dashboards import dashboards
+from workloads.monitors import MONITORING_API
+from workloads.wire import wire
+
+STACK_CHART = "kube-prometheus-stack"
+STACK_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+STACK_VERSION = "78.3.2"
+DCGM_CHART = "dcgm-exporter"
+DCGM_REPOSITORY = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+DCGM_VERSION = "4.1.1"
+# The chart's names are derived from this, so the Prometheus Service has a fixed address.
+FULLNAME = "kube-prometheus-stack"
+PROMETHEUS_PORT = 9090
+GRAFANA_SECRET = "grafana-admin"
+DASHBOARD_LABEL = "grafana_dashboard"
+
+
+def prometheus_url(namespace: str) -> str:
+    return f"http://{FULLNAME}-prometheus.{namespace}.svc:{PROMETHEUS_PORT}"
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    namespace: str
+    node_agents_namespace: str
+    serving_namespace: str
+    data_namespace: str
+    retention_days: int
+    storage_class: str
+    grafana: bool = True
+    gpus: bool = True
+    """Deploy the DCGM exporter (only where there are GPU nodes)."""
+    prometheus_storage_gib: int = 50
+    gpu_hourly_usd: Mapping[str, float] = field(default_factory=dict)
+    """Price per GPU hour of each GPU type the stack uses, for the cost dashboard."""
+    thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    qdrant_service: str = "qdrant"
+    stack_version: str = STACK_VERSION
+    dcgm_version: str = DCGM_VERSION
+
+
+def _limits(cpu: str, memory: str) -> dict[str, dict[str, str]]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
+
+
+def stack_values(args: MonitoringArgs) -> dict[str, Any]:
+    return {
+        "fullnameOverride": FULLNAME,
+        "prometheus": {
+            "prometheusSpec": {
+                "retention": f"{args.retention_days}d",
+                # Pick up every ServiceMonitor and rule, not only the chart's own.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "resources": _limits("1", "4Gi"),
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": args.storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {
+                                "requests": {"storage": f"{args.prometheus_storage_gib}Gi"}
+                            },
+                        }
+                    }
+                },
+            }
+        },
+        "grafana": {
+            "enabled": args.grafana,
+            # The password lives in a Secret made from a generated Pulumi secret, never in
+            # the release's values.
+            "admin": {
+                "existingSecret": GRAFANA_SECRET,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": DASHBOARD_LABEL,
+                    "labelValue": "1",
+                    "searchNamespace": args.namespace,
+                }
+            },
+            "resources": _limits("250m", "512Mi"),
+        },
+        # node-exporter reads the host (hostPID, hostPath): it goes to the privileged
+        # node-agents namespace, the only one whose Pod Security level allows that.
+        "prometheus-node-exporter": {"namespaceOverride": args.node_agents_namespace},
+        "prometheusOperator": {"resources": _limits("200m", "256Mi")},
+        "kube-state-metrics": {"resources": _limits("100m", "256Mi")},
+    }
+
+
+def dcgm_values() -> dict[str, Any]:
+    return {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": GPU_LABEL, "operator": "Exists"}]}
+                    ]
+                }
+            }
+        },
+        "tolerations": [GPU_TOLERATION.as_dict()],
+        # Per-pod GPU attribution: the exporter maps each GPU to the pod holding it through
+        # the kubelet's pod-resources API and labels its series with namespace/pod/container;
+        # honorLabels keeps those labels instead of the exporter pod's own.
+        "kubernetes": {"enablePodLabels": True},
+        "extraEnv": [
+            {"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"},
+            {"name": "DCGM_EXPORTER_KUBERNETES_GPU_ID_TYPE", "value": "uid"},
+        ],
+        "serviceMonitor": {"enabled": True, "interval": "15s", "honorLabels": True},
+        "resources": _limits("200m", "512Mi"),
+    }
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Prometheus, Alertmanager and Grafana with the platform's rules and dashboards.
+
+    Creates: a generated Grafana admin password (`-grafana-password`, pulumi-random) in a
+    Secret (`-grafana-admin`); the kube-prometheus-stack release (`-stack`); with GPUs,
+    the DCGM exporter release in the node-agents namespace (`-dcgm`); the PrometheusRule
+    (`-rules`); with Grafana, one dashboard ConfigMap each for serving, GPUs and cost
+    (`-dashboard-serving`, `-dashboard-gpus`, `-dashboard-cost`). ServiceMonitors and
+    ScaledObjects depend on `operators`.
+    """
+
+    operators: list[pulumi.Resource]
+    prometheus_url: str
+
+    def __init__(
+        self,
+        name: str,
+        args: MonitoringArgs,
+        *,
+        cluster: KubernetesCluster,
+        namespace: k8s.core.v1.Namespace,
+        node_agents_namespace: k8s.core.v1.Namespace,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:workloads:Monitoring", name, None, opts)
+        provider = cluster.kubernetes_provider
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+        ns = args.namespace
+        labels = {
+            "app.kubernetes.io/part-of": "llm-infra",
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
+        password = random.RandomPassword(
+            f"{name}-grafana-password",
+            length=32,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        admin = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata=wire({"name": GRAFANA_SECRET, "namespace": ns, "labels": labels}),
+            type="Opaque",
+            string_data=wire(
+                {
+                    "admin-user": "admin",
+                    "admin-password": pulumi.Output.secret(password.result),
+                }
+            ),
+            opts=child,
+        )
+        stack = k8s.helm.v3.Release(
+            f"{name}-stack",
+            name=STACK_CHART,
+            chart=STACK_CHART,
+            version=args.stack_version,
+            repository_opts={"repo": STACK_REPOSITORY},
+            namespace=ns,
+            values=wire(stack_values(args)),
+            # The CRDs and operator take a while; a half-installed stack is rolled back.
+            atomic=True,
+            timeout=900,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[namespace, node_agents_namespace, admin],
+            ),
+        )
+        self.operators = [stack]
+        if args.gpus:
+            k8s.helm.v3.Release(
+                f"{name}-dcgm",
+                name=DCGM_CHART,
+                chart=DCGM_CHART,
+                version=args.dcgm_version,
+                repository_opts={"repo": DCGM_REPOSITORY},
+                namespace=args.node_agents_namespace,
+                values=wire(dcgm_values()),
+                atomic=True,
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=provider, depends_on=[node_agents_namespace, stack]
+                ),
+            )
+        k8s.apiextensions.CustomResource(
+            f"{name}-rules",
+            api_version=MONITORING_API,
+            kind="PrometheusRule",
+            metadata=wire({"name": "llm-infra", "namespace": ns, "labels": labels}),
+            spec=wire(
+                {
+                    "groups": rule_groups(
+                        args.thresholds,
+                        serving_namespace=args.serving_namespace,
+                        data_namespace=args.data_namespace,
+                        qdrant=args.qdrant_service,
+                    )
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[stack]),
+        )
+        if args.grafana:
+            for file_name, document in dashboards(args.gpu_hourly_usd).items():
+                role = file_name.removesuffix(".json").removeprefix("llm-")
+                k8s.core.v1.ConfigMap(
+                    f"{name}-dashboard-{role}",
+                    metadata=wire(
+                        {
+                            "name": f"dashboard-{role}",
+                            "namespace": ns,
+                            "labels": {**labels, DASHBOARD_LABEL: "1"},
+                        }
+                    ),
+                    data=wire({file_name: document}),
+                    opts=child,
+                )
+        self.prometheus_url = prometheus_url(ns)
+        self.register_outputs({"status": stack.status})

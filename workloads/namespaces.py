@@ -1,0 +1,102 @@
+"""The platform's namespaces, each with its Pod Security Standards level."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from workloads.labels import MANAGED_BY, PART_OF
+from workloads.wire import wire
+
+PSS_VERSION = "latest"
+
+
+class PodSecurity(StrEnum):
+    """Pod Security Standards levels (the admission controller enforces them)."""
+
+    RESTRICTED = "restricted"
+    BASELINE = "baseline"
+    PRIVILEGED = "privileged"
+
+
+def pod_security_labels(level: PodSecurity) -> dict[str, str]:
+    """Enforce `level`; warn and audit at restricted, so anything below it shows up in
+    `kubectl` warnings and the audit log even where it is allowed."""
+    labels = {
+        "pod-security.kubernetes.io/enforce": level.value,
+        "pod-security.kubernetes.io/enforce-version": PSS_VERSION,
+    }
+    for mode in ("warn", "audit"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = PodSecurity.RESTRICTED.value
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = PSS_VERSION
+    return labels
+
+
+@dataclass(frozen=True)
+class NamespacesArgs:
+    serving: str = "llm-serving"
+    """Model and embeddings servers (restricted)."""
+    data: str = "llm-data"
+    """Qdrant and its snapshot job (restricted)."""
+    monitoring: str = "llm-monitoring"
+    """Prometheus, Grafana, the operator (baseline: third-party charts, not all restricted)."""
+    autoscaling: str = "keda"
+    """KEDA (baseline: third-party chart)."""
+    node_agents: str = "llm-node-agents"
+    """Node-level agents only: DCGM exporter and node exporter read the host (privileged)."""
+
+    def levels(self) -> dict[str, PodSecurity]:
+        return {
+            self.serving: PodSecurity.RESTRICTED,
+            self.data: PodSecurity.RESTRICTED,
+            self.monitoring: PodSecurity.BASELINE,
+            self.autoscaling: PodSecurity.BASELINE,
+            self.node_agents: PodSecurity.PRIVILEGED,
+        }
+
+
+class Namespaces(pulumi.ComponentResource):
+    """Creates one Namespace per role (`-serving`, `-data`, `-monitoring`, `-autoscaling`,
+    `-node-agents`), labelled with its Pod Security Standards level."""
+
+    def __init__(
+        self,
+        name: str,
+        args: NamespacesArgs,
+        *,
+        kubernetes_provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:workloads:Namespaces", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=kubernetes_provider)
+        levels = args.levels()
+        roles = {
+            "serving": args.serving,
+            "data": args.data,
+            "monitoring": args.monitoring,
+            "autoscaling": args.autoscaling,
+            "node-agents": args.node_agents,
+        }
+        self.args = args
+        self.resources: dict[str, k8s.core.v1.Namespace] = {
+            role: k8s.core.v1.Namespace(
+                f"{name}-{role}",
+                metadata=wire(
+                    {
+                        "name": namespace,
+                        "labels": {
+                            **pod_security_labels(levels[namespace]),
+                            "app.kubernetes.io/part-of": PART_OF,
+                            "app.kubernetes.io/managed-by": MANAGED_BY,
+                        },
+                    }
+                ),
+                opts=child,
+            )
+            for role, namespace in roles.items()
+        }
+        self.register_outputs({role: ns.metadata.name for role, ns in self.resources.items()})
+
+    def namespace(self, role: str) -> k8s.core.v1.Namespace:
+        return self.resources[role]

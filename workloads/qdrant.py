@@ -1,0 +1,445 @@
+"""Qdrant: a replicated StatefulSet on encrypted SSD volumes that outlive it, with an API
+key, probes, monitoring and scheduled snapshots to the stack's bucket."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.enums import Cloud
+from components.seam import KubernetesCluster
+from workloads import snapshots
+from workloads.labels import selector_labels, workload_labels
+from workloads.monitors import service_monitor, service_monitor_spec
+from workloads.network import from_namespaces, ingress_policy_spec
+from workloads.security import (
+    PULL_POLICY,
+    container_security_context,
+    pod_security_context,
+    resources,
+)
+from workloads.wire import wire
+
+IMAGE = "qdrant/qdrant"
+VERSION = "v1.15.5"
+HTTP_PORT, GRPC_PORT, P2P_PORT = 6333, 6334, 6335
+STORAGE = "/qdrant/storage"
+API_KEY_ENV = "QDRANT__SERVICE__API_KEY"
+API_KEY_SECRET_KEY = "api-key"
+API_KEY_LENGTH = 48
+
+
+@dataclass(frozen=True)
+class QdrantArgs:
+    namespace: str
+    replicas: int
+    storage_gib: int
+    cloud: Cloud
+    region: str
+    version: str | None = None
+    cpu: str = "1"
+    memory: str = "4Gi"
+    backup_schedule: str = "0 3 * * *"
+    backup_retention_days: int = 14
+    allowed_namespaces: tuple[str, ...] = ()
+    """Namespaces whose pods may query Qdrant, beside its own."""
+    monitoring_namespace: str | None = None
+    name: str = "qdrant"
+    """Name of the StatefulSet and Services (`qdrant`, `qdrant-headless`)."""
+
+
+def startup_script(name: str, namespace: str) -> str:
+    """Pod 0 starts the cluster; every other pod joins it through pod 0 (Raft consensus)."""
+    peers = f"{name}-headless.{namespace}.svc.cluster.local:{P2P_PORT}"
+    return "\n".join(
+        [
+            "set -e",
+            f'self="http://${{HOSTNAME}}.{peers}"',
+            'if [ "${HOSTNAME##*-}" = "0" ]; then exec ./entrypoint.sh --uri "$self"; fi',
+            f'exec ./entrypoint.sh --bootstrap "http://{name}-0.{peers}" --uri "$self"',
+        ]
+    )
+
+
+def qdrant_env(replicas: int, secret_name: str) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = [
+        {"name": "QDRANT__STORAGE__STORAGE_PATH", "value": STORAGE},
+        {"name": "QDRANT__STORAGE__SNAPSHOTS_PATH", "value": "/qdrant/snapshots"},
+        # The marker file Qdrant writes once initialised; the root filesystem is read-only.
+        {"name": "QDRANT_INIT_FILE_PATH", "value": "/qdrant/init/.qdrant-initialized"},
+        {"name": "QDRANT__TELEMETRY_DISABLED", "value": "true"},
+        {
+            "name": API_KEY_ENV,
+            "valueFrom": {"secretKeyRef": {"name": secret_name, "key": API_KEY_SECRET_KEY}},
+        },
+    ]
+    if replicas > 1:
+        env.append({"name": "QDRANT__CLUSTER__ENABLED", "value": "true"})
+    return env
+
+
+def qdrant_container(args: QdrantArgs, secret_name: str) -> dict[str, Any]:
+    command = (
+        {"command": ["/bin/bash", "-c", startup_script(args.name, args.namespace)]}
+        if args.replicas > 1
+        else {}
+    )
+    return {
+        "name": "qdrant",
+        "image": f"{IMAGE}:{args.version or VERSION}",
+        "imagePullPolicy": PULL_POLICY,
+        **command,
+        "env": qdrant_env(args.replicas, secret_name),
+        "ports": [
+            {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+            {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"},
+            {"name": "p2p", "containerPort": P2P_PORT, "protocol": "TCP"},
+        ],
+        "resources": resources(args.cpu, args.memory),
+        "startupProbe": {
+            "httpGet": {"path": "/livez", "port": "http"},
+            "periodSeconds": 5,
+            "failureThreshold": 60,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": "http"},
+            "periodSeconds": 5,
+            "failureThreshold": 3,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/livez", "port": "http"},
+            "periodSeconds": 10,
+            "failureThreshold": 6,
+        },
+        "securityContext": container_security_context(),
+        "volumeMounts": [
+            {"name": "storage", "mountPath": STORAGE},
+            {"name": "snapshots", "mountPath": "/qdrant/snapshots"},
+            {"name": "init", "mountPath": "/qdrant/init"},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+
+
+def volume_claim_template(storage_class: str, storage_gib: int) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "storage"},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": storage_class,
+            "resources": {"requests": {"storage": f"{storage_gib}Gi"}},
+        },
+    }
+
+
+# Deleting or scaling down the StatefulSet never deletes a volume: the vectors stay until
+# someone deletes the PVC on purpose.
+PVC_RETENTION = {"whenDeleted": "Retain", "whenScaled": "Retain"}
+
+
+def statefulset_spec(
+    args: QdrantArgs, *, storage_class: str, secret_name: str, labels: dict[str, str]
+) -> dict[str, Any]:
+    selector = selector_labels(args.name, "qdrant")
+    spread = [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector},
+        }
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]
+    return {
+        "replicas": args.replicas,
+        "serviceName": f"{args.name}-headless",
+        "selector": {"matchLabels": selector},
+        "podManagementPolicy": "Parallel",
+        "persistentVolumeClaimRetentionPolicy": dict(PVC_RETENTION),
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "automountServiceAccountToken": False,
+                "enableServiceLinks": False,
+                "securityContext": pod_security_context(),
+                "topologySpreadConstraints": spread,
+                "terminationGracePeriodSeconds": 60,
+                "containers": [qdrant_container(args, secret_name)],
+                "volumes": [
+                    {"name": "snapshots", "emptyDir": {"sizeLimit": f"{args.storage_gib}Gi"}},
+                    {"name": "init", "emptyDir": {"sizeLimit": "16Mi"}},
+                    {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+                ],
+            },
+        },
+        "volumeClaimTemplates": [volume_claim_template(storage_class, args.storage_gib)],
+    }
+
+
+def snapshot_job_spec(
+    args: QdrantArgs, *, secret_name: str, service_account: str, bucket: pulumi.Input[str]
+) -> dict[str, Any]:
+    work = [{"name": "snapshots", "mountPath": snapshots.SNAPSHOT_DIR}]
+    alive = {"exec": {"command": ["sh", "-c", f"test -d {snapshots.SNAPSHOT_DIR}"]}}
+    remote_env = [
+        {"name": key, "value": value}
+        for key, value in sorted(snapshots.rclone_remote(args.cloud, args.region).items())
+    ]
+    pod = {
+        "serviceAccountName": service_account,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "restartPolicy": "Never",
+        "securityContext": pod_security_context(),
+        "initContainers": [
+            {
+                "name": "snapshot",
+                "image": snapshots.CURL_IMAGE,
+                "command": [
+                    "sh",
+                    "-c",
+                    snapshots.snapshot_script(args.name, args.namespace, args.replicas, HTTP_PORT),
+                ],
+                "imagePullPolicy": PULL_POLICY,
+                "resources": resources("250m", "256Mi"),
+                "securityContext": container_security_context(),
+                "volumeMounts": [
+                    *work,
+                    {"name": "api-key", "mountPath": snapshots.API_KEY_DIR, "readOnly": True},
+                ],
+            }
+        ],
+        "containers": [
+            {
+                "name": "upload",
+                "image": snapshots.RCLONE_IMAGE,
+                "imagePullPolicy": PULL_POLICY,
+                "command": ["sh", "-c", snapshots.upload_script(args.backup_retention_days)],
+                "env": [
+                    {"name": "BUCKET", "value": bucket},
+                    {"name": "HOME", "value": "/tmp"},
+                    *remote_env,
+                ],
+                "resources": resources("500m", "512Mi"),
+                # A batch step has no server to probe; these fail only when the shared
+                # volume is gone, which is the one thing that would stall the upload.
+                "livenessProbe": {**alive, "periodSeconds": 30},
+                "readinessProbe": {**alive, "periodSeconds": 30},
+                "securityContext": container_security_context(),
+                "volumeMounts": [*work, {"name": "tmp", "mountPath": "/tmp"}],
+            }
+        ],
+        "volumes": [
+            {"name": "snapshots", "emptyDir": {"sizeLimit": f"{args.storage_gib}Gi"}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+            {
+                "name": "api-key",
+                "secret": {
+                    "secretName": secret_name,
+                    "items": [{"key": API_KEY_SECRET_KEY, "path": snapshots.API_KEY_FILE}],
+                    "defaultMode": 0o440,
+                },
+            },
+        ],
+    }
+    return {
+        "schedule": args.backup_schedule,
+        "timeZone": "Etc/UTC",
+        "concurrencyPolicy": "Forbid",
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 3,
+        "jobTemplate": {
+            "spec": {
+                "backoffLimit": 2,
+                "activeDeadlineSeconds": 3 * 3600,
+                "ttlSecondsAfterFinished": 7 * 86400,
+                "template": {
+                    "metadata": {"labels": {"app.kubernetes.io/name": "qdrant-snapshot"}},
+                    "spec": pod,
+                },
+            }
+        },
+    }
+
+
+class Qdrant(pulumi.ComponentResource):
+    """Qdrant on any cloud's cluster.
+
+    Creates: a generated API key (`-api-key`, pulumi-random) in a Secret (`-api-key-secret`);
+    the StatefulSet (`-statefulset`) with one encrypted SSD volume per replica (the cluster's
+    default StorageClass), retained when the set is deleted or scaled down; the headless
+    Service for peer discovery (`-headless`) and a ClusterIP Service (`-service`); a
+    PodDisruptionBudget (`-pdb`); a NetworkPolicy (`-network-policy`); with monitoring, a
+    ServiceMonitor that authenticates with the API key (`-service-monitor`); with a
+    snapshot bucket, a ServiceAccount bound to a cloud identity through the seam
+    (`-snapshot-service-account`) and the snapshot CronJob (`-snapshots`).
+    """
+
+    api_key: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: QdrantArgs,
+        *,
+        cluster: KubernetesCluster,
+        namespace: k8s.core.v1.Namespace,
+        snapshot_bucket: pulumi.Input[str] | None = None,
+        monitoring: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:workloads:Qdrant", name, None, opts)
+        provider = cluster.kubernetes_provider
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+        ns = args.namespace
+        version = args.version or VERSION
+        selector = selector_labels(args.name, "qdrant")
+        labels = workload_labels(
+            args.name, "qdrant", version, {"app.kubernetes.io/component": "vector-database"}
+        )
+        key = random.RandomPassword(
+            f"{name}-api-key",
+            length=API_KEY_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        secret_name = f"{args.name}-api-key"
+        secret = k8s.core.v1.Secret(
+            f"{name}-api-key-secret",
+            metadata=wire({"name": secret_name, "namespace": ns, "labels": labels}),
+            type="Opaque",
+            string_data=wire({API_KEY_SECRET_KEY: pulumi.Output.secret(key.result)}),
+            opts=child,
+        )
+        headless = k8s.core.v1.Service(
+            f"{name}-headless",
+            metadata=wire({"name": f"{args.name}-headless", "namespace": ns, "labels": labels}),
+            spec=wire(
+                {
+                    "clusterIP": "None",
+                    # Peers must find each other before they are ready, or bootstrap never ends.
+                    "publishNotReadyAddresses": True,
+                    "selector": selector,
+                    "ports": [
+                        {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
+                        {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc"},
+                        {"name": "p2p", "port": P2P_PORT, "targetPort": "p2p"},
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        k8s.apps.v1.StatefulSet(
+            f"{name}-statefulset",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire(
+                statefulset_spec(
+                    args,
+                    storage_class=cluster.default_storage_class,
+                    secret_name=secret_name,
+                    labels=labels,
+                )
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[namespace, secret, headless]
+            ),
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire(
+                {
+                    "type": "ClusterIP",
+                    "selector": selector,
+                    "ports": [
+                        {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
+                        {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc"},
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": selector}}),
+            opts=child,
+        )
+        rules = [
+            from_namespaces([ns, *args.allowed_namespaces], [HTTP_PORT, GRPC_PORT]),
+            # Raft and shard transfer between Qdrant's own pods.
+            {
+                "from": [{"podSelector": {"matchLabels": selector}}],
+                "ports": [{"protocol": "TCP", "port": P2P_PORT}],
+            },
+        ]
+        if args.monitoring_namespace:
+            rules.append(from_namespaces([args.monitoring_namespace], [HTTP_PORT]))
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-network-policy",
+            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+            spec=wire(ingress_policy_spec(selector, rules)),
+            opts=child,
+        )
+        if args.monitoring_namespace and monitoring:
+            service_monitor(
+                f"{name}-service-monitor",
+                metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
+                spec=wire(
+                    service_monitor_spec(
+                        ns,
+                        selector,
+                        "http",
+                        # /metrics needs the API key; Prometheus reads it from the Secret.
+                        extra={
+                            "authorization": {
+                                "type": "Bearer",
+                                "credentials": {"name": secret_name, "key": API_KEY_SECRET_KEY},
+                            }
+                        },
+                    )
+                ),
+                provider=provider,
+                parent=self,
+                operator=[*monitoring, service],
+            )
+        if snapshot_bucket is not None:
+            account_name = f"{args.name}-snapshots"
+            binding = cluster.bind_workload_identity(
+                f"{name}-snapshots", namespace=ns, service_account=account_name
+            )
+            account = k8s.core.v1.ServiceAccount(
+                f"{name}-snapshot-service-account",
+                metadata=wire(
+                    {
+                        "name": account_name,
+                        "namespace": ns,
+                        "labels": {**labels, **binding.labels},
+                        "annotations": dict(binding.annotations),
+                    }
+                ),
+                automount_service_account_token=False,
+                opts=child,
+            )
+            k8s.batch.v1.CronJob(
+                f"{name}-snapshots",
+                metadata=wire({"name": account_name, "namespace": ns, "labels": labels}),
+                spec=wire(
+                    snapshot_job_spec(
+                        args,
+                        secret_name=secret_name,
+                        service_account=account_name,
+                        bucket=snapshot_bucket,
+                    )
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=provider, depends_on=[namespace, account, secret]
+                ),
+            )
+        self.api_key = key.result
+        self.service_name = service.metadata.name
+        self.register_outputs({"service_name": self.service_name})
