@@ -155,6 +155,7 @@ def deploy_workloads(
                 backup_retention_days=vector.backup_retention_days,
                 allowed_namespaces=(names.serving,),
                 monitoring_namespace=names.monitoring if monitoring else None,
+                keep=config.protect_state,
             ),
             cluster=cluster,
             namespace=namespaces.namespace("data"),

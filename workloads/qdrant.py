@@ -49,6 +49,8 @@ class QdrantArgs:
     monitoring_namespace: str | None = None
     name: str = "qdrant"
     """Name of the StatefulSet and Services (`qdrant`, `qdrant-headless`)."""
+    keep: bool = False
+    """Protect and retain the StatefulSet, whose volumes hold the vectors."""
 
 
 def startup_script(name: str, namespace: str) -> str:
@@ -345,7 +347,11 @@ class Qdrant(pulumi.ComponentResource):
                 )
             ),
             opts=pulumi.ResourceOptions(
-                parent=self, provider=provider, depends_on=[namespace, secret, headless]
+                parent=self,
+                provider=provider,
+                depends_on=[namespace, secret, headless],
+                protect=args.keep,
+                retain_on_delete=args.keep,
             ),
         )
         service = k8s.core.v1.Service(

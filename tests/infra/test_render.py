@@ -54,10 +54,12 @@ def test_one_file_per_object_and_helm_releases_listed(rendered, shipped_plan):
     assert "values" in release
 
 
-def test_gcp_and_azure_render_no_workloads_until_their_clusters_land(rendered):
+def test_gcp_and_azure_render_the_same_model_servers_as_aws(rendered):
+    expected = sorted(p.name for p in rendered["prod"][0].glob("deployment-*.yaml"))
+    assert expected
     for stack in ("gcp-prod", "azure-prod"):
         out, _ = rendered[stack]
-        assert not list(out.glob("deployment-*.yaml"))
+        assert sorted(p.name for p in out.glob("deployment-*.yaml")) == expected
 
 
 def test_secrets_render_without_their_values(rendered):

@@ -72,3 +72,14 @@ def test_unknown_values_at_preview_are_advisory_not_violations(security):
     assert endpoint and all(
         d.enforcement == "advisory" and "during preview" in d.message for d in endpoint
     )
+
+
+def test_a_model_on_a_pool_that_does_not_exist_breaks_capacity(security):
+    from tests.policies.cases_security import MODEL_SERVER, pool_group
+
+    other_pool = pool_group(2)
+    other_pool["inputs"]["labels"] = {"llm-infra.io/pool": "standard"}
+    found = security.violations([other_pool, *k8s(MODEL_SERVER)])
+    assert found["llm-capacity-coherence"] == [
+        "no GPU node pool is labelled llm-infra.io/pool=large"
+    ]

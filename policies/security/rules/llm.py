@@ -16,6 +16,7 @@ from components.enums import Dtype, GpuType, Quantization
 from components.sizing.library import find_model
 from components.sizing.memory import GIB, fit
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
+from policies.lib.pools import read_pool
 from policies.lib.props import get, items
 from policies.lib.rules import Resource, Rule, StackRule, rule, stack_rule
 
@@ -114,38 +115,24 @@ def gpu_placement(resource: Resource, config: Mapping[str, Any]) -> Iterator[str
         )
 
 
-POOL_SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    # type: (path to max nodes, path to node labels, path to instance type)
-    "aws:eks/nodeGroup:NodeGroup": (
-        ("scalingConfig", "maxSize"),
-        ("labels",),
-        ("instanceTypes", "0"),
-    ),
-    "gcp:container/nodePool:NodePool": (
-        ("autoscaling", "maxNodeCount"),
-        ("nodeConfig", "labels"),
-        ("nodeConfig", "machineType"),
-    ),
-    "azure-native:containerservice:AgentPool": (("maxCount",), ("nodeLabels",), ("vmSize",)),
+POOL_LABELS = {
+    "aws:eks/nodeGroup:NodeGroup": ("labels",),
+    "gcp:container/nodePool:NodePool": ("nodeConfig", "labels"),
+    "azure-native:containerservice:AgentPool": ("nodeLabels",),
 }
 
 
 def _pools(resources: Sequence[Resource]) -> dict[str, int]:
     """GPUs each pool (by its llm-infra.io/pool label) reaches at max nodes."""
-    gpus_per_type = {t.name: t.gpus for types in catalog().instances.values() for t in types}
     pools = {}
     for resource in resources:
-        shape = POOL_SHAPES.get(resource.type)
-        if shape is None:
+        pool = read_pool(resource.type, resource.props)
+        if pool is None or pool.gpu is None:
             continue
-        labels = get(resource.props, *shape[1], default={})
+        labels = get(resource.props, *POOL_LABELS[resource.type], default={})
         name = labels.get(f"{A}pool") if isinstance(labels, Mapping) else None
-        path = [int(p) if p.isdigit() else p for p in shape[2]]
-        instance = str(get(resource.props, *path, default=""))
-        if name and instance in gpus_per_type:
-            pools[str(name)] = (
-                int(get(resource.props, *shape[0], default=0)) * gpus_per_type[instance]
-            )
+        if name:
+            pools[str(name)] = pool.max_nodes * pool.gpu.gpus
     return pools
 
 
@@ -169,7 +156,9 @@ def capacity(
     for pool, models in sorted(demand.items()):
         needed = sum(gpus for _, gpus in models)
         available = pools.get(pool)
-        if available is not None and needed > available:
+        if available is None and pools:
+            yield f"no GPU node pool is labelled llm-infra.io/pool={pool}", models[0][0].urn
+        elif available is not None and needed > available:
             names = ", ".join(f"{r.name} ({g})" for r, g in models)
             yield (
                 f"pool {pool} reaches {available} GPUs at max nodes but its models need "

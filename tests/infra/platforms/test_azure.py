@@ -104,8 +104,7 @@ def test_dev_protects_nothing(dev):
 def test_the_device_plugin_runs_on_the_cluster(shipped_plan):
     plan = shipped_plan("azure-prod")
     provider = plan.get("pulumi:providers:kubernetes", "cluster-k8s").urn
-    (release,) = plan.of_type("kubernetes:helm.sh/v3:Release")
-    assert release.name == "nvidia-device-plugin-release"
+    release = plan.get("kubernetes:helm.sh/v3:Release", "nvidia-device-plugin-release")
     assert release.provider == provider
     assert (
         release.parent == plan.get("llm-infra:azure:NvidiaDevicePlugin", "nvidia-device-plugin").urn
