@@ -1,18 +1,26 @@
 """One builder per cloud; each returns the same Platform shape."""
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping
 
 from components.enums import Cloud
 from infra.config import StackConfig
-from infra.platforms.aws import build_aws
-from infra.platforms.azure import build_azure
 from infra.platforms.base import Platform
-from infra.platforms.gcp import build_gcp
+
+# Loaded on demand: each cloud's SDK takes about a second to import, and a stack uses one.
+BUILDERS = {
+    Cloud.AWS: ("infra.platforms.aws", "build_aws"),
+    Cloud.GCP: ("infra.platforms.gcp", "build_gcp"),
+    Cloud.AZURE: ("infra.platforms.azure", "build_azure"),
+}
 
 
 def build_platform(config: StackConfig, tags: Mapping[str, str]) -> Platform:
-    builders = {Cloud.AWS: build_aws, Cloud.GCP: build_gcp, Cloud.AZURE: build_azure}
-    return builders[config.cloud](config, tags)
+    module, function = BUILDERS[config.cloud]
+    builder: Callable[[StackConfig, Mapping[str, str]], Platform] = getattr(
+        importlib.import_module(module), function
+    )
+    return builder(config, tags)
 
 
 __all__ = ["Platform", "build_platform"]
