@@ -16,6 +16,8 @@ from infra.config.models import ModelConfig
 from infra.platforms.base import Platform
 from infra.sizing import architecture_of, replica_hourly_usd
 from workloads.autoscaling import Keda, KedaArgs
+from workloads.embeddings import HTTP_PORT as EMBEDDINGS_PORT
+from workloads.embeddings import Embeddings, EmbeddingsArgs
 from workloads.engines import HTTP_PORT, ServerSpec
 from workloads.model_server import ModelServer, ModelServerArgs
 from workloads.monitoring import Monitoring, MonitoringArgs
@@ -138,6 +140,10 @@ def deploy_workloads(
         endpoints[model.name] = f"http://{model.name}.{names.serving}.svc:{HTTP_PORT}"
 
     outputs: dict[str, Any] = {"models": endpoints}
+    if config.embeddings.enabled:
+        outputs["embeddings"] = _embeddings(
+            config, cluster, namespaces, operators, HF_TOKEN_SECRET if hf_secret else None
+        )
     if config.vector_db.enabled:
         vector = config.vector_db
         qdrant = Qdrant(
@@ -166,6 +172,42 @@ def deploy_workloads(
         # An output group of its own: a secret inside a group would mask the whole group.
         return {"workloads": outputs, "qdrant_api_key": pulumi.Output.secret(qdrant.api_key)}
     return {"workloads": outputs}
+
+
+def _embeddings(
+    config: StackConfig,
+    cluster: KubernetesCluster,
+    namespaces: Namespaces,
+    operators: list[pulumi.Resource],
+    hf_token_secret: str | None,
+) -> str:
+    settings, names = config.embeddings, namespaces.args
+    gpu = None
+    if settings.pool is not None:
+        pool = config.pool(settings.pool)
+        gpu = resolve_instance(
+            catalog(),
+            config.cloud,
+            gpu=pool.gpu,
+            instance_type=pool.instance_type,
+            gpus_per_node=pool.gpus_per_node,
+        ).gpu.value
+    Embeddings(
+        "embeddings",
+        EmbeddingsArgs(
+            namespace=names.serving,
+            model_id=settings.model_id,
+            replicas=settings.replicas,
+            pool=settings.pool,
+            gpu=gpu,
+            monitoring_namespace=names.monitoring if operators else None,
+        ),
+        cluster=cluster,
+        namespace=namespaces.namespace("serving"),
+        hf_token_secret=hf_token_secret,
+        monitoring=operators,
+    )
+    return f"http://embeddings.{names.serving}.svc:{EMBEDDINGS_PORT}"
 
 
 def _monitoring(

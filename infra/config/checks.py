@@ -25,6 +25,7 @@ from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 from infra.config.models import ModelConfig
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
+from infra.config.services import EmbeddingsConfig
 from infra.sizing import size_model
 
 P = PLATFORM_KEY
@@ -55,6 +56,7 @@ class ConfigView:
     network: NetworkConfig | None = None
     cluster: ClusterConfig | None = None
     cost: CostConfig | None = None
+    embeddings: EmbeddingsConfig | None = None
     pools: dict[int, GpuPoolConfig] = field(default_factory=dict)
     models: dict[int, ModelConfig] = field(default_factory=dict)
     pool_names: list[str] = field(default_factory=list)  # every pool name written, valid or not
@@ -74,6 +76,7 @@ class ConfigView:
             network=_try_model(NetworkConfig, raw.get("network")),
             cluster=_try_model(ClusterConfig, raw.get("cluster")),
             cost=_try_model(CostConfig, raw.get("cost", {})),
+            embeddings=_try_model(EmbeddingsConfig, raw.get("embeddings", {})),
             pools=_valid_items(GpuPoolConfig, pools_raw),
             models=_valid_items(ModelConfig, models_raw),
             pool_names=[
@@ -141,6 +144,17 @@ def _unique_names(section: str, names: dict[int, str]) -> Iterator[ConfigIssue]:
                 "give each entry its own name",
             )
         seen.setdefault(name, index)
+
+
+def check_embeddings_pool(view: ConfigView) -> Iterator[ConfigIssue]:
+    pool = view.embeddings.pool if view.embeddings else None
+    if pool is not None and pool not in view.pool_names:
+        yield ConfigIssue(
+            f"{P}.embeddings.pool",
+            f"{show(pool)} is not a pool of this stack "
+            f"(pools: {', '.join(view.pool_names) or 'none'})",
+            "use one of those, or drop the key to run on CPU",
+        )
 
 
 def check_pool_instances(view: ConfigView) -> Iterator[ConfigIssue]:
@@ -467,5 +481,6 @@ CHECKS: tuple[Check, ...] = (
     check_network,
     check_cost_limits,
     check_model_fit,
+    check_embeddings_pool,
     check_tags,
 )

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from infra.config.base import Section
+from infra.config.base import DnsLabel, Section
+from infra.config.models import HuggingFaceId
 
 CronSchedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){4}$", strip_whitespace=True)]
 
@@ -18,6 +19,17 @@ class VectorDbConfig(Section):
         "0 3 * * *", description="Cron schedule (5 fields, UTC) of snapshots to the bucket."
     )
     backup_retention_days: int = Field(14, ge=1, le=3650, description="Snapshot retention, days.")
+
+
+class EmbeddingsConfig(Section):
+    enabled: bool = Field(False, description="Deploy a Text Embeddings Inference server for RAG.")
+    model_id: HuggingFaceId = Field(
+        "BAAI/bge-base-en-v1.5", description="Hugging Face id of the embedding model."
+    )
+    pool: DnsLabel | None = Field(
+        None, description="GPU pool to run on. Default: CPU, on the system nodes."
+    )
+    replicas: int = Field(1, ge=1, le=100, description="Embedding server pods.")
 
 
 class MonitoringConfig(Section):

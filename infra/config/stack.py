@@ -11,7 +11,7 @@ from infra.config.cost import CostConfig
 from infra.config.models import ModelConfig
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
-from infra.config.services import MonitoringConfig, VectorDbConfig
+from infra.config.services import EmbeddingsConfig, MonitoringConfig, VectorDbConfig
 
 TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,62}$")]
 TagValue = Annotated[str, StringConstraints(max_length=63)]
@@ -37,6 +37,9 @@ class StackConfig(Section):
     models: tuple[ModelConfig, ...] = Field((), description="Model deployments.")
     vector_db: VectorDbConfig = Field(description="Qdrant vector database.")
     monitoring: MonitoringConfig = Field(description="Metrics and dashboards.")
+    embeddings: EmbeddingsConfig = Field(
+        default_factory=EmbeddingsConfig, description="Embedding server for RAG (optional)."
+    )
     cost: CostConfig = Field(default_factory=CostConfig, description="Cost limits.")
     protect_state: bool = Field(
         description="Guard stateful resources (buckets, keys, log groups, vector-DB volumes) "

@@ -21,7 +21,11 @@ def test_prod_serves_every_model_on_its_pool_with_matching_selector_and_tolerati
     plan = shipped_plan("prod")
     pools = {g.inputs["labels"][POOL_LABEL]: g.inputs for g in plan.of_type(NODE_GROUP)}
     expected = {"llama-3-1-8b": "standard", "qwen2-5-7b": "standard", "llama-3-1-70b": "large"}
-    deployments = {d.inputs["metadata"]["name"]: d for d in plan.of_type(DEPLOYMENT)}
+    deployments = {
+        d.inputs["metadata"]["name"]: d
+        for d in plan.of_type(DEPLOYMENT)
+        if d.inputs["metadata"]["name"] != "embeddings"  # CPU, checked on its own
+    }
     assert set(deployments) == set(expected)
     for name, pool in expected.items():
         spec = deployments[name].inputs["spec"]["template"]["spec"]
@@ -39,7 +43,13 @@ def test_prod_serves_every_model_on_its_pool_with_matching_selector_and_tolerati
 
 
 def test_gpu_requests_equal_tensor_parallel_in_prod(shipped_plan):
-    for deployment in shipped_plan("prod").of_type(DEPLOYMENT):
+    servers = [
+        d
+        for d in shipped_plan("prod").of_type(DEPLOYMENT)
+        if "llm-infra.io/tensor-parallel-size" in d.inputs["metadata"].get("annotations", {})
+    ]
+    assert len(servers) == 3
+    for deployment in servers:
         notes = deployment.inputs["metadata"]["annotations"]
         (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
         tp = notes["llm-infra.io/tensor-parallel-size"]
@@ -188,3 +198,24 @@ def test_the_model_cache_holds_the_weights(model_id):
     size = cache_size_gib(config.models[0])
     params_billion = 8 if "8B" in model_id else 70
     assert size >= params_billion * 2 * 0.93
+
+
+def test_the_embedding_server_runs_where_the_stack_asks(shipped_plan):
+    prod = shipped_plan("prod")
+    deployment = prod.get("kubernetes:apps/v1:Deployment", "embeddings-deployment")
+    spec = deployment.inputs["spec"]["template"]["spec"]
+    assert "nvidia.com/gpu" not in str(spec["containers"])  # CPU by default
+    assert deployment.inputs["spec"]["replicas"] == 2 or "replicas" not in deployment.inputs["spec"]
+    assert prod.outputs["workloads"]["embeddings"].startswith("http://embeddings.")
+    assert not shipped_plan("dev").of_type("llm-infra:workloads:Embeddings")
+
+
+def test_an_embedding_pool_that_does_not_exist_is_a_config_error():
+    from infra.config import ConfigError
+
+    platform = minimal_platform(embeddings={"enabled": True, "pool": "nope"})
+    with pytest.raises(ConfigError) as error:
+        load(platform, aws_region="us-east-1")
+    assert "llm-infra:platform.embeddings.pool: 'nope' is not a pool of this stack" in str(
+        error.value
+    )
