@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.enums import Cloud
-from components.seam import KubernetesCluster
+from components.seam import VECTOR_SNAPSHOTS_BUCKET, KubernetesCluster
 from workloads import snapshots
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor, service_monitor_spec
@@ -276,8 +276,9 @@ class Qdrant(pulumi.ComponentResource):
     Service for peer discovery (`-headless`) and a ClusterIP Service (`-service`); a
     PodDisruptionBudget (`-pdb`); a NetworkPolicy (`-network-policy`); with monitoring, a
     ServiceMonitor that authenticates with the API key (`-service-monitor`); with a
-    snapshot bucket, a ServiceAccount bound to a cloud identity through the seam
-    (`-snapshot-service-account`) and the snapshot CronJob (`-snapshots`).
+    snapshot bucket, a ServiceAccount bound to a cloud identity through the seam that may
+    read and write the platform's `vector_snapshots` bucket and nothing else
+    (`-snapshot-service-account`), and the snapshot CronJob (`-snapshots`).
     """
 
     api_key: pulumi.Output[str]
@@ -416,7 +417,10 @@ class Qdrant(pulumi.ComponentResource):
         if snapshot_bucket is not None:
             account_name = f"{args.name}-snapshots"
             binding = cluster.bind_workload_identity(
-                f"{name}-snapshots", namespace=ns, service_account=account_name
+                f"{name}-snapshots",
+                namespace=ns,
+                service_account=account_name,
+                write_buckets=(VECTOR_SNAPSHOTS_BUCKET,),
             )
             account = k8s.core.v1.ServiceAccount(
                 f"{name}-snapshot-service-account",

@@ -109,6 +109,8 @@ def test_services_pdb_policy_and_monitor():
 def test_snapshots_upload_through_workload_identity():
     plan, cluster = deploy()
     assert cluster.bindings == [("qdrant-snapshots", "llm-data", "qdrant-snapshots")]
+    # the identity may read and write the snapshots bucket, and read nothing else
+    assert cluster.bucket_access["qdrant-snapshots"] == ((), ("vector_snapshots",))
     job = plan.get("kubernetes:batch/v1:CronJob", "qdrant-snapshots").inputs["spec"]
     assert job["schedule"] == "0 3 * * *"
     pod = job["jobTemplate"]["spec"]["template"]["spec"]
