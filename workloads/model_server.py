@@ -291,7 +291,11 @@ class ModelServer(pulumi.ComponentResource):
                     },
                     "progressDeadlineSeconds": args.startup_minutes * 60 + 600,
                     "template": {
-                        "metadata": {"labels": labels, "annotations": {SAFE_TO_EVICT: "false"}},
+                        "metadata": {
+                            # the identity's pod labels too: AKS injects its token by them
+                            "labels": {**labels, **(binding.labels if binding else {})},
+                            "annotations": {SAFE_TO_EVICT: "false"},
+                        },
                         "spec": pod_spec(
                             args,
                             service_account=server,

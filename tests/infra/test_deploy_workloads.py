@@ -234,8 +234,7 @@ def assert_grants_only(plan, stack, identity, bucket, access):
     assert bucket_urn in grants[name].property_dependencies[bucket_input]
 
 
-# azure-prod deploys no snapshot job: its platform outputs name containers, not buckets.
-@pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
+@pytest.mark.parametrize("stack", GRANTS)
 def test_the_snapshot_job_may_write_the_snapshots_bucket_and_nothing_else(shipped_plan, stack):
     plan = shipped_plan(stack)
     assert_grants_only(plan, stack, "qdrant-snapshots", "vector-snapshots", "read-write")
@@ -257,3 +256,17 @@ def test_a_server_with_weights_in_the_bucket_may_read_the_models_bucket_only(tmp
     assert_grants_only(plan, stack, f"{model['name']}-weights", "models", "read")
     account = plan.get("kubernetes:core/v1:ServiceAccount", f"{model['name']}-service-account")
     assert account.inputs["metadata"]["annotations"]
+
+
+def test_on_azure_the_snapshot_job_uploads_to_the_container_as_its_identity(shipped_plan):
+    plan = shipped_plan("azure-prod")
+    job = plan.get("kubernetes:batch/v1:CronJob", "qdrant-snapshots").inputs["spec"]
+    template = job["jobTemplate"]["spec"]["template"]
+    assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    (upload,) = template["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in upload["env"]}
+    assert env["BUCKET"] == "vector-snapshots"
+    assert env["RCLONE_CONFIG_DEST_TYPE"] == "azureblob"
+    assert env["RCLONE_CONFIG_DEST_ACCOUNT"] == plan.outputs["storage"]["account"]
+    account = plan.get("kubernetes:core/v1:ServiceAccount", "qdrant-snapshot-service-account")
+    assert "azure.workload.identity/client-id" in account.inputs["metadata"]["annotations"]

@@ -120,6 +120,8 @@ def test_bucket_weights_use_workload_identity_not_a_token():
     assert cluster.bindings == [("big-weights", "llm-serving", "big")]
     # read access to the models bucket only, no write anywhere
     assert cluster.bucket_access["big-weights"] == (("models",), ())
+    deployment = plan.get("kubernetes:apps/v1:Deployment", "big-deployment").inputs
+    assert deployment["spec"]["template"]["metadata"]["labels"]["example.com/use"] == "true"
     account = plan.get("kubernetes:core/v1:ServiceAccount", "big-service-account").inputs
     assert account["metadata"]["annotations"] == {"example.com/identity": "llm-serving/big"}
     (container,) = pod(plan)["containers"]

@@ -115,6 +115,9 @@ def test_snapshots_upload_through_workload_identity():
     assert job["schedule"] == "0 3 * * *"
     pod = job["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "qdrant-snapshots"
+    # the identity's pod labels reach the job's pods (AKS injects the token by them)
+    template = job["jobTemplate"]["spec"]["template"]["metadata"]
+    assert template["labels"]["example.com/use"] == "true"
     (upload,) = pod["containers"]
     env = {e["name"]: e.get("value") for e in upload["env"]}
     assert env["BUCKET"] == "snapshots-bucket"
