@@ -2,11 +2,13 @@
 
 Every cloud's cluster component implements `KubernetesCluster`; workloads accept only
 this protocol, so they never import a cloud SDK and move between clouds unchanged.
+Workloads name the platform's buckets by logical key (`MODELS_BUCKET`,
+`VECTOR_SNAPSHOTS_BUCKET`), never by a cloud's bucket or container.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -39,6 +41,35 @@ class Toleration:
 GPU_TOLERATION = Toleration(
     key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT
 )
+
+# Logical keys of the platform's buckets (S3 buckets, GCS buckets, Azure blob containers).
+MODELS_BUCKET = "models"
+VECTOR_SNAPSHOTS_BUCKET = "vector_snapshots"
+
+BucketT = TypeVar("BucketT")
+
+
+def bucket_grants(
+    buckets: Mapping[str, BucketT],
+    *,
+    read: Iterable[str] = (),
+    write: Iterable[str] = (),
+    identity: str = "",
+) -> list[tuple[BucketT, bool]]:
+    """The grants an identity asking to `read` and `write` (read and write) these bucket keys
+    needs, as `(bucket, write)` pairs in a stable order: one per bucket, read-write when a key
+    is in both. Raises `ValueError` naming an unknown key and the known ones."""
+    read_keys, write_keys = list(dict.fromkeys(read)), list(dict.fromkeys(write))
+    unknown = [key for key in [*read_keys, *write_keys] if key not in buckets]
+    if unknown:
+        known = ", ".join(sorted(buckets)) or "none"
+        who = f" for workload identity '{identity}'" if identity else ""
+        raise ValueError(
+            f"unknown bucket '{unknown[0]}'{who}; this platform's buckets are: {known}"
+        )
+    grants = [(buckets[key], True) for key in write_keys]
+    grants += [(buckets[key], False) for key in read_keys if key not in write_keys]
+    return grants
 
 
 @dataclass(frozen=True)
@@ -77,8 +108,20 @@ class KubernetesCluster(Protocol):
         ...
 
     def bind_workload_identity(
-        self, name: str, *, namespace: str, service_account: str
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        read_buckets: Iterable[str] = (),
+        write_buckets: Iterable[str] = (),
     ) -> ServiceAccountBinding:
         """A cloud identity usable only by `namespace`/`service_account`; returns what to put
-        on that ServiceAccount. `name` names the identity's resources."""
+        on that ServiceAccount. `name` names the identity's resources.
+
+        The identity may read the objects of each bucket in `read_buckets` and read, write
+        and delete those of each bucket in `write_buckets`, by logical key (`MODELS_BUCKET`,
+        `VECTOR_SNAPSHOTS_BUCKET`), and nothing else: each grant is scoped to that bucket
+        (and, where the cloud has one, its key). A key the platform has no bucket for
+        raises `ValueError` naming it and the known keys."""
         ...

@@ -146,6 +146,11 @@ def deploy_workloads(
         )
     if config.vector_db.enabled:
         vector = config.vector_db
+        # Buckets on AWS and GCP; blob containers of one storage account on Azure.
+        storage = platform.outputs.get("storage", {})
+        snapshot_bucket = platform.outputs.get("buckets", {}).get(
+            "vector_snapshots", storage.get("containers", {}).get("vector_snapshots")
+        )
         qdrant = Qdrant(
             "qdrant",
             QdrantArgs(
@@ -165,7 +170,8 @@ def deploy_workloads(
             ),
             cluster=cluster,
             namespace=namespaces.namespace("data"),
-            snapshot_bucket=platform.outputs.get("buckets", {}).get("vector_snapshots"),
+            snapshot_bucket=snapshot_bucket,
+            snapshot_account=storage.get("account"),
             monitoring=operators,
         )
         outputs["qdrant"] = {"endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}"}

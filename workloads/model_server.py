@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.enums import Engine
-from components.seam import KubernetesCluster
+from components.seam import MODELS_BUCKET, KubernetesCluster
 from workloads import engines
 from workloads.autoscaling import KEDA_API, QueueScaling, scaled_object_spec
 from workloads.labels import selector_labels, workload_labels
@@ -211,7 +211,8 @@ class ModelServer(pulumi.ComponentResource):
     """A model server on a GPU pool of any cloud's cluster.
 
     Creates: a ServiceAccount (`-service-account`), bound to a cloud identity through the
-    seam when the weights come from a bucket; the Deployment (`-deployment`), one pod per
+    seam when the weights come from a bucket, with read access to the platform's `models`
+    bucket only; the Deployment (`-deployment`), one pod per
     replica with `gpus_per_replica` × `nvidia.com/gpu` (= the tensor-parallel size), the
     pool's node selector and tolerations, the hardened security context, probes and the
     sizing annotations; a ClusterIP Service (`-service`); a PodDisruptionBudget (`-pdb`);
@@ -246,7 +247,12 @@ class ModelServer(pulumi.ComponentResource):
         ns = args.namespace
 
         binding = (
-            cluster.bind_workload_identity(f"{name}-weights", namespace=ns, service_account=server)
+            cluster.bind_workload_identity(
+                f"{name}-weights",
+                namespace=ns,
+                service_account=server,
+                read_buckets=(MODELS_BUCKET,),
+            )
             if args.spec.from_bucket
             else None
         )
@@ -285,7 +291,11 @@ class ModelServer(pulumi.ComponentResource):
                     },
                     "progressDeadlineSeconds": args.startup_minutes * 60 + 600,
                     "template": {
-                        "metadata": {"labels": labels, "annotations": {SAFE_TO_EVICT: "false"}},
+                        "metadata": {
+                            # the identity's pod labels too: AKS injects its token by them
+                            "labels": {**labels, **(binding.labels if binding else {})},
+                            "annotations": {SAFE_TO_EVICT: "false"},
+                        },
                         "spec": pod_spec(
                             args,
                             service_account=server,

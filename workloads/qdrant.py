@@ -1,7 +1,7 @@
 """Qdrant: a replicated StatefulSet on encrypted SSD volumes that outlive it, with an API
 key, probes, monitoring and scheduled snapshots to the stack's bucket."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.enums import Cloud
-from components.seam import KubernetesCluster
+from components.seam import VECTOR_SNAPSHOTS_BUCKET, KubernetesCluster
 from workloads import snapshots
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor, service_monitor_spec
@@ -181,15 +181,26 @@ def statefulset_spec(
     }
 
 
+SNAPSHOT_POD_LABELS = {"app.kubernetes.io/name": "qdrant-snapshot"}
+
+
 def snapshot_job_spec(
-    args: QdrantArgs, *, secret_name: str, service_account: str, bucket: pulumi.Input[str]
+    args: QdrantArgs,
+    *,
+    secret_name: str,
+    service_account: str,
+    bucket: pulumi.Input[str],
+    account: pulumi.Input[str] | None = None,
+    pod_labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     work = [{"name": "snapshots", "mountPath": snapshots.SNAPSHOT_DIR}]
     alive = {"exec": {"command": ["sh", "-c", f"test -d {snapshots.SNAPSHOT_DIR}"]}}
-    remote_env = [
+    remote_env: list[dict[str, pulumi.Input[str]]] = [
         {"name": key, "value": value}
         for key, value in sorted(snapshots.rclone_remote(args.cloud, args.region).items())
     ]
+    if account is not None:
+        remote_env.append({"name": snapshots.ACCOUNT_ENV, "value": account})
     pod = {
         "serviceAccountName": service_account,
         "automountServiceAccountToken": False,
@@ -259,7 +270,12 @@ def snapshot_job_spec(
                 "activeDeadlineSeconds": 3 * 3600,
                 "ttlSecondsAfterFinished": 7 * 86400,
                 "template": {
-                    "metadata": {"labels": {"app.kubernetes.io/name": "qdrant-snapshot"}},
+                    "metadata": {
+                        "labels": {
+                            "app.kubernetes.io/name": "qdrant-snapshot",
+                            **(pod_labels or {}),
+                        }
+                    },
                     "spec": pod,
                 },
             }
@@ -276,8 +292,11 @@ class Qdrant(pulumi.ComponentResource):
     Service for peer discovery (`-headless`) and a ClusterIP Service (`-service`); a
     PodDisruptionBudget (`-pdb`); a NetworkPolicy (`-network-policy`); with monitoring, a
     ServiceMonitor that authenticates with the API key (`-service-monitor`); with a
-    snapshot bucket, a ServiceAccount bound to a cloud identity through the seam
-    (`-snapshot-service-account`) and the snapshot CronJob (`-snapshots`).
+    snapshot bucket, a ServiceAccount bound to a cloud identity through the seam that may
+    read and write the platform's `vector_snapshots` bucket and nothing else
+    (`-snapshot-service-account`), and the snapshot CronJob (`-snapshots`), whose pods
+    carry the binding's labels. `snapshot_account` names the storage account of an Azure
+    blob container.
     """
 
     api_key: pulumi.Output[str]
@@ -291,6 +310,7 @@ class Qdrant(pulumi.ComponentResource):
         cluster: KubernetesCluster,
         namespace: k8s.core.v1.Namespace,
         snapshot_bucket: pulumi.Input[str] | None = None,
+        snapshot_account: pulumi.Input[str] | None = None,
         monitoring: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -416,7 +436,10 @@ class Qdrant(pulumi.ComponentResource):
         if snapshot_bucket is not None:
             account_name = f"{args.name}-snapshots"
             binding = cluster.bind_workload_identity(
-                f"{name}-snapshots", namespace=ns, service_account=account_name
+                f"{name}-snapshots",
+                namespace=ns,
+                service_account=account_name,
+                write_buckets=(VECTOR_SNAPSHOTS_BUCKET,),
             )
             account = k8s.core.v1.ServiceAccount(
                 f"{name}-snapshot-service-account",
@@ -440,6 +463,8 @@ class Qdrant(pulumi.ComponentResource):
                         secret_name=secret_name,
                         service_account=account_name,
                         bucket=snapshot_bucket,
+                        account=snapshot_account,
+                        pod_labels=binding.labels,
                     )
                 ),
                 opts=pulumi.ResourceOptions(

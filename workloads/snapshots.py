@@ -13,6 +13,8 @@ SNAPSHOT_DIR = "/snapshots"
 API_KEY_DIR = "/var/run/secrets/qdrant"
 API_KEY_FILE = "api-key"
 REMOTE = "DEST"
+# The storage account of an Azure Blob remote (S3 and GCS need none).
+ACCOUNT_ENV = f"RCLONE_CONFIG_{REMOTE}_ACCOUNT"
 
 
 def rclone_remote(cloud: Cloud, region: str) -> dict[str, str]:

@@ -1,13 +1,14 @@
 """An EKS control plane with encrypted secrets, logged API, IAM access entries and IRSA."""
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.aws.bucket import Bucket
 from components.aws.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.aws.kms import rotated_key, stateful
 from components.aws.kubeconfig import render_kubeconfig
@@ -19,6 +20,7 @@ from components.seam import (
     POOL_LABEL,
     ServiceAccountBinding,
     Toleration,
+    bucket_grants,
 )
 
 EKS_LOG_TYPES = {
@@ -91,7 +93,9 @@ class Cluster(pulumi.ComponentResource):
     (`-node-role`, `-node-role-<policy>`); a Kubernetes provider (`-k8s`) from a
     kubeconfig that uses `aws eks get-token`; the default StorageClass, encrypted gp3
     (`-gp3`). `bind_workload_identity` / `workload_identity` add IRSA roles
-    (`-<name>`).
+    (`-<name>`); with `read_buckets` / `write_buckets`, `bind_workload_identity` adds the
+    role's inline policies on the buckets given to `attach_buckets` (`-<name>-<bucket>-read`,
+    `-<name>-<bucket>-read-write`), each naming that bucket and its key only.
     """
 
     cluster_name: pulumi.Output[str]
@@ -113,6 +117,7 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("llm-infra:aws:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self._component_name = name
+        self._buckets: dict[str, Bucket] = {}
         self._tags = dict(args.tags)
 
         def tags(role: str) -> dict[str, str]:
@@ -292,12 +297,34 @@ class Cluster(pulumi.ComponentResource):
         return [GPU_TOLERATION]
 
     def bind_workload_identity(
-        self, name: str, *, namespace: str, service_account: str
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        read_buckets: Iterable[str] = (),
+        write_buckets: Iterable[str] = (),
     ) -> ServiceAccountBinding:
+        grants = bucket_grants(
+            self._buckets,
+            read=read_buckets,
+            write=write_buckets,
+            identity=f"{self._component_name}-{name}",
+        )
         identity = self.workload_identity(
             name, namespace=namespace, service_account=service_account
         )
+        for bucket, write in grants:
+            if write:
+                identity.grant_read_write(bucket)
+            else:
+                identity.grant_read(bucket)
         return ServiceAccountBinding(annotations=identity.annotations, labels={})
+
+    def attach_buckets(self, buckets: Mapping[str, Bucket]) -> None:
+        """The platform's buckets by logical key (`models`, `vector_snapshots`), which
+        `bind_workload_identity` grants access to by key."""
+        self._buckets.update(buckets)
 
     def workload_identity(
         self,

@@ -1,7 +1,7 @@
 """An AKS cluster: Entra ID with Azure RBAC, workload identity, overlay CNI with network policy."""
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
@@ -18,7 +18,14 @@ from components.azure.roles import (
     NETWORK_CONTRIBUTOR,
     role_assignment,
 )
-from components.seam import GPU_TOLERATION, POOL_LABEL, ServiceAccountBinding, Toleration
+from components.azure.storage import Container
+from components.seam import (
+    GPU_TOLERATION,
+    POOL_LABEL,
+    ServiceAccountBinding,
+    Toleration,
+    bucket_grants,
+)
 
 STORAGE_CLASS = "premium-ssd"
 # AKS taints every spot node with this itself; pods bound for a spot pool tolerate it.
@@ -104,7 +111,10 @@ class Cluster(pulumi.ComponentResource):
     cluster-admin through Azure RBAC for whoever deploys (`-deployer-admin`); a Kubernetes
     provider (`-k8s`) from the user kubeconfig; the default StorageClass, encrypted
     Premium SSD (`-premium-ssd`). `bind_workload_identity` / `workload_identity` add
-    user-assigned identities federated to one service account (`-<name>`).
+    user-assigned identities federated to one service account (`-<name>`); with
+    `read_buckets` / `write_buckets`, `bind_workload_identity` adds Storage Blob Data
+    Reader / Contributor role assignments scoped to the containers given to
+    `attach_buckets` (`-<name>-<container>-read`, `-<name>-<container>-read-write`).
     """
 
     cluster_name: pulumi.Output[str]
@@ -130,6 +140,7 @@ class Cluster(pulumi.ComponentResource):
             parent=self, protect=args.keep, retain_on_delete=args.keep
         )
         self._component_name = name
+        self._buckets: dict[str, Container] = {}
         self._resource_group_name = resource_group_name
         self._location = args.location
         self._tags = dict(args.tags)
@@ -324,12 +335,34 @@ class Cluster(pulumi.ComponentResource):
         return [GPU_TOLERATION]
 
     def bind_workload_identity(
-        self, name: str, *, namespace: str, service_account: str
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        read_buckets: Iterable[str] = (),
+        write_buckets: Iterable[str] = (),
     ) -> ServiceAccountBinding:
+        grants = bucket_grants(
+            self._buckets,
+            read=read_buckets,
+            write=write_buckets,
+            identity=f"{self._component_name}-{name}",
+        )
         identity = self.workload_identity(
             name, namespace=namespace, service_account=service_account
         )
+        for container, write in grants:
+            if write:
+                identity.grant_read_write(container)
+            else:
+                identity.grant_read(container)
         return ServiceAccountBinding(annotations=identity.annotations, labels=identity.labels)
+
+    def attach_buckets(self, buckets: Mapping[str, Container]) -> None:
+        """The platform's containers by logical key (`models`, `vector_snapshots`), which
+        `bind_workload_identity` grants access to by key."""
+        self._buckets.update(buckets)
 
     def workload_identity(
         self,

@@ -1,6 +1,6 @@
 """A GKE cluster: private nodes, Workload Identity, Dataplane V2, KMS-encrypted secrets."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -8,13 +8,20 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.enums import ControlPlaneLog, EndpointAccess
+from components.gcp.bucket import Bucket
 from components.gcp.identity import WorkloadIdentity, WorkloadIdentityArgs, account_id
 from components.gcp.kms import allow_key_use, key_ring, rotated_key, stateful
 from components.gcp.kubeconfig import render_kubeconfig
 from components.gcp.labels import gcp_labels
 from components.gcp.network import PODS_RANGE, SERVICES_RANGE
 from components.gcp.node_pool import DISK_TYPE, OAUTH_SCOPES
-from components.seam import GPU_TOLERATION, POOL_LABEL, ServiceAccountBinding, Toleration
+from components.seam import (
+    GPU_TOLERATION,
+    POOL_LABEL,
+    ServiceAccountBinding,
+    Toleration,
+    bucket_grants,
+)
 
 RELEASE_CHANNEL = "REGULAR"
 # Control-plane log streams by config name. Audit logs always go to Cloud Audit Logs and
@@ -131,7 +138,10 @@ class Cluster(pulumi.ComponentResource):
     principal Kubernetes Engine Admin on the project (`-admin-<i>`); a Kubernetes provider
     (`-k8s`) from a kubeconfig that uses `gke-gcloud-auth-plugin`; the default
     StorageClass, `pd-balanced` encrypted with the disks key (`-pd-balanced`).
-    `bind_workload_identity` / `workload_identity` add Google service accounts (`-<name>`).
+    `bind_workload_identity` / `workload_identity` add Google service accounts (`-<name>`);
+    with `read_buckets` / `write_buckets`, `bind_workload_identity` adds bucket-level IAM
+    members on the buckets given to `attach_buckets` (`-<name>-<bucket>-read`,
+    `-<name>-<bucket>-read-write`).
     """
 
     cluster_name: pulumi.Output[str]
@@ -164,6 +174,7 @@ class Cluster(pulumi.ComponentResource):
             raise ValueError(f"Cluster '{name}': zones is empty")
         child = pulumi.ResourceOptions(parent=self)
         self._component_name = name
+        self._buckets: dict[str, Bucket] = {}
         self._cluster_name = args.cluster_name
         labels = gcp_labels(args.labels)
         number = pulumi.Output.from_input(project_number)
@@ -385,12 +396,34 @@ class Cluster(pulumi.ComponentResource):
         return [GPU_TOLERATION]
 
     def bind_workload_identity(
-        self, name: str, *, namespace: str, service_account: str
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        read_buckets: Iterable[str] = (),
+        write_buckets: Iterable[str] = (),
     ) -> ServiceAccountBinding:
+        grants = bucket_grants(
+            self._buckets,
+            read=read_buckets,
+            write=write_buckets,
+            identity=f"{self._component_name}-{name}",
+        )
         identity = self.workload_identity(
             name, namespace=namespace, service_account=service_account
         )
+        for bucket, write in grants:
+            if write:
+                identity.grant_read_write(bucket)
+            else:
+                identity.grant_read(bucket)
         return ServiceAccountBinding(annotations=identity.annotations, labels={})
+
+    def attach_buckets(self, buckets: Mapping[str, Bucket]) -> None:
+        """The platform's buckets by logical key (`models`, `vector_snapshots`), which
+        `bind_workload_identity` grants access to by key."""
+        self._buckets.update(buckets)
 
     def workload_identity(
         self,

@@ -108,6 +108,7 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             "vector-snapshots",
             BucketArgs(purpose="vector database snapshots", keep=keep, tags=tags),
         )
+    cluster.attach_buckets(buckets)
     return Platform(
         outputs={
             "network": {

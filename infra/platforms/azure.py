@@ -105,6 +105,9 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         ),
         resource_group_name=group.name,
     )
+    cluster.attach_buckets(
+        {role.replace("-", "_"): container for role, container in storage.containers.items()}
+    )
     return Platform(
         outputs={
             "resource_group": group.name,

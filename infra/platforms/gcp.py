@@ -89,6 +89,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
                 labels=tags,
             ),
         )
+    cluster.attach_buckets(buckets)
     return Platform(
         outputs={
             "network": {

@@ -3,11 +3,13 @@
 import json
 
 import pytest
+import yaml
 
 from components.seam import GPU_TAINT_KEY, POOL_LABEL
 from infra.deploy_workloads import cache_size_gib, replica_resources
 from infra.offline.convert import default_provider_records, to_record
 from infra.offline.mocks import MockContext, PlanMocks
+from infra.offline.plan import plan_stack
 from infra.offline.runner import program_body, run_under_mocks
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
 from tests.harness import ROOT, as_config_strings, load, minimal_platform, shipped_config_values
@@ -219,3 +221,83 @@ def test_an_embedding_pool_that_does_not_exist_is_a_config_error():
     assert "llm-infra:platform.embeddings.pool: 'nope' is not a pool of this stack" in str(
         error.value
     )
+
+
+# What a workload identity's bucket grant is on each cloud: the grant's type, the input
+# that names the bucket, and the bucket (or container) resource of a logical bucket.
+GRANTS = {
+    "prod": ("aws:iam/rolePolicy:RolePolicy", "policy", "aws:s3/bucket:Bucket", "{}-bucket"),
+    "gcp-prod": (
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "bucket",
+        "gcp:storage/bucket:Bucket",
+        "{}-bucket",
+    ),
+    "azure-prod": (
+        "azure-native:authorization:RoleAssignment",
+        "scope",
+        "azure-native:storage:BlobContainer",
+        "storage-{}",
+    ),
+}
+WEIGHTS_URIS = {
+    "prod": "s3://models/llama",
+    "gcp-prod": "gs://models/llama",
+    "azure-prod": "https://llm.blob.core.windows.net/models/llama",
+}
+
+
+def identity_grants(plan, stack, identity):
+    grant_type = GRANTS[stack][0]
+    return {
+        r.name: r
+        for r in plan.of_type(grant_type)
+        if (r.parent or "").endswith(f"WorkloadIdentity::cluster-{identity}")
+    }
+
+
+def assert_grants_only(plan, stack, identity, bucket, access):
+    _, bucket_input, bucket_type, bucket_name = GRANTS[stack]
+    grants = identity_grants(plan, stack, identity)
+    name = f"cluster-{identity}-{bucket}-{access}"
+    assert set(grants) == {name}
+    bucket_urn = plan.get(bucket_type, bucket_name.format(bucket)).urn
+    assert bucket_urn in grants[name].property_dependencies[bucket_input]
+
+
+@pytest.mark.parametrize("stack", GRANTS)
+def test_the_snapshot_job_may_write_the_snapshots_bucket_and_nothing_else(shipped_plan, stack):
+    plan = shipped_plan(stack)
+    assert_grants_only(plan, stack, "qdrant-snapshots", "vector-snapshots", "read-write")
+    # no model server reads from a bucket in the shipped stacks, so none has an identity
+    assert not [r for r in plan.resources if r.name.endswith("-weights")]
+
+
+@pytest.mark.parametrize("stack", GRANTS)
+def test_a_server_with_weights_in_the_bucket_may_read_the_models_bucket_only(tmp_path, stack):
+    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    model = document["config"]["llm-infra:platform"]["models"][0]
+    model["architecture"] = model.pop("hf_model_id")
+    model["weights_uri"] = WEIGHTS_URIS[stack]
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: llm-infra\nruntime: python\nmain: {ROOT / 'infra'}\n"
+    )
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    plan = plan_stack(stack, tmp_path)
+    assert_grants_only(plan, stack, f"{model['name']}-weights", "models", "read")
+    account = plan.get("kubernetes:core/v1:ServiceAccount", f"{model['name']}-service-account")
+    assert account.inputs["metadata"]["annotations"]
+
+
+def test_on_azure_the_snapshot_job_uploads_to_the_container_as_its_identity(shipped_plan):
+    plan = shipped_plan("azure-prod")
+    job = plan.get("kubernetes:batch/v1:CronJob", "qdrant-snapshots").inputs["spec"]
+    template = job["jobTemplate"]["spec"]["template"]
+    assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    (upload,) = template["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in upload["env"]}
+    assert env["BUCKET"] == "vector-snapshots"
+    assert env["RCLONE_CONFIG_DEST_TYPE"] == "azureblob"
+    assert env["RCLONE_CONFIG_DEST_ACCOUNT"] == plan.outputs["storage"]["account"]
+    account = plan.get("kubernetes:core/v1:ServiceAccount", "qdrant-snapshot-service-account")
+    assert "azure.workload.identity/client-id" in account.inputs["metadata"]["annotations"]

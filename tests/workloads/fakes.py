@@ -1,6 +1,6 @@
 """A KubernetesCluster for component tests: the seam and nothing of any cloud."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -12,6 +12,8 @@ class FakeCluster:
     def __init__(self, kubeconfig: pulumi.Input[str] = "apiVersion: v1\nkind: Config\n") -> None:
         self._provider = k8s.Provider("fake-k8s", kubeconfig=kubeconfig)
         self.bindings: list[tuple[str, str, str]] = []
+        self.bucket_access: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        """Per binding name: the bucket keys it may read, and read and write."""
 
     @property
     def kubernetes_provider(self) -> k8s.Provider:
@@ -32,9 +34,16 @@ class FakeCluster:
         return [GPU_TOLERATION]
 
     def bind_workload_identity(
-        self, name: str, *, namespace: str, service_account: str
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        read_buckets: Iterable[str] = (),
+        write_buckets: Iterable[str] = (),
     ) -> ServiceAccountBinding:
         self.bindings.append((name, namespace, service_account))
+        self.bucket_access[name] = (tuple(read_buckets), tuple(write_buckets))
         return ServiceAccountBinding(
             annotations={"example.com/identity": f"{namespace}/{service_account}"},
             labels={"example.com/use": "true"},

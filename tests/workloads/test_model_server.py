@@ -102,6 +102,12 @@ def test_the_hub_token_comes_from_a_secret():
     assert all("value" not in e for e in container["env"] if "TOKEN" in e["name"])
 
 
+def test_hub_weights_bind_no_identity_and_ask_for_no_bucket():
+    _, cluster = deploy(args())
+    assert cluster.bindings == []
+    assert cluster.bucket_access == {}
+
+
 def test_without_a_token_no_token_variable():
     plan, _ = deploy(args(), hf_token_secret=None)
     (container,) = pod(plan)["containers"]
@@ -112,6 +118,10 @@ def test_bucket_weights_use_workload_identity_not_a_token():
     server = args(spec=ServerSpec(model="s3://weights/llama", served_name="big"))
     plan, cluster = deploy(server)
     assert cluster.bindings == [("big-weights", "llm-serving", "big")]
+    # read access to the models bucket only, no write anywhere
+    assert cluster.bucket_access["big-weights"] == (("models",), ())
+    deployment = plan.get("kubernetes:apps/v1:Deployment", "big-deployment").inputs
+    assert deployment["spec"]["template"]["metadata"]["labels"]["example.com/use"] == "true"
     account = plan.get("kubernetes:core/v1:ServiceAccount", "big-service-account").inputs
     assert account["metadata"]["annotations"] == {"example.com/identity": "llm-serving/big"}
     (container,) = pod(plan)["containers"]

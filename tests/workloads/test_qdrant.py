@@ -109,10 +109,15 @@ def test_services_pdb_policy_and_monitor():
 def test_snapshots_upload_through_workload_identity():
     plan, cluster = deploy()
     assert cluster.bindings == [("qdrant-snapshots", "llm-data", "qdrant-snapshots")]
+    # the identity may read and write the snapshots bucket, and read nothing else
+    assert cluster.bucket_access["qdrant-snapshots"] == ((), ("vector_snapshots",))
     job = plan.get("kubernetes:batch/v1:CronJob", "qdrant-snapshots").inputs["spec"]
     assert job["schedule"] == "0 3 * * *"
     pod = job["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "qdrant-snapshots"
+    # the identity's pod labels reach the job's pods (AKS injects the token by them)
+    template = job["jobTemplate"]["spec"]["template"]["metadata"]
+    assert template["labels"]["example.com/use"] == "true"
     (upload,) = pod["containers"]
     env = {e["name"]: e.get("value") for e in upload["env"]}
     assert env["BUCKET"] == "snapshots-bucket"

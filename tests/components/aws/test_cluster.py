@@ -4,6 +4,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.aws.bucket import Bucket, BucketArgs
 from components.aws.cluster import Cluster, ClusterArgs
 from components.enums import ControlPlaneLog, EndpointAccess
 from components.seam import KubernetesCluster
@@ -14,6 +15,8 @@ KEY = "aws:kms/key:Key"
 LOGS = "aws:cloudwatch/logGroup:LogGroup"
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 SUBNETS = ["subnet-a", "subnet-b"]
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE = "aws:iam/role:Role"
 
 
 def build(*, prod: bool, **overrides):
@@ -274,3 +277,80 @@ def test_the_cluster_is_the_cloud_neutral_seam():
     assert subject == "system:serviceaccount:serving:vllm"
     # the binding leaves the ServiceAccount to the workload
     assert plan.of_type("kubernetes:core/v1:ServiceAccount") == []
+
+
+def build_with_buckets(**access: Any):
+    def body():
+        cluster = Cluster(
+            "cluster",
+            ClusterArgs(
+                cluster_name="llm-test",
+                kubernetes_version="1.34",
+                region="us-east-1",
+                endpoint_access=EndpointAccess.PRIVATE,
+            ),
+            subnet_ids=SUBNETS,
+        )
+        cluster.attach_buckets(
+            {
+                "models": Bucket("models", BucketArgs(purpose="model weights")),
+                "vector_snapshots": Bucket("vector-snapshots", BucketArgs(purpose="snapshots")),
+            }
+        )
+        cluster.bind_workload_identity(
+            "qdrant-snapshots",
+            namespace="llm-data",
+            service_account="qdrant-snapshots",
+            write_buckets=("vector_snapshots",),
+        )
+        cluster.bind_workload_identity(
+            "llama-weights",
+            namespace="llm-serving",
+            service_account="llama",
+            read_buckets=("models",),
+        )
+        if access:
+            cluster.bind_workload_identity(
+                "other", namespace="llm-serving", service_account="other", **access
+            )
+
+    return run_components(body)
+
+
+def grant_statements(plan, name):
+    return json.loads(plan.get(POLICY, name).inputs["policy"])["Statement"]
+
+
+def test_bound_identities_get_only_the_bucket_grants_they_ask_for():
+    plan = build_with_buckets()
+    policies = {p.name: p for p in plan.of_type(POLICY) if p.name != "cluster-role-secrets-key"}
+    assert set(policies) == {
+        "cluster-qdrant-snapshots-vector-snapshots-read-write",
+        "cluster-llama-weights-models-read",
+    }
+    for name, role in (
+        ("cluster-qdrant-snapshots-vector-snapshots-read-write", "cluster-qdrant-snapshots-role"),
+        ("cluster-llama-weights-models-read", "cluster-llama-weights-role"),
+    ):
+        assert policies[name].property_dependencies["role"] == [plan.get(ROLE, role).urn]
+    for name, bucket in (
+        ("cluster-qdrant-snapshots-vector-snapshots-read-write", "vector-snapshots"),
+        ("cluster-llama-weights-models-read", "models"),
+    ):
+        # the policy names that bucket, its objects and its key, and nothing else
+        assert set(policies[name].property_dependencies["policy"]) == {
+            plan.get("aws:s3/bucket:Bucket", f"{bucket}-bucket").urn,
+            plan.get(KEY, f"{bucket}-key").urn,
+        }
+        statements = grant_statements(plan, name)
+        resources = {s["Resource"] for s in statements}
+        arn = next(r for r in resources if r.startswith(f"arn:aws:s3:::{bucket}-bucket-"))
+        key = next(r for r in resources if r.startswith("arn:aws:kms:"))
+        assert resources == {arn.removesuffix("/*"), f"{arn.removesuffix('/*')}/*", key}
+        writes = "s3:PutObject" in {a for s in statements for a in s["Action"]}
+        assert writes == name.endswith("-read-write")
+
+
+def test_an_unknown_bucket_key_names_it_and_the_known_ones():
+    with pytest.raises(Exception, match=r"unknown bucket 'weights'.*models, vector_snapshots"):
+        build_with_buckets(read_buckets=("weights",))

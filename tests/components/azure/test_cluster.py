@@ -11,18 +11,22 @@ from components.azure.cluster import (
     service_ranges,
 )
 from components.azure.pool_profile import PoolProfile
+from components.azure.storage import Storage, StorageArgs
 from components.seam import GPU_TOLERATION, KubernetesCluster
 from tests.harness import run_components
 
 AKS = "azure-native:containerservice:ManagedCluster"
 ROLE = "azure-native:authorization:RoleAssignment"
+# Storage Blob Data Reader and Contributor
+READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 SUBNET = (
     "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/n"
 )
 SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
 
 
-def build(*, prod: bool):
+def build(*, prod: bool, extra=None):
     args = ClusterArgs(
         cluster_name="llm-test",
         kubernetes_version="1.34",
@@ -70,6 +74,8 @@ def build(*, prod: bool):
         pulumi.export("kubeconfig", cluster.kubeconfig)
         pulumi.export("issuer", cluster.oidc_issuer_url)
         pulumi.export("fqdn", cluster.fqdn)
+        if extra is not None:
+            extra(cluster)
 
     return run_components(body, region="eastus", cloud="azure")
 
@@ -257,3 +263,68 @@ def test_api_server_access_never_mixes_private_and_authorized_ranges():
 
 def test_the_kubeconfig_never_reaches_the_record(dev):
     assert "kubelogin" not in dev.to_json()
+
+
+def bind_with_containers(cluster, **access):
+    storage = Storage(
+        "storage",
+        StorageArgs(
+            account_name="llmtest", location="eastus", containers=["models", "vector-snapshots"]
+        ),
+        resource_group_name="rg",
+    )
+    cluster.attach_buckets(
+        {key.replace("-", "_"): container for key, container in storage.containers.items()}
+    )
+    cluster.bind_workload_identity(
+        "qdrant-snapshots",
+        namespace="llm-data",
+        service_account="qdrant-snapshots",
+        write_buckets=("vector_snapshots",),
+    )
+    cluster.bind_workload_identity(
+        "llama-weights", namespace="llm-serving", service_account="llama", read_buckets=("models",)
+    )
+    if access:
+        cluster.bind_workload_identity(
+            "other", namespace="llm-serving", service_account="other", **access
+        )
+
+
+def test_bound_identities_get_only_the_container_roles_they_ask_for():
+    plan = build(prod=False, extra=bind_with_containers)
+    grants = {
+        r.name: r
+        for r in plan.of_type(ROLE)
+        if r.parent and "WorkloadIdentity" in r.parent.split("::")[-2]
+    }
+    assert set(grants) == {
+        "cluster-qdrant-snapshots-vector-snapshots-read-write",
+        "cluster-llama-weights-models-read",
+    }
+    for name, container, identity, role in (
+        (
+            "cluster-qdrant-snapshots-vector-snapshots-read-write",
+            "vector-snapshots",
+            "cluster-qdrant-snapshots-identity",
+            CONTRIBUTOR,
+        ),
+        ("cluster-llama-weights-models-read", "models", "cluster-llama-weights-identity", READER),
+    ):
+        grant = grants[name]
+        assert grant.inputs["roleDefinitionId"].endswith(f"/roleDefinitions/{role}")
+        assert grant.inputs["scope"].endswith(f"/containers/{container}")
+        assert grant.property_dependencies["scope"] == [
+            plan.get("azure-native:storage:BlobContainer", f"storage-{container}").urn
+        ]
+        assert grant.property_dependencies["principalId"] == [
+            plan.get("azure-native:managedidentity:UserAssignedIdentity", identity).urn
+        ]
+
+
+def test_an_unknown_bucket_key_names_it_and_the_known_ones():
+    def ask_for_an_unknown_container(cluster):
+        bind_with_containers(cluster, read_buckets=("models", "datasets"))
+
+    with pytest.raises(Exception, match=r"unknown bucket 'datasets'.*models, vector_snapshots"):
+        build(prod=False, extra=ask_for_an_unknown_container)

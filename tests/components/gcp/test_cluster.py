@@ -2,6 +2,7 @@ import pulumi
 import pytest
 
 from components.enums import ControlPlaneLog, EndpointAccess
+from components.gcp.bucket import Bucket, BucketArgs
 from components.gcp.cluster import NODE_ROLES, STORAGE_CLASS, Cluster, ClusterArgs
 from components.seam import GPU_TOLERATION, KubernetesCluster
 from tests.harness import run_components
@@ -10,6 +11,7 @@ GKE = "gcp:container/cluster:Cluster"
 KEY = "gcp:kms/cryptoKey:CryptoKey"
 KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 PROJECT = "offline-project"
 NUMBER = "123456789012"
 ZONES = ("us-central1-a", "us-central1-b", "us-central1-c")
@@ -286,3 +288,84 @@ def test_workload_identities_wait_for_the_clusters_pool(dev):
     assert member.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[serving/vllm]"
     assert member.property_dependencies["member"] == [dev.get(GKE, "cluster-gke").urn]
     assert member.parent == dev.get("llm-infra:gcp:WorkloadIdentity", "cluster-vllm").urn
+
+
+def build_with_buckets(**access):
+    def body():
+        cluster = Cluster(
+            "cluster",
+            ClusterArgs(
+                cluster_name="llm-test",
+                kubernetes_version="1.34",
+                region="us-central1",
+                zones=ZONES,
+                regional=False,
+                endpoint_access=EndpointAccess.PRIVATE,
+                nodes_cidr="10.30.0.0/20",
+            ),
+            network_id=NETWORK,
+            subnet_id=SUBNET,
+            project_id=PROJECT,
+            project_number=NUMBER,
+        )
+        cluster.attach_buckets(
+            {
+                key: Bucket(name, BucketArgs(purpose=key, location="us-central1"))
+                for key, name in (("models", "models"), ("vector_snapshots", "vector-snapshots"))
+            }
+        )
+        cluster.bind_workload_identity(
+            "qdrant-snapshots",
+            namespace="llm-data",
+            service_account="qdrant-snapshots",
+            write_buckets=("vector_snapshots",),
+        )
+        cluster.bind_workload_identity(
+            "llama-weights",
+            namespace="llm-serving",
+            service_account="llama",
+            read_buckets=("models",),
+        )
+        if access:
+            cluster.bind_workload_identity(
+                "other", namespace="llm-serving", service_account="other", **access
+            )
+
+    return run_components(body, region="us-central1", cloud="gcp")
+
+
+def test_bound_identities_get_only_the_bucket_grants_they_ask_for():
+    plan = build_with_buckets()
+    members = {m.name: m for m in plan.of_type(BUCKET_MEMBER)}
+    assert set(members) == {
+        "cluster-qdrant-snapshots-vector-snapshots-read-write",
+        "cluster-llama-weights-models-read",
+    }
+    for name, bucket, account, role in (
+        (
+            "cluster-qdrant-snapshots-vector-snapshots-read-write",
+            "vector-snapshots",
+            "cluster-qdrant-snapshots-account",
+            "roles/storage.objectUser",
+        ),
+        (
+            "cluster-llama-weights-models-read",
+            "models",
+            "cluster-llama-weights-account",
+            "roles/storage.objectViewer",
+        ),
+    ):
+        member = members[name]
+        assert member.inputs["role"] == role
+        assert member.property_dependencies["bucket"] == [
+            plan.get("gcp:storage/bucket:Bucket", f"{bucket}-bucket").urn
+        ]
+        assert member.property_dependencies["member"] == [
+            plan.get("gcp:serviceaccount/account:Account", account).urn
+        ]
+        assert member.inputs["member"].startswith("serviceAccount:")
+
+
+def test_an_unknown_bucket_key_names_it_and_the_known_ones():
+    with pytest.raises(Exception, match=r"unknown bucket 'weights'.*models, vector_snapshots"):
+        build_with_buckets(write_buckets=("weights",))
