@@ -6,7 +6,7 @@ from typing import Any
 
 
 class JsonFileError(ValueError):
-    pass
+    """The file is missing, unreadable, not JSON, or not an object; the message says which."""
 
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:

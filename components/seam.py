@@ -6,9 +6,9 @@ Workloads name the platform's buckets by logical key (`MODELS_BUCKET`,
 `VECTOR_SNAPSHOTS_BUCKET`), never by a cloud's bucket or container.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -47,6 +47,7 @@ MODELS_BUCKET = "models"
 VECTOR_SNAPSHOTS_BUCKET = "vector_snapshots"
 
 BucketT = TypeVar("BucketT")
+BucketT_contra = TypeVar("BucketT_contra", contravariant=True)
 
 
 def bucket_grants(
@@ -70,6 +71,37 @@ def bucket_grants(
     grants = [(buckets[key], True) for key in write_keys]
     grants += [(buckets[key], False) for key in read_keys if key not in write_keys]
     return grants
+
+
+class GrantingIdentity(Protocol[BucketT_contra]):
+    """A cloud's workload identity: it can be granted a bucket of that cloud."""
+
+    def grant_read(self, bucket: BucketT_contra) -> Any: ...
+
+    def grant_read_write(self, bucket: BucketT_contra) -> Any: ...
+
+
+IdentityT = TypeVar("IdentityT", bound=GrantingIdentity[Any])
+
+
+def granted_identity(
+    buckets: Mapping[str, BucketT],
+    make_identity: Callable[[], IdentityT],
+    *,
+    read: Iterable[str] = (),
+    write: Iterable[str] = (),
+    identity: str = "",
+) -> IdentityT:
+    """The identity `make_identity` creates, granted the bucket keys asked for. Unknown keys
+    fail before any resource is created."""
+    grants = bucket_grants(buckets, read=read, write=write, identity=identity)
+    created = make_identity()
+    for bucket, writes in grants:
+        if writes:
+            created.grant_read_write(bucket)
+        else:
+            created.grant_read(bucket)
+    return created
 
 
 @dataclass(frozen=True)

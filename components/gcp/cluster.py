@@ -20,7 +20,7 @@ from components.seam import (
     POOL_LABEL,
     ServiceAccountBinding,
     Toleration,
-    bucket_grants,
+    granted_identity,
 )
 
 RELEASE_CHANNEL = "REGULAR"
@@ -404,20 +404,15 @@ class Cluster(pulumi.ComponentResource):
         read_buckets: Iterable[str] = (),
         write_buckets: Iterable[str] = (),
     ) -> ServiceAccountBinding:
-        grants = bucket_grants(
+        identity = granted_identity(
             self._buckets,
+            lambda: self.workload_identity(
+                name, namespace=namespace, service_account=service_account
+            ),
             read=read_buckets,
             write=write_buckets,
             identity=f"{self._component_name}-{name}",
         )
-        identity = self.workload_identity(
-            name, namespace=namespace, service_account=service_account
-        )
-        for bucket, write in grants:
-            if write:
-                identity.grant_read_write(bucket)
-            else:
-                identity.grant_read(bucket)
         return ServiceAccountBinding(annotations=identity.annotations, labels={})
 
     def attach_buckets(self, buckets: Mapping[str, Bucket]) -> None:

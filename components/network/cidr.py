@@ -18,7 +18,7 @@ SMALLEST_SUBNET_PREFIX = 28  # AWS and Azure refuse anything smaller than a /28
 
 
 class SubnetLayoutError(ValueError):
-    pass
+    """The range cannot hold the subnets asked for; the message says why."""
 
 
 @dataclass(frozen=True)
