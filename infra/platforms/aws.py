@@ -9,10 +9,10 @@ from components.aws.addons import ClusterAddons, ClusterAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.bucket import Bucket, BucketArgs
 from components.aws.cluster import Cluster, ClusterArgs
-from components.aws.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.aws.network import FlowLogsArgs, Network, NetworkArgs
 from components.aws.node_group import NodeGroup, NodeGroupArgs
 from components.catalog import catalog, resolve_instance
+from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.enums import CapacityType, Cloud
 from infra.config import StackConfig
 from infra.config.platform_checks import SYSTEM_POOL
@@ -97,7 +97,7 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     if config.gpu_pools:
         NvidiaDevicePlugin(
             "nvidia-device-plugin",
-            DevicePluginArgs(),
+            DevicePluginArgs(cloud=Cloud.AWS),
             kubernetes_provider=cluster.kubernetes_provider,
         )
     buckets = {

@@ -6,13 +6,13 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from components.azure.cluster import Cluster, ClusterArgs
-from components.azure.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.azure.names import global_name
 from components.azure.network import Network, NetworkArgs
 from components.azure.node_pool import NodePool
 from components.azure.pool_profile import PoolProfile
 from components.azure.storage import Storage, StorageArgs
 from components.catalog import catalog, resolve_instance
+from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.enums import CapacityType, Cloud, NatStrategy
 from infra.config import StackConfig
 from infra.config.platform_checks import SYSTEM_POOL
@@ -87,7 +87,7 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     if config.gpu_pools:
         NvidiaDevicePlugin(
             "nvidia-device-plugin",
-            DevicePluginArgs(),
+            DevicePluginArgs(cloud=Cloud.AZURE),
             kubernetes_provider=cluster.kubernetes_provider,
         )
     containers = ["models"]

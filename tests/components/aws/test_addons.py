@@ -8,9 +8,9 @@ import yaml
 from components.aws.addons import ClusterAddons, ClusterAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, image_tag
 from components.aws.cluster import Cluster, ClusterArgs
-from components.aws.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.aws.node_group import NodeGroup, NodeGroupArgs
-from components.enums import CapacityType, EndpointAccess
+from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
+from components.enums import CapacityType, Cloud, EndpointAccess
 from tests.harness import run_components
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -62,7 +62,7 @@ def plan():
         )
         NvidiaDevicePlugin(
             "nvidia-device-plugin",
-            DevicePluginArgs(),
+            DevicePluginArgs(cloud=Cloud.AWS),
             kubernetes_provider=cluster.kubernetes_provider,
         )
 

@@ -1,4 +1,9 @@
-"""The NVIDIA device plugin: advertises `nvidia.com/gpu` on GPU nodes, and only there."""
+"""The NVIDIA device plugin: advertises `nvidia.com/gpu` on GPU nodes, and only there.
+
+Cloud-neutral: EKS and AKS GPU nodes get their drivers from the AMI / node pool but not
+the plugin (GKE installs its own). The type token keeps the cloud in it, because it is
+part of every deployed release's URN.
+"""
 
 from dataclasses import dataclass
 from typing import Any
@@ -6,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.enums import Cloud
 from components.seam import GPU_LABEL, GPU_TOLERATION
 
 CHART = "nvidia-device-plugin"
@@ -16,12 +22,13 @@ NAMESPACE = "kube-system"
 
 @dataclass(frozen=True)
 class DevicePluginArgs:
+    cloud: Cloud
     chart_version: str = CHART_VERSION
 
 
 def device_plugin_values() -> dict[str, Any]:
     """Run on nodes with the llm-infra GPU label, tolerating the GPU taint. The chart's own
-    affinity expects Node Feature Discovery labels, which EKS nodes do not carry."""
+    affinity expects Node Feature Discovery labels, which the managed nodes do not carry."""
     return {
         "affinity": {
             "nodeAffinity": {
@@ -38,7 +45,8 @@ def device_plugin_values() -> dict[str, Any]:
 
 
 class NvidiaDevicePlugin(pulumi.ComponentResource):
-    """The NVIDIA device plugin DaemonSet (Helm chart pinned).
+    """The NVIDIA device plugin DaemonSet (Helm chart pinned), type
+    `llm-infra:<cloud>:NvidiaDevicePlugin`.
 
     Creates: the Helm release (`-release`) in kube-system, scheduled only on nodes labelled
     `llm-infra.io/gpu` and tolerating `nvidia.com/gpu=present:NoSchedule`.
@@ -52,7 +60,7 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
         kubernetes_provider: k8s.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("llm-infra:aws:NvidiaDevicePlugin", name, None, opts)
+        super().__init__(f"llm-infra:{args.cloud.value}:NvidiaDevicePlugin", name, None, opts)
         k8s.helm.v3.Release(
             f"{name}-release",
             name=CHART,
