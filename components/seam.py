@@ -8,7 +8,7 @@ Workloads name the platform's buckets by logical key (`MODELS_BUCKET`,
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -157,3 +157,63 @@ class KubernetesCluster(Protocol):
         (and, where the cloud has one, its key). A key the platform has no bucket for
         raises `ValueError` naming it and the known keys."""
         ...
+
+
+class SeamCluster(Generic[BucketT]):
+    """The parts of `KubernetesCluster` every cloud's cluster shares. A cluster sets
+    `STORAGE_CLASS`, `_k8s_provider`, `_issuer`, `_component_name` and `_buckets`, and
+    defines `workload_identity(name, *, namespace, service_account)` returning its cloud's
+    identity (which has `annotations` and the `grant_*` methods)."""
+
+    STORAGE_CLASS: ClassVar[str]
+    _k8s_provider: k8s.Provider
+    _issuer: pulumi.Output[str]
+    _component_name: str
+    _buckets: dict[str, BucketT]
+    workload_identity: Callable[..., Any]
+
+    @property
+    def kubernetes_provider(self) -> k8s.Provider:
+        return self._k8s_provider
+
+    @property
+    def oidc_issuer_url(self) -> pulumi.Output[str]:
+        return self._issuer
+
+    @property
+    def default_storage_class(self) -> str:
+        return self.STORAGE_CLASS
+
+    def gpu_node_selector(self, pool: str) -> Mapping[str, str]:
+        return {POOL_LABEL: pool}
+
+    def gpu_tolerations(self, pool: str) -> list[Toleration]:
+        return [GPU_TOLERATION]
+
+    def bind_workload_identity(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        read_buckets: Iterable[str] = (),
+        write_buckets: Iterable[str] = (),
+    ) -> ServiceAccountBinding:
+        identity = granted_identity(
+            self._buckets,
+            lambda: self.workload_identity(
+                name, namespace=namespace, service_account=service_account
+            ),
+            read=read_buckets,
+            write=write_buckets,
+            identity=f"{self._component_name}-{name}",
+        )
+        # only identities that need pod labels (AKS's token injection) carry `labels`
+        return ServiceAccountBinding(
+            annotations=identity.annotations, labels=getattr(identity, "labels", {})
+        )
+
+    def attach_buckets(self, buckets: Mapping[str, BucketT]) -> None:
+        """The platform's buckets by logical key (`models`, `vector_snapshots`), which
+        `bind_workload_identity` grants access to by key."""
+        self._buckets.update(buckets)

@@ -1,7 +1,7 @@
 """An EKS control plane with encrypted secrets, logged API, IAM access entries and IRSA."""
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -16,11 +16,7 @@ from components.aws.logs import encrypted_log_group
 from components.aws.policies import cluster_encryption_policy, service_trust_policy
 from components.enums import ControlPlaneLog, EndpointAccess
 from components.seam import (
-    GPU_TOLERATION,
-    POOL_LABEL,
-    ServiceAccountBinding,
-    Toleration,
-    granted_identity,
+    SeamCluster,
 )
 
 EKS_LOG_TYPES = {
@@ -77,7 +73,7 @@ class ClusterArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Cluster(pulumi.ComponentResource):
+class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     """An EKS cluster in the network's private subnets; implements the KubernetesCluster seam.
 
     Creates: the cluster role with AmazonEKSClusterPolicy (`-role`, `-role-cluster`); a
@@ -105,6 +101,8 @@ class Cluster(pulumi.ComponentResource):
     node_role_arn: pulumi.Output[str]
     cluster_security_group_id: pulumi.Output[str]
     secrets_key_arn: pulumi.Output[str]
+
+    STORAGE_CLASS = STORAGE_CLASS
 
     def __init__(
         self,
@@ -277,50 +275,7 @@ class Cluster(pulumi.ComponentResource):
             }
         )
 
-    # The KubernetesCluster seam (components.seam).
-    @property
-    def kubernetes_provider(self) -> k8s.Provider:
-        return self._k8s_provider
-
-    @property
-    def oidc_issuer_url(self) -> pulumi.Output[str]:
-        return self._issuer
-
-    @property
-    def default_storage_class(self) -> str:
-        return STORAGE_CLASS
-
-    def gpu_node_selector(self, pool: str) -> Mapping[str, str]:
-        return {POOL_LABEL: pool}
-
-    def gpu_tolerations(self, pool: str) -> list[Toleration]:
-        return [GPU_TOLERATION]
-
-    def bind_workload_identity(
-        self,
-        name: str,
-        *,
-        namespace: str,
-        service_account: str,
-        read_buckets: Iterable[str] = (),
-        write_buckets: Iterable[str] = (),
-    ) -> ServiceAccountBinding:
-        identity = granted_identity(
-            self._buckets,
-            lambda: self.workload_identity(
-                name, namespace=namespace, service_account=service_account
-            ),
-            read=read_buckets,
-            write=write_buckets,
-            identity=f"{self._component_name}-{name}",
-        )
-        return ServiceAccountBinding(annotations=identity.annotations, labels={})
-
-    def attach_buckets(self, buckets: Mapping[str, Bucket]) -> None:
-        """The platform's buckets by logical key (`models`, `vector_snapshots`), which
-        `bind_workload_identity` grants access to by key."""
-        self._buckets.update(buckets)
-
+    # The KubernetesCluster seam (components.seam): shared parts in SeamCluster.
     def workload_identity(
         self,
         name: str,

@@ -1,7 +1,7 @@
 """An AKS cluster: Entra ID with Azure RBAC, workload identity, overlay CNI with network policy."""
 
 import base64
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
@@ -21,10 +21,8 @@ from components.azure.roles import (
 from components.azure.storage import Container
 from components.seam import (
     GPU_TOLERATION,
-    POOL_LABEL,
-    ServiceAccountBinding,
+    SeamCluster,
     Toleration,
-    granted_identity,
 )
 
 STORAGE_CLASS = "premium-ssd"
@@ -98,7 +96,7 @@ class ClusterArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Cluster(pulumi.ComponentResource):
+class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
     """An AKS cluster in the node subnet; implements the KubernetesCluster seam.
 
     Creates: the control plane's user-assigned identity (`-identity`) with Network
@@ -121,6 +119,8 @@ class Cluster(pulumi.ComponentResource):
     cluster_id: pulumi.Output[str]
     fqdn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+
+    STORAGE_CLASS = STORAGE_CLASS
 
     def __init__(
         self,
@@ -313,51 +313,11 @@ class Cluster(pulumi.ComponentResource):
             }
         )
 
-    # The KubernetesCluster seam (components.seam).
-    @property
-    def kubernetes_provider(self) -> k8s.Provider:
-        return self._k8s_provider
-
-    @property
-    def oidc_issuer_url(self) -> pulumi.Output[str]:
-        return self._issuer
-
-    @property
-    def default_storage_class(self) -> str:
-        return STORAGE_CLASS
-
-    def gpu_node_selector(self, pool: str) -> Mapping[str, str]:
-        return {POOL_LABEL: pool}
-
+    # The KubernetesCluster seam (components.seam): shared parts in SeamCluster.
     def gpu_tolerations(self, pool: str) -> list[Toleration]:
         if pool in self._spot_pools:
             return [GPU_TOLERATION, SPOT_TOLERATION]
         return [GPU_TOLERATION]
-
-    def bind_workload_identity(
-        self,
-        name: str,
-        *,
-        namespace: str,
-        service_account: str,
-        read_buckets: Iterable[str] = (),
-        write_buckets: Iterable[str] = (),
-    ) -> ServiceAccountBinding:
-        identity = granted_identity(
-            self._buckets,
-            lambda: self.workload_identity(
-                name, namespace=namespace, service_account=service_account
-            ),
-            read=read_buckets,
-            write=write_buckets,
-            identity=f"{self._component_name}-{name}",
-        )
-        return ServiceAccountBinding(annotations=identity.annotations, labels=identity.labels)
-
-    def attach_buckets(self, buckets: Mapping[str, Container]) -> None:
-        """The platform's containers by logical key (`models`, `vector_snapshots`), which
-        `bind_workload_identity` grants access to by key."""
-        self._buckets.update(buckets)
 
     def workload_identity(
         self,

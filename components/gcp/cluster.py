@@ -1,6 +1,6 @@
 """A GKE cluster: private nodes, Workload Identity, Dataplane V2, KMS-encrypted secrets."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -16,11 +16,7 @@ from components.gcp.labels import gcp_labels
 from components.gcp.network import PODS_RANGE, SERVICES_RANGE
 from components.gcp.node_pool import DISK_TYPE, OAUTH_SCOPES
 from components.seam import (
-    GPU_TOLERATION,
-    POOL_LABEL,
-    ServiceAccountBinding,
-    Toleration,
-    granted_identity,
+    SeamCluster,
 )
 
 RELEASE_CHANNEL = "REGULAR"
@@ -118,7 +114,7 @@ class ClusterArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-class Cluster(pulumi.ComponentResource):
+class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     """A VPC-native GKE cluster in the network's node subnet; implements the KubernetesCluster
     seam.
 
@@ -157,6 +153,8 @@ class Cluster(pulumi.ComponentResource):
     node_zones: list[pulumi.Input[str]]
     """Where node pools go unless they name zones: every network zone of a regional
     cluster, the one zone of a zonal cluster."""
+
+    STORAGE_CLASS = STORAGE_CLASS
 
     def __init__(
         self,
@@ -376,50 +374,7 @@ class Cluster(pulumi.ComponentResource):
             }
         )
 
-    # The KubernetesCluster seam (components.seam).
-    @property
-    def kubernetes_provider(self) -> k8s.Provider:
-        return self._k8s_provider
-
-    @property
-    def oidc_issuer_url(self) -> pulumi.Output[str]:
-        return self._issuer
-
-    @property
-    def default_storage_class(self) -> str:
-        return STORAGE_CLASS
-
-    def gpu_node_selector(self, pool: str) -> Mapping[str, str]:
-        return {POOL_LABEL: pool}
-
-    def gpu_tolerations(self, pool: str) -> list[Toleration]:
-        return [GPU_TOLERATION]
-
-    def bind_workload_identity(
-        self,
-        name: str,
-        *,
-        namespace: str,
-        service_account: str,
-        read_buckets: Iterable[str] = (),
-        write_buckets: Iterable[str] = (),
-    ) -> ServiceAccountBinding:
-        identity = granted_identity(
-            self._buckets,
-            lambda: self.workload_identity(
-                name, namespace=namespace, service_account=service_account
-            ),
-            read=read_buckets,
-            write=write_buckets,
-            identity=f"{self._component_name}-{name}",
-        )
-        return ServiceAccountBinding(annotations=identity.annotations, labels={})
-
-    def attach_buckets(self, buckets: Mapping[str, Bucket]) -> None:
-        """The platform's buckets by logical key (`models`, `vector_snapshots`), which
-        `bind_workload_identity` grants access to by key."""
-        self._buckets.update(buckets)
-
+    # The KubernetesCluster seam (components.seam): shared parts in SeamCluster.
     def workload_identity(
         self,
         name: str,
