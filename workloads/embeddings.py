@@ -8,9 +8,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.seam import KubernetesCluster
+from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
-from workloads.monitors import service_monitor, service_monitor_spec
-from workloads.network import from_namespaces, ingress_policy_spec
+from workloads.monitors import service_monitor_spec
+from workloads.network import from_namespaces
 from workloads.security import (
     PULL_POLICY,
     container_security_context,
@@ -158,43 +159,24 @@ class Embeddings(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-            spec=wire(
-                {
-                    "type": "ClusterIP",
-                    "selector": selector,
-                    "ports": [
-                        {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
-                        {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"},
-                    ],
-                }
-            ),
-            opts=child,
-        )
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-            spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": selector}}),
-            opts=child,
-        )
         rules = [from_namespaces([ns, *args.allowed_namespaces], [HTTP_PORT])]
         if args.monitoring_namespace:
             rules.append(from_namespaces([args.monitoring_namespace], [METRICS_PORT]))
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-network-policy",
-            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-            spec=wire(ingress_policy_spec(selector, rules)),
+        expose(
+            name,
+            metadata={"name": args.name, "namespace": ns, "labels": labels},
+            selector=selector,
+            ports=[
+                {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
+                {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"},
+            ],
+            ingress=rules,
+            monitor=service_monitor_spec(ns, selector, "metrics")
+            if args.monitoring_namespace
+            else None,
+            monitoring=monitoring,
+            provider=provider,
+            parent=self,
             opts=child,
         )
-        if args.monitoring_namespace and monitoring:
-            service_monitor(
-                f"{name}-service-monitor",
-                metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-                spec=wire(service_monitor_spec(ns, selector, "metrics")),
-                provider=provider,
-                parent=self,
-                operator=[*monitoring, service],
-            )
         self.register_outputs({})

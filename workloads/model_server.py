@@ -12,9 +12,10 @@ from components.enums import Engine
 from components.seam import MODELS_BUCKET, KubernetesCluster
 from workloads import engines
 from workloads.autoscaling import KEDA_API, QueueScaling, scaled_object_spec
+from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
-from workloads.monitors import service_monitor, service_monitor_spec
-from workloads.network import from_namespaces, ingress_policy_spec
+from workloads.monitors import service_monitor_spec
+from workloads.network import from_namespaces
 from workloads.security import (
     PULL_POLICY,
     container_security_context,
@@ -313,47 +314,28 @@ class ModelServer(pulumi.ComponentResource):
                 ignore_changes=["spec.replicas"] if autoscaled else None,
             ),
         )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=wire({"name": server, "namespace": ns, "labels": labels}),
-            spec=wire(
-                {
-                    "type": "ClusterIP",
-                    "selector": selector,
-                    "ports": [
-                        {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
-                        for p in ports(args.engine)
-                    ],
-                }
-            ),
-            opts=child,
-        )
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata=wire({"name": server, "namespace": ns, "labels": labels}),
-            spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": selector}}),
-            opts=child,
-        )
         rules = [from_namespaces([ns, *args.allowed_namespaces], [engines.HTTP_PORT])]
         if args.monitoring_namespace:
             rules.append(
                 from_namespaces([args.monitoring_namespace], [engines.METRICS_PORTS[args.engine]])
             )
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-network-policy",
-            metadata=wire({"name": server, "namespace": ns, "labels": labels}),
-            spec=wire(ingress_policy_spec(selector, rules)),
+        service = expose(
+            name,
+            metadata={"name": server, "namespace": ns, "labels": labels},
+            selector=selector,
+            ports=[
+                {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
+                for p in ports(args.engine)
+            ],
+            ingress=rules,
+            monitor=service_monitor_spec(ns, selector, metrics_port_name(args.engine))
+            if args.monitoring_namespace
+            else None,
+            monitoring=monitoring,
+            provider=provider,
+            parent=self,
             opts=child,
         )
-        if args.monitoring_namespace and monitoring:
-            service_monitor(
-                f"{name}-service-monitor",
-                metadata=wire({"name": server, "namespace": ns, "labels": labels}),
-                spec=wire(service_monitor_spec(ns, selector, metrics_port_name(args.engine))),
-                provider=provider,
-                parent=self,
-                operator=[*monitoring, service],
-            )
         if autoscaled and args.prometheus_url is not None:
             scaling = QueueScaling(
                 target=server,

@@ -12,9 +12,10 @@ import pulumi_random as random
 from components.enums import Cloud
 from components.seam import VECTOR_SNAPSHOTS_BUCKET, KubernetesCluster
 from workloads import snapshots
+from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
-from workloads.monitors import service_monitor, service_monitor_spec
-from workloads.network import from_namespaces, ingress_policy_spec
+from workloads.monitors import service_monitor_spec
+from workloads.network import from_namespaces
 from workloads.security import (
     PULL_POLICY,
     container_security_context,
@@ -374,27 +375,6 @@ class Qdrant(pulumi.ComponentResource):
                 retain_on_delete=args.keep,
             ),
         )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-            spec=wire(
-                {
-                    "type": "ClusterIP",
-                    "selector": selector,
-                    "ports": [
-                        {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
-                        {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc"},
-                    ],
-                }
-            ),
-            opts=child,
-        )
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-            spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": selector}}),
-            opts=child,
-        )
         rules = [
             from_namespaces([ns, *args.allowed_namespaces], [HTTP_PORT, GRPC_PORT]),
             # Raft and shard transfer between Qdrant's own pods.
@@ -405,34 +385,36 @@ class Qdrant(pulumi.ComponentResource):
         ]
         if args.monitoring_namespace:
             rules.append(from_namespaces([args.monitoring_namespace], [HTTP_PORT]))
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-network-policy",
-            metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-            spec=wire(ingress_policy_spec(selector, rules)),
+        service = expose(
+            name,
+            metadata={"name": args.name, "namespace": ns, "labels": labels},
+            selector=selector,
+            ports=[
+                {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
+                {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc"},
+            ],
+            ingress=rules,
+            monitor=(
+                service_monitor_spec(
+                    ns,
+                    selector,
+                    "http",
+                    # /metrics needs the API key; Prometheus reads it from the Secret.
+                    extra={
+                        "authorization": {
+                            "type": "Bearer",
+                            "credentials": {"name": secret_name, "key": API_KEY_SECRET_KEY},
+                        }
+                    },
+                )
+            )
+            if args.monitoring_namespace
+            else None,
+            monitoring=monitoring,
+            provider=provider,
+            parent=self,
             opts=child,
         )
-        if args.monitoring_namespace and monitoring:
-            service_monitor(
-                f"{name}-service-monitor",
-                metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
-                spec=wire(
-                    service_monitor_spec(
-                        ns,
-                        selector,
-                        "http",
-                        # /metrics needs the API key; Prometheus reads it from the Secret.
-                        extra={
-                            "authorization": {
-                                "type": "Bearer",
-                                "credentials": {"name": secret_name, "key": API_KEY_SECRET_KEY},
-                            }
-                        },
-                    )
-                ),
-                provider=provider,
-                parent=self,
-                operator=[*monitoring, service],
-            )
         if snapshot_bucket is not None:
             account_name = f"{args.name}-snapshots"
             binding = cluster.bind_workload_identity(

@@ -1,0 +1,58 @@
+"""How every server of ours is reached: a ClusterIP Service, a PodDisruptionBudget, a
+NetworkPolicy admitting only the listed sources, and, with monitoring, a ServiceMonitor."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from workloads.monitors import service_monitor
+from workloads.network import ingress_policy_spec
+from workloads.wire import wire
+
+
+def expose(
+    name: str,
+    *,
+    metadata: Mapping[str, Any],
+    selector: Mapping[str, str],
+    ports: Sequence[Mapping[str, Any]],
+    ingress: Sequence[Mapping[str, Any]],
+    monitor: Mapping[str, Any] | None,
+    monitoring: Sequence[pulumi.Resource],
+    provider: k8s.Provider,
+    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Service:
+    """Creates `<name>-service`, `<name>-pdb` (one pod down at a time), `<name>-network-policy`
+    and, when `monitor` is given and the monitoring operators exist, `<name>-service-monitor`.
+    """
+    service = k8s.core.v1.Service(
+        f"{name}-service",
+        metadata=wire(dict(metadata)),
+        spec=wire({"type": "ClusterIP", "selector": dict(selector), "ports": list(ports)}),
+        opts=opts,
+    )
+    k8s.policy.v1.PodDisruptionBudget(
+        f"{name}-pdb",
+        metadata=wire(dict(metadata)),
+        spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": dict(selector)}}),
+        opts=opts,
+    )
+    k8s.networking.v1.NetworkPolicy(
+        f"{name}-network-policy",
+        metadata=wire(dict(metadata)),
+        spec=wire(ingress_policy_spec(selector, [dict(rule) for rule in ingress])),
+        opts=opts,
+    )
+    if monitor is not None and monitoring:
+        service_monitor(
+            f"{name}-service-monitor",
+            metadata=metadata,
+            spec=monitor,
+            provider=provider,
+            parent=parent,
+            operator=[*monitoring, service],
+        )
+    return service
