@@ -52,6 +52,9 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
     `llm-infra.io/gpu` and tolerating `nvidia.com/gpu=present:NoSchedule`.
     """
 
+    release: k8s.helm.v3.Release
+    """The plugin's release: GPU pods wait for it (it advertises `nvidia.com/gpu`)."""
+
     def __init__(
         self,
         name: str,
@@ -61,7 +64,7 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(f"llm-infra:{args.cloud.value}:NvidiaDevicePlugin", name, None, opts)
-        k8s.helm.v3.Release(
+        self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=CHART,
             chart=CHART,

@@ -6,8 +6,8 @@ Workloads name the platform's buckets by logical key (`MODELS_BUCKET`,
 `VECTOR_SNAPSHOTS_BUCKET`), never by a cloud's bucket or container.
 """
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import pulumi
@@ -20,6 +20,9 @@ GPU_TAINT_EFFECT = "NoSchedule"
 # Labels on every GPU node: which GPU it has and which pool it belongs to.
 GPU_LABEL = "llm-infra.io/gpu"
 POOL_LABEL = "llm-infra.io/pool"
+# The pool that runs the platform's own CPU workloads (operators, monitoring, Qdrant, CPU
+# embeddings) unless a cloud names another (AKS: a User pool beside the tainted System pool).
+DEFAULT_CPU_POOL = "system"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,17 @@ def granted_identity(
     return created
 
 
+@dataclass
+class Readiness:
+    """What Kubernetes resources wait for, by what they use: resources whose creation
+    means the CPU nodes are up, the storage driver can provision volumes, and each GPU
+    pool's nodes (and the device plugin that advertises their GPUs) exist."""
+
+    cpu_nodes: list[pulumi.Resource] = field(default_factory=list)
+    storage: list[pulumi.Resource] = field(default_factory=list)
+    gpu_pools: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ServiceAccountBinding:
     """What a workload puts on its ServiceAccount to act as a cloud identity."""
@@ -133,6 +147,28 @@ class KubernetesCluster(Protocol):
 
     def gpu_node_selector(self, pool: str) -> Mapping[str, str]:
         """Node labels that select the GPU nodes of `pool`."""
+        ...
+
+    def cpu_node_selector(self) -> Mapping[str, str]:
+        """Node labels that select the CPU pool the platform's own CPU workloads run on."""
+        ...
+
+    def cpu_tolerations(self) -> list[Toleration]:
+        """Tolerations a pod needs to land on the CPU pool."""
+        ...
+
+    def cpu_nodes_ready(self) -> Sequence[pulumi.Resource]:
+        """What a pod on the CPU pool waits for: the CPU pool's nodes."""
+        ...
+
+    def gpu_nodes_ready(self, pool: str) -> Sequence[pulumi.Resource]:
+        """What a pod on GPU pool `pool` waits for: that pool's nodes and what advertises
+        their GPUs. Raises `ValueError` for a pool the cluster does not have."""
+        ...
+
+    def storage_ready(self) -> Sequence[pulumi.Resource]:
+        """What a volume claim waits for: the storage driver that provisions it (and the
+        CPU nodes its controller runs on)."""
         ...
 
     def gpu_tolerations(self, pool: str) -> list[Toleration]:
@@ -171,6 +207,9 @@ class SeamCluster(Generic[BucketT]):
     _component_name: str
     _buckets: dict[str, BucketT]
     workload_identity: Callable[..., Any]
+    CPU_POOL: ClassVar[str] = DEFAULT_CPU_POOL
+    CPU_TOLERATIONS: ClassVar[tuple[Toleration, ...]] = ()
+    _readiness: Readiness
 
     @property
     def kubernetes_provider(self) -> k8s.Provider:
@@ -189,6 +228,44 @@ class SeamCluster(Generic[BucketT]):
 
     def gpu_tolerations(self, pool: str) -> list[Toleration]:
         return [GPU_TOLERATION]
+
+    def cpu_node_selector(self) -> Mapping[str, str]:
+        return {POOL_LABEL: self.CPU_POOL}
+
+    def cpu_tolerations(self) -> list[Toleration]:
+        return list(self.CPU_TOLERATIONS)
+
+    def _ready(self) -> Readiness:
+        if not hasattr(self, "_readiness"):
+            self._readiness = Readiness()
+        return self._readiness
+
+    def cpu_nodes_ready(self) -> Sequence[pulumi.Resource]:
+        return list(self._ready().cpu_nodes)
+
+    def gpu_nodes_ready(self, pool: str) -> Sequence[pulumi.Resource]:
+        pools = self._ready().gpu_pools
+        if pool not in pools:
+            known = ", ".join(sorted(pools)) or "none"
+            raise ValueError(f"cluster has no GPU pool '{pool}' (GPU pools: {known})")
+        return list(pools[pool])
+
+    def storage_ready(self) -> Sequence[pulumi.Resource]:
+        return [*self._ready().storage, *self._ready().cpu_nodes]
+
+    def attach_cpu_nodes(self, *ready: pulumi.Resource) -> None:
+        """Resources whose creation means the CPU pool has nodes (its node groups)."""
+        self._ready().cpu_nodes.extend(ready)
+
+    def attach_gpu_pool(self, pool: str, *ready: pulumi.Resource) -> None:
+        """Resources whose creation means GPU pool `pool` can run pods: its node groups
+        and what advertises their GPUs (the device plugin, where the platform installs it).
+        A pool with no resources yet is still a known pool."""
+        self._ready().gpu_pools.setdefault(pool, []).extend(ready)
+
+    def attach_storage_driver(self, *ready: pulumi.Resource) -> None:
+        """Resources whose creation means volume claims can be provisioned."""
+        self._ready().storage.extend(ready)
 
     def bind_workload_identity(
         self,

@@ -26,8 +26,11 @@ class ClusterAddons(pulumi.ComponentResource):
     service account with AmazonEBSCSIDriverPolicy (`-ebs-csi` identity,
     `-ebs-csi-policy`); the aws-ebs-csi-driver add-on using that role (`-ebs-csi-driver`),
     which provisions the cluster's encrypted gp3 volumes. Both add-ons wait for `nodes`
-    (their pods need somewhere to run) and nothing else waits for them.
+    (their pods need somewhere to run); volume claims wait for `storage_driver`.
     """
+
+    storage_driver: aws.eks.Addon
+    """The EBS CSI driver add-on: what a volume claim waits for."""
 
     def __init__(
         self,
@@ -74,7 +77,7 @@ class ClusterAddons(pulumi.ComponentResource):
             policy_arn=EBS_CSI_POLICY,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        addon(
+        self.storage_driver = addon(
             "ebs-csi-driver",
             "aws-ebs-csi-driver",
             service_account_role_arn=pulumi.Output.all(identity.role_arn, policy.id).apply(

@@ -236,7 +236,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         )
         kubeconfig: pulumi.Output[str] = pulumi.Output.secret(rendered)
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=child)
-        k8s.storage.v1.StorageClass(
+        storage_class = k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             metadata={
                 "name": STORAGE_CLASS,
@@ -251,6 +251,8 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         )
 
         self._k8s_provider = provider
+        # Claims name this class: they wait for it (and, per cloud, for the driver).
+        self.attach_storage_driver(storage_class)
         self._issuer = issuer
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint

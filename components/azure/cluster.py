@@ -278,7 +278,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
             )
         )
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=child)
-        k8s.storage.v1.StorageClass(
+        storage_class = k8s.storage.v1.StorageClass(
             f"{name}-premium-ssd",
             metadata={
                 "name": STORAGE_CLASS,
@@ -295,6 +295,8 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
         )
 
         self._k8s_provider = provider
+        # Claims name this class: they wait for it (and, per cloud, for the driver).
+        self.attach_storage_driver(storage_class)
         issuer = cluster.oidc_issuer_profile.apply(
             lambda profile: str(profile.issuer_url) if profile else ""
         )

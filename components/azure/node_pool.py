@@ -16,6 +16,8 @@ class NodePool(pulumi.ComponentResource):
     """
 
     agent_pool_name: pulumi.Output[str]
+    agent_pool: containerservice.AgentPool
+    """The agent pool itself: what pods on this pool wait for."""
 
     def __init__(
         self,
@@ -38,5 +40,6 @@ class NodePool(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
             **pool_settings(args, subnet_id),
         )
+        self.agent_pool = pool
         self.agent_pool_name = pool.name
         self.register_outputs({"agent_pool_name": self.agent_pool_name})

@@ -338,7 +338,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         )
         kubeconfig: pulumi.Output[str] = pulumi.Output.secret(rendered)
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=child)
-        k8s.storage.v1.StorageClass(
+        storage_class = k8s.storage.v1.StorageClass(
             f"{name}-pd-balanced",
             metadata={
                 "name": STORAGE_CLASS,
@@ -353,6 +353,8 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         )
 
         self._k8s_provider = provider
+        # Claims name this class: they wait for it (and, per cloud, for the driver).
+        self.attach_storage_driver(storage_class)
         self._issuer = pulumi.Output.all(project, gke.location, gke.name).apply(
             lambda values: issuer_url(values[0], values[1], values[2])
         )

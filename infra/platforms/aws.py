@@ -72,16 +72,20 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         cluster,
         network.private_subnet_ids,
     )
-    for pool in config.gpu_pools:
-        _node_group(
+    gpu_groups = {
+        pool.name: _node_group(
             f"gpu-{pool.name}",
             _gpu_pool_args(pool, cluster_name, tags),
             cluster,
             _pool_subnets(config, pool, network.private_subnet_ids),
         )
-    ClusterAddons(
+        for pool in config.gpu_pools
+    }
+    addons = ClusterAddons(
         "addons", ClusterAddonsArgs(tags=tags), cluster=cluster, nodes=system_nodes.node_group
     )
+    cluster.attach_cpu_nodes(system_nodes.node_group)
+    cluster.attach_storage_driver(addons.storage_driver)
     ClusterAutoscaler(
         "autoscaler",
         ClusterAutoscalerArgs(
@@ -95,11 +99,13 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         nodes=system_nodes.node_group,
     )
     if config.gpu_pools:
-        NvidiaDevicePlugin(
+        plugin = NvidiaDevicePlugin(
             "nvidia-device-plugin",
             DevicePluginArgs(cloud=Cloud.AWS),
             kubernetes_provider=cluster.kubernetes_provider,
         )
+        for pool, group in gpu_groups.items():
+            cluster.attach_gpu_pool(pool, group.node_group, plugin.release)
     buckets = {
         "models": Bucket("models", BucketArgs(purpose="model weights", keep=keep, tags=tags))
     }

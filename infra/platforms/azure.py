@@ -76,20 +76,24 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         tenant_id=client.tenant_id,
         deployer_object_id=client.object_id,
     )
-    for pool in config.gpu_pools:
-        NodePool(
+    gpu_pools = {
+        pool.name: NodePool(
             f"gpu-{pool.name}",
             _gpu_pool(config, pool, tags),
             resource_group_name=group.name,
             cluster_name=cluster.cluster_name,
             subnet_id=network.node_subnet_id,
         )
+        for pool in config.gpu_pools
+    }
     if config.gpu_pools:
-        NvidiaDevicePlugin(
+        plugin = NvidiaDevicePlugin(
             "nvidia-device-plugin",
             DevicePluginArgs(cloud=Cloud.AZURE),
             kubernetes_provider=cluster.kubernetes_provider,
         )
+        for name, node_pool in gpu_pools.items():
+            cluster.attach_gpu_pool(name, node_pool.agent_pool, plugin.release)
     containers = ["models"]
     if config.vector_db.enabled:
         containers.append("vector-snapshots")

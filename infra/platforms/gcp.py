@@ -57,7 +57,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         project_number=project.number.apply(str),
     )
     system = config.cluster.system_pool
-    _node_pool(
+    system_nodes = _node_pool(
         f"{SYSTEM_POOL}-nodes",
         NodePoolArgs(
             pool=SYSTEM_POOL,
@@ -71,8 +71,13 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         ),
         cluster,
     )
+    cluster.attach_cpu_nodes(system_nodes.node_pool)
     for pool in config.gpu_pools:
-        _node_pool(f"gpu-{pool.name}", _gpu_pool_args(pool, cluster.node_zones, tags), cluster)
+        gpu_nodes = _node_pool(
+            f"gpu-{pool.name}", _gpu_pool_args(pool, cluster.node_zones, tags), cluster
+        )
+        # GKE installs the driver and its own device plugin on GPU nodes.
+        cluster.attach_gpu_pool(pool.name, gpu_nodes.node_pool)
     buckets = {
         "models": Bucket(
             "models",
