@@ -22,6 +22,7 @@ from workloads.engines import HTTP_PORT, ServerSpec
 from workloads.model_server import ModelServer, ModelServerArgs
 from workloads.monitoring import Monitoring, MonitoringArgs
 from workloads.namespaces import Namespaces, NamespacesArgs
+from workloads.placement import cpu_placement
 from workloads.qdrant import HTTP_PORT as QDRANT_PORT
 from workloads.qdrant import Qdrant, QdrantArgs
 from workloads.secrets import KubernetesSecret, SecretArgs
@@ -77,6 +78,7 @@ def deploy_workloads(
             KedaArgs(namespace=names.autoscaling),
             kubernetes_provider=provider,
             namespace=namespaces.namespace("autoscaling"),
+            placement=cpu_placement(cluster),
         )
         if monitoring
         else None

@@ -4,12 +4,14 @@ GPU or CPU utilisation says little about a model server's load (a server at 100%
 still keep up); the number of requests waiting for a slot does, so that is the signal.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from workloads.placement import Placement
 from workloads.wire import wire
 
 CHART = "keda"
@@ -93,9 +95,12 @@ def scaled_object_spec(scaling: QueueScaling, prometheus_url: str) -> dict[str, 
     }
 
 
-def keda_values() -> dict[str, Any]:
+def keda_values(placement: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`placement`: the CPU pool's `nodeSelector` / `tolerations`, which the chart applies
+    to the operator, the metrics server and the webhooks alike."""
     small = {"cpu": "100m", "memory": "128Mi"}
     return {
+        **(placement or {}),
         "resources": {
             "operator": {"requests": small, "limits": {"cpu": "1", "memory": "1000Mi"}},
             "metricServer": {"requests": small, "limits": {"cpu": "1", "memory": "1000Mi"}},
@@ -123,6 +128,7 @@ class Keda(pulumi.ComponentResource):
         *,
         kubernetes_provider: k8s.Provider,
         namespace: k8s.core.v1.Namespace,
+        placement: Placement | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:Keda", name, None, opts)
@@ -133,10 +139,12 @@ class Keda(pulumi.ComponentResource):
             version=args.chart_version,
             repository_opts={"repo": CHART_REPOSITORY},
             namespace=args.namespace,
-            values=wire(keda_values()),
+            values=wire(keda_values(placement.pod_fields() if placement else None)),
             atomic=True,
             opts=pulumi.ResourceOptions(
-                parent=self, provider=kubernetes_provider, depends_on=[namespace]
+                parent=self,
+                provider=kubernetes_provider,
+                depends_on=[namespace, *(placement.ready if placement else ())],
             ),
         )
         self.register_outputs({"status": self.release.status})

@@ -12,6 +12,7 @@ from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor_spec
 from workloads.network import from_namespaces
+from workloads.placement import cpu_placement, gpu_placement
 from workloads.security import (
     PULL_POLICY,
     container_security_context,
@@ -128,12 +129,7 @@ class Embeddings(pulumi.ComponentResource):
             args.version,
             {"app.kubernetes.io/component": "embeddings"},
         )
-        placement: dict[str, Any] = {}
-        if args.pool:
-            placement = {
-                "nodeSelector": dict(cluster.gpu_node_selector(args.pool)),
-                "tolerations": [t.as_dict() for t in cluster.gpu_tolerations(args.pool)],
-            }
+        placement = gpu_placement(cluster, args.pool) if args.pool else cpu_placement(cluster)
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=wire({"name": args.name, "namespace": ns, "labels": labels}),
@@ -147,7 +143,7 @@ class Embeddings(pulumi.ComponentResource):
                             "automountServiceAccountToken": False,
                             "enableServiceLinks": False,
                             "securityContext": pod_security_context(),
-                            **placement,
+                            **placement.pod_fields(),
                             "containers": [container(args, hf_token_secret)],
                             "volumes": [
                                 {"name": "model-cache", "emptyDir": {"sizeLimit": "20Gi"}},
@@ -157,7 +153,9 @@ class Embeddings(pulumi.ComponentResource):
                     },
                 }
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[namespace, *placement.ready]
+            ),
         )
         rules = [from_namespaces([ns, *args.allowed_namespaces], [HTTP_PORT])]
         if args.monitoring_namespace:

@@ -16,6 +16,7 @@ from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor_spec
 from workloads.network import from_namespaces
+from workloads.placement import gpu_placement
 from workloads.security import (
     PULL_POLICY,
     container_security_context,
@@ -271,6 +272,7 @@ class ModelServer(pulumi.ComponentResource):
             opts=child,
         )
         autoscaled = bool(autoscaler) and args.prometheus_url is not None
+        placement = gpu_placement(cluster, args.pool)
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=wire(
@@ -300,8 +302,8 @@ class ModelServer(pulumi.ComponentResource):
                         "spec": pod_spec(
                             args,
                             service_account=server,
-                            node_selector=dict(cluster.gpu_node_selector(args.pool)),
-                            tolerations=[t.as_dict() for t in cluster.gpu_tolerations(args.pool)],
+                            node_selector=dict(placement.node_selector),
+                            tolerations=[t.as_dict() for t in placement.tolerations],
                             hf_token_secret=hf_token_secret,
                         ),
                     },
@@ -310,7 +312,8 @@ class ModelServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
-                depends_on=[namespace, account],
+                # its own pool's nodes and device plugin, not every pool's
+                depends_on=[namespace, account, *placement.ready],
                 ignore_changes=["spec.replicas"] if autoscaled else None,
             ),
         )

@@ -13,6 +13,7 @@ from components.seam import GPU_LABEL, GPU_TOLERATION, KubernetesCluster
 from workloads.alerts import AlertThresholds, rule_groups
 from workloads.dashboards import dashboards
 from workloads.monitors import MONITORING_API
+from workloads.placement import cpu_placement
 from workloads.wire import wire
 
 STACK_CHART = "kube-prometheus-stack"
@@ -56,7 +57,12 @@ def _limits(cpu: str, memory: str) -> dict[str, dict[str, str]]:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
 
 
-def stack_values(args: MonitoringArgs) -> dict[str, Any]:
+def stack_values(
+    args: MonitoringArgs, placement: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """`placement`: the CPU pool's `nodeSelector` / `tolerations`, set on every component
+    that runs a pod (node-exporter is a DaemonSet on every node and keeps its own)."""
+    on_cpu = dict(placement or {})
     return {
         "fullnameOverride": FULLNAME,
         "prometheus": {
@@ -67,6 +73,7 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                 "podMonitorSelectorNilUsesHelmValues": False,
                 "ruleSelectorNilUsesHelmValues": False,
                 "resources": _limits("1", "4Gi"),
+                **on_cpu,
                 "storageSpec": {
                     "volumeClaimTemplate": {
                         "spec": {
@@ -98,12 +105,19 @@ def stack_values(args: MonitoringArgs) -> dict[str, Any]:
                 }
             },
             "resources": _limits("250m", "512Mi"),
+            **on_cpu,
         },
+        "alertmanager": {"alertmanagerSpec": {**on_cpu}},
         # node-exporter reads the host (hostPID, hostPath): it goes to the privileged
         # node-agents namespace, the only one whose Pod Security level allows that.
         "prometheus-node-exporter": {"namespaceOverride": args.node_agents_namespace},
-        "prometheusOperator": {"resources": _limits("200m", "256Mi")},
-        "kube-state-metrics": {"resources": _limits("100m", "256Mi")},
+        "prometheusOperator": {
+            "resources": _limits("200m", "256Mi"),
+            **on_cpu,
+            # the Job that patches the operator's webhook certificates
+            "admissionWebhooks": {"patch": {**on_cpu}},
+        },
+        "kube-state-metrics": {"resources": _limits("100m", "256Mi"), **on_cpu},
     }
 
 
@@ -157,6 +171,8 @@ class Monitoring(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:Monitoring", name, None, opts)
+        # Prometheus claims a volume: the CPU nodes, the storage driver and class first.
+        placement = cpu_placement(cluster, claims_volumes=True)
         provider = cluster.kubernetes_provider
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
         ns = args.namespace
@@ -189,14 +205,14 @@ class Monitoring(pulumi.ComponentResource):
             version=args.stack_version,
             repository_opts={"repo": STACK_REPOSITORY},
             namespace=ns,
-            values=wire(stack_values(args)),
+            values=wire(stack_values(args, placement.pod_fields())),
             # The CRDs and operator take a while; a half-installed stack is rolled back.
             atomic=True,
             timeout=900,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
-                depends_on=[namespace, node_agents_namespace, admin],
+                depends_on=[namespace, node_agents_namespace, admin, *placement.ready],
             ),
         )
         self.operators = [stack]

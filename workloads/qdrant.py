@@ -16,6 +16,7 @@ from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor_spec
 from workloads.network import from_namespaces
+from workloads.placement import cpu_placement
 from workloads.security import (
     PULL_POLICY,
     container_security_context,
@@ -144,7 +145,12 @@ PVC_RETENTION = {"whenDeleted": "Retain", "whenScaled": "Retain"}
 
 
 def statefulset_spec(
-    args: QdrantArgs, *, storage_class: str, secret_name: str, labels: dict[str, str]
+    args: QdrantArgs,
+    *,
+    storage_class: str,
+    secret_name: str,
+    labels: dict[str, str],
+    placement: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     selector = selector_labels(args.name, "qdrant")
     spread = [
@@ -168,6 +174,7 @@ def statefulset_spec(
                 "automountServiceAccountToken": False,
                 "enableServiceLinks": False,
                 "securityContext": pod_security_context(),
+                **(placement or {}),
                 "topologySpreadConstraints": spread,
                 "terminationGracePeriodSeconds": 60,
                 "containers": [qdrant_container(args, secret_name)],
@@ -193,6 +200,7 @@ def snapshot_job_spec(
     bucket: pulumi.Input[str],
     account: pulumi.Input[str] | None = None,
     pod_labels: Mapping[str, str] | None = None,
+    placement: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     work = [{"name": "snapshots", "mountPath": snapshots.SNAPSHOT_DIR}]
     alive = {"exec": {"command": ["sh", "-c", f"test -d {snapshots.SNAPSHOT_DIR}"]}}
@@ -208,6 +216,7 @@ def snapshot_job_spec(
         "enableServiceLinks": False,
         "restartPolicy": "Never",
         "securityContext": pod_security_context(),
+        **(placement or {}),
         "initContainers": [
             {
                 "name": "snapshot",
@@ -320,6 +329,8 @@ class Qdrant(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
         ns = args.namespace
         version = args.version or VERSION
+        volumes = cpu_placement(cluster, claims_volumes=True)
+        cpu = cpu_placement(cluster)
         selector = selector_labels(args.name, "qdrant")
         labels = workload_labels(
             args.name, "qdrant", version, {"app.kubernetes.io/component": "vector-database"}
@@ -365,12 +376,14 @@ class Qdrant(pulumi.ComponentResource):
                     storage_class=cluster.default_storage_class,
                     secret_name=secret_name,
                     labels=labels,
+                    placement=volumes.pod_fields(),
                 )
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
-                depends_on=[namespace, secret, headless],
+                # the CPU nodes, and the storage driver and class its volumes need
+                depends_on=[namespace, secret, headless, *volumes.ready],
                 protect=args.keep,
                 retain_on_delete=args.keep,
             ),
@@ -447,10 +460,13 @@ class Qdrant(pulumi.ComponentResource):
                         bucket=snapshot_bucket,
                         account=snapshot_account,
                         pod_labels=binding.labels,
+                        placement=cpu.pod_fields(),
                     )
                 ),
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=provider, depends_on=[namespace, account, secret]
+                    parent=self,
+                    provider=provider,
+                    depends_on=[namespace, account, secret, *cpu.ready],
                 ),
             )
         self.api_key = key.result

@@ -1,6 +1,6 @@
 """A KubernetesCluster for component tests: the seam and nothing of any cloud."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -14,6 +14,10 @@ class FakeCluster:
         self.bindings: list[tuple[str, str, str]] = []
         self.bucket_access: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         """Per binding name: the bucket keys it may read, and read and write."""
+        # Stand-ins for what workloads wait for: URNs `fake:cluster:Ready::<name>`.
+        self.cpu_nodes = pulumi.CustomResource("fake:cluster:Ready", "cpu-nodes")
+        self.storage = pulumi.CustomResource("fake:cluster:Ready", "storage-driver")
+        self.gpu_pools: dict[str, pulumi.Resource] = {}
 
     @property
     def kubernetes_provider(self) -> k8s.Provider:
@@ -32,6 +36,23 @@ class FakeCluster:
 
     def gpu_tolerations(self, pool: str) -> list[Toleration]:
         return [GPU_TOLERATION]
+
+    def cpu_node_selector(self) -> Mapping[str, str]:
+        return {POOL_LABEL: "cpu"}
+
+    def cpu_tolerations(self) -> list[Toleration]:
+        return [Toleration(key="example.com/cpu", operator="Exists", effect="NoSchedule")]
+
+    def cpu_nodes_ready(self) -> Sequence[pulumi.Resource]:
+        return [self.cpu_nodes]
+
+    def gpu_nodes_ready(self, pool: str) -> Sequence[pulumi.Resource]:
+        if pool not in self.gpu_pools:
+            self.gpu_pools[pool] = pulumi.CustomResource("fake:cluster:Ready", f"gpu-{pool}")
+        return [self.gpu_pools[pool]]
+
+    def storage_ready(self) -> Sequence[pulumi.Resource]:
+        return [self.storage, self.cpu_nodes]
 
     def bind_workload_identity(
         self,

@@ -14,6 +14,10 @@ def deploy(args):
     return run_components(body)
 
 
+def plan_of(args):
+    return deploy(args)
+
+
 def pod(plan):
     deployment = plan.get("kubernetes:apps/v1:Deployment", "embeddings-deployment")
     return deployment.inputs["spec"]["template"]["spec"]
@@ -27,11 +31,18 @@ def test_cpu_and_gpu_images_are_pinned_per_target():
     assert "--model-id=BAAI/bge-base-en-v1.5" in tei_args(cpu)
 
 
-def test_on_cpu_no_gpu_and_no_gpu_placement():
-    spec = pod(deploy(EmbeddingsArgs(namespace="llm-serving", model_id="BAAI/bge-base-en-v1.5")))
+def test_on_cpu_no_gpu_and_the_cpu_pool_placement_and_waits():
+    plan = deploy(EmbeddingsArgs(namespace="llm-serving", model_id="BAAI/bge-base-en-v1.5"))
+    spec = pod(plan)
     (container,) = spec["containers"]
     assert "nvidia.com/gpu" not in container["resources"]["limits"]
-    assert "nodeSelector" not in spec
+    # the seam's CPU pool, not wherever an untainted node happens to be
+    assert spec["nodeSelector"] == {"llm-infra.io/pool": "cpu"}
+    assert spec["tolerations"] == [
+        {"key": "example.com/cpu", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    deployment = plan.get("kubernetes:apps/v1:Deployment", "embeddings-deployment")
+    assert any(urn.endswith("::cpu-nodes") for urn in deployment.dependencies)
     assert container["livenessProbe"] and container["readinessProbe"]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
 
@@ -43,3 +54,6 @@ def test_on_a_gpu_pool_one_gpu_and_the_pool_placement():
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert spec["nodeSelector"] == {"llm-infra.io/pool": "standard"}
     assert spec["tolerations"] == [GPU_TOLERATION.as_dict()]
+    deployment = plan_of(args).get("kubernetes:apps/v1:Deployment", "embeddings-deployment")
+    waits = [urn.rsplit("::", 1)[1] for urn in deployment.dependencies if "fake:cluster" in urn]
+    assert waits == ["gpu-standard"]
