@@ -1,0 +1,138 @@
+"""The pods a plan asks Kubernetes to run: from its workloads and its Helm releases."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from infra.offline.record import PlanRecord, ResourceRecord
+from infra.truth.pools import NodePool, Taint
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+WORKLOAD_KINDS = {
+    "kubernetes:apps/v1:Deployment": "Deployment",
+    "kubernetes:apps/v1:StatefulSet": "StatefulSet",
+    "kubernetes:apps/v1:DaemonSet": "DaemonSet",
+    "kubernetes:batch/v1:Job": "Job",
+    "kubernetes:batch/v1:CronJob": "CronJob",
+}
+# Charts whose only pods are DaemonSets: they run on whatever nodes exist, and need none to
+# be ready (NVIDIA/k8s-device-plugin and NVIDIA/dcgm-exporter charts: one DaemonSet each).
+DAEMONSET_CHARTS = frozenset({"nvidia-device-plugin", "dcgm-exporter"})
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str | None
+    operator: str
+    value: str | None
+    effect: str | None
+
+    def tolerates(self, taint: Taint) -> bool:
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key is None or self.key == "":
+            return self.operator == "Exists"
+        if self.key != taint.key:
+            return False
+        return self.operator == "Exists" or (self.value or None) == (taint.value or None)
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    resource: ResourceRecord
+    """The workload or Helm release that creates these pods."""
+    node_selector: dict[str, str]
+    tolerations: tuple[Toleration, ...]
+    storage_classes: tuple[str, ...]
+    """StorageClasses of the volumes the pods claim."""
+    daemon: bool
+    """A DaemonSet's pods: one per matching node, no node needed before it is created."""
+
+    def fits(self, pool: NodePool) -> bool:
+        """The pool's nodes match the selector and every blocking taint is tolerated."""
+        if any(pool.labels.get(key) != value for key, value in self.node_selector.items()):
+            return False
+        return all(
+            any(t.tolerates(taint) for t in self.tolerations)
+            for taint in pool.taints
+            if taint.blocks_scheduling
+        )
+
+
+def pod_templates(plan: PlanRecord) -> list[PodTemplate]:
+    templates: list[PodTemplate] = []
+    for resource in plan.resources:
+        kind = WORKLOAD_KINDS.get(resource.type)
+        if kind is not None:
+            templates.append(_workload(resource, kind))
+        elif resource.type == HELM_RELEASE:
+            templates.append(_release(resource))
+    return templates
+
+
+def _pod_spec(spec: dict[str, Any], kind: str) -> dict[str, Any]:
+    if kind == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    return dict(spec.get("template", {}).get("spec", {}))
+
+
+def _tolerations(items: list[dict[str, Any]]) -> tuple[Toleration, ...]:
+    return tuple(
+        Toleration(
+            key=item.get("key"),
+            operator=str(item.get("operator", "Equal")),
+            value=item.get("value"),
+            effect=item.get("effect"),
+        )
+        for item in items
+    )
+
+
+def _workload(resource: ResourceRecord, kind: str) -> PodTemplate:
+    spec = resource.inputs.get("spec") or {}
+    pod = _pod_spec(spec, kind)
+    claims = tuple(
+        str(t.get("spec", {}).get("storageClassName", ""))
+        for t in spec.get("volumeClaimTemplates") or []
+    )
+    return PodTemplate(
+        resource=resource,
+        node_selector=dict(pod.get("nodeSelector") or {}),
+        tolerations=_tolerations(pod.get("tolerations") or []),
+        storage_classes=claims,
+        daemon=kind == "DaemonSet",
+    )
+
+
+def _walk(value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _release(resource: ResourceRecord) -> PodTemplate:
+    """A release's pods as its values place them: every `nodeSelector` the values set
+    (the charts we configure apply one to each of their components), every toleration,
+    and every `storageClassName` they claim."""
+    values = resource.inputs.get("values") or {}
+    selector: dict[str, str] = {}
+    tolerations: list[dict[str, Any]] = []
+    classes: list[str] = []
+    for key, item in _walk(values):
+        if key == "nodeSelector" and isinstance(item, dict):
+            selector.update({str(k): str(v) for k, v in item.items()})
+        elif key == "tolerations" and isinstance(item, list):
+            tolerations.extend(t for t in item if isinstance(t, dict) and t not in tolerations)
+        elif key == "storageClassName" and isinstance(item, str):
+            classes.append(item)
+    return PodTemplate(
+        resource=resource,
+        node_selector=selector,
+        tolerations=_tolerations(tolerations),
+        storage_classes=tuple(dict.fromkeys(classes)),
+        daemon=str(resource.inputs.get("chart", "")) in DAEMONSET_CHARTS,
+    )

@@ -1,0 +1,146 @@
+"""Does every Kubernetes resource wait for what it needs? From the plan's dependency graph.
+
+A resource that creates pods must depend (directly or through other resources) on a node
+pool its pods fit; one that claims volumes, on the StorageClass it names and the driver
+that provisions it. Otherwise `pulumi up` creates it while there is nowhere to run or
+nothing to provision, and its await (or an atomic Helm release) fails against nodes that
+are still coming up.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from infra.offline.record import PlanRecord, ResourceRecord
+from infra.truth.pods import PodTemplate, pod_templates
+from infra.truth.pools import NodePool, node_pools
+
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+# The resource that runs each provisioner's CSI driver, as the platforms create it.
+DRIVERS = {
+    # the EKS managed add-on (EKS user guide, "Amazon EBS CSI driver")
+    "ebs.csi.aws.com": lambda r: (
+        r.type == "aws:eks/addon:Addon" and r.inputs.get("addonName") == "aws-ebs-csi-driver"
+    ),
+    # a GKE cluster add-on (addons_config.gce_persistent_disk_csi_driver_config)
+    "pd.csi.storage.gke.io": lambda r: r.type == "gcp:container/cluster:Cluster",
+    # built into every AKS cluster (AKS docs, "CSI storage drivers on AKS")
+    "disk.csi.azure.com": lambda r: r.type == "azure-native:containerservice:ManagedCluster",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    urn: str
+    name: str
+    type: str
+    problem: str
+    fix: str
+
+    def message(self) -> str:
+        return f"{self.type} '{self.name}': {self.problem}; {self.fix}"
+
+
+def closure(plan: PlanRecord, start: ResourceRecord) -> set[str]:
+    """Every resource `start` waits for: its dependencies and its provider's, transitively."""
+    by_urn = {r.urn: r for r in plan.resources}
+    seen: set[str] = set()
+    todo = [start.urn]
+    while todo:
+        resource = by_urn.get(todo.pop())
+        if resource is None:
+            continue
+        edges: Iterable[str] = list(resource.dependencies)
+        if resource.provider:
+            # a provider reference is `<urn>::<id>`
+            edges = [*edges, resource.provider.rsplit("::", 1)[0]]
+        for urn in edges:
+            if urn not in seen:
+                seen.add(urn)
+                todo.append(urn)
+    return seen
+
+
+def wait_findings(plan: PlanRecord) -> list[Finding]:
+    pools = node_pools(plan)
+    classes = {
+        str(r.inputs.get("metadata", {}).get("name")): r for r in plan.of_type(STORAGE_CLASS)
+    }
+    findings: list[Finding] = []
+    for template in pod_templates(plan):
+        waits = closure(plan, template.resource)
+        if not template.daemon:
+            findings += _node_findings(template, pools, waits)
+        for name in template.storage_classes:
+            findings += _storage_findings(plan, template, classes.get(name), name, waits)
+    return findings
+
+
+def _finding(template: PodTemplate, problem: str, fix: str) -> Finding:
+    r = template.resource
+    return Finding(urn=r.urn, name=r.name, type=r.type, problem=problem, fix=fix)
+
+
+def _node_findings(template: PodTemplate, pools: list[NodePool], waits: set[str]) -> list[Finding]:
+    hosts = [pool for pool in pools if template.fits(pool)]
+    if not hosts:
+        return [
+            _finding(
+                template,
+                f"its pods fit no node pool (nodeSelector {template.node_selector or '{}'}, "
+                f"{len(template.tolerations)} tolerations; pools: "
+                f"{', '.join(p.name for p in pools) or 'none'})",
+                "place it with the cluster seam's cpu_node_selector()/gpu_node_selector() "
+                "and their tolerations",
+            )
+        ]
+    if any(pool.urn in waits for pool in hosts):
+        return []
+    return [
+        _finding(
+            template,
+            f"it does not wait for the nodes its pods land on ({', '.join(p.name for p in hosts)})",
+            "add the seam's cpu_nodes_ready()/gpu_nodes_ready(pool) to its depends_on",
+        )
+    ]
+
+
+def _storage_findings(
+    plan: PlanRecord,
+    template: PodTemplate,
+    storage_class: ResourceRecord | None,
+    name: str,
+    waits: set[str],
+) -> list[Finding]:
+    if storage_class is None:
+        return []  # a class the cloud provides; nothing in the plan to wait for
+    missing = [] if storage_class.urn in waits else [f"StorageClass '{name}'"]
+    provisioner = str(storage_class.inputs.get("provisioner", ""))
+    is_driver = DRIVERS.get(provisioner)
+    drivers = [r for r in plan.resources if is_driver is not None and is_driver(r)]
+    if drivers and not any(d.urn in waits for d in drivers):
+        missing.append(f"the {provisioner} driver ({drivers[0].name})")
+    if not missing:
+        return []
+    return [
+        _finding(
+            template,
+            f"it claims volumes but does not wait for {' or '.join(missing)}",
+            "add the seam's storage_ready() to its depends_on",
+        )
+    ]
+
+
+def start_findings(plan: PlanRecord) -> list[Finding]:
+    """Pools that would start more nodes than their maximum (GKE: counts per zone)."""
+    return [
+        Finding(
+            urn=pool.urn,
+            name=pool.name,
+            type="node pool",
+            problem=f"starts {pool.initial_nodes} nodes over {len(pool.zones) or 1} zones, "
+            f"more than its maximum of {pool.max_nodes}",
+            fix="start fewer nodes per zone, or pin the pool to fewer zones",
+        )
+        for pool in node_pools(plan)
+        if pool.initial_nodes > pool.max_nodes
+    ]
