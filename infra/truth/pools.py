@@ -1,6 +1,7 @@
 """The node pools a plan creates, on any cloud, as the scheduler will see their nodes."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceRecord
 
@@ -119,7 +120,7 @@ def _gke(resource: ResourceRecord) -> NodePool:
     )
 
 
-def _aks(urn: str, name: str, inputs: dict) -> NodePool:  # type: ignore[type-arg]
+def _aks(urn: str, name: str, inputs: dict[str, Any]) -> NodePool:
     taints = []
     for text in inputs.get("nodeTaints") or []:
         key_value, _, effect = str(text).partition(":")
