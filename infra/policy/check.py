@@ -12,7 +12,7 @@ from infra.offline.plan import plan_with_config
 from infra.offline.stackfile import StackFileError
 from infra.policy.runner import Diagnostic, Exemption, PackResult, analyze, started_pack
 
-PACKS = ("security", "cost")
+PACKS = ("security", "cost", "deploy")
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,12 @@ def stack_environment(resources: Sequence[Any], config: Mapping[str, Any]) -> st
             if isinstance(tags.get(key), str):
                 return str(tags[key])
     return str(config.get("environment") or STRICTEST_ENVIRONMENT)
+
+
+def plain(value: Any) -> Any:
+    """The engine's read-only proxies as plain dicts and lists, for code that walks them."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(v) for v in value]
+    return value

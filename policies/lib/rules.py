@@ -46,6 +46,10 @@ class Resource:
     props: Mapping[str, Any]
     # input name -> URNs it comes from (stack rules only: the engine sends them there)
     inputs_from: Mapping[str, list[str]] = field(default_factory=dict)
+    # stack rules only: what it depends on, its provider's and parent's URNs
+    dependencies: tuple[str, ...] = ()
+    provider: str | None = None
+    parent: str | None = None
 
     def input_from(self, key: str) -> list[str]:
         return list(self.inputs_from.get(key, []))
@@ -163,6 +167,9 @@ def stack_policy(definition: StackRule) -> StackValidationPolicy:
                 r.urn,
                 r.props,
                 {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                dependencies=tuple(d.urn for d in r.dependencies),
+                provider=r.provider.urn if r.provider else None,
+                parent=r.parent.urn if r.parent else None,
             )
             for r in args.resources
             if _exemption(settings, r.resource_type, r.name) is None

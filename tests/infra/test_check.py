@@ -25,7 +25,11 @@ def test_every_shipped_stack_passes_every_mandatory_rule(stack, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["passed"] is True
     assert [v for v in report["violations"] if v["enforcement"] == "mandatory"] == []
-    assert {p["name"] for p in report["packs"]} == {"llm-infra-security", "llm-infra-cost"}
+    assert {p["name"] for p in report["packs"]} == {
+        "llm-infra-security",
+        "llm-infra-cost",
+        "llm-infra-deploy",
+    }
 
 
 def h100_in_dev(platform):
@@ -96,7 +100,7 @@ def test_sarif_lists_rules_and_results_for_code_scanning(tmp_path, capsys):
     sarif = json.loads(capsys.readouterr().out)
     assert sarif["version"] == "2.1.0"
     runs = {run["tool"]["driver"]["name"]: run for run in sarif["runs"]}
-    assert set(runs) == {"llm-infra-security", "llm-infra-cost"}
+    assert set(runs) == {"llm-infra-security", "llm-infra-cost", "llm-infra-deploy"}
     [result] = runs["llm-infra-cost"]["results"]
     assert result["ruleId"] == "cost-monthly-budget" and result["level"] == "error"
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.t.yaml"

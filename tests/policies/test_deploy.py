@@ -1,0 +1,117 @@
+"""The deploy-truth pack, started as the Pulumi CLI starts it and driven over the analyzer
+protocol: purpose-made broken stacks fail with the resource and the fix; a sound one passes."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.policy.runner import started_pack
+from tests.harness import ROOT
+from tests.policies.conftest import STACK, Pack, resource
+
+NG = "aws:eks/nodeGroup:NodeGroup"
+
+
+@pytest.fixture(scope="module")
+def deploy() -> Iterator[Pack]:
+    with started_pack(Path(ROOT / "policies" / "deploy")) as stub:
+        yield Pack(stub)
+
+
+def urn(type_: str, name: str) -> str:
+    return f"{STACK}{type_}::{name}"
+
+
+SYSTEM = resource(
+    NG,
+    {
+        "labels": {"llm-infra.io/pool": "system"},
+        "scalingConfig": {"minSize": 1, "maxSize": 3, "desiredSize": 1},
+    },
+    name="system-ng",
+)
+GPU_ONLY = resource(
+    NG,
+    {
+        "labels": {"llm-infra.io/pool": "gpu"},
+        "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}],
+        "scalingConfig": {"minSize": 0, "maxSize": 2, "desiredSize": 0},
+    },
+    name="gpu-ng",
+)
+CLASS = resource(
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+    {"metadata": {"name": "gp3-encrypted"}, "provisioner": "ebs.csi.aws.com"},
+    name="gp3",
+)
+DRIVER = resource("aws:eks/addon:Addon", {"addonName": "aws-ebs-csi-driver"}, name="ebs-csi")
+
+
+def workload(kind: str, pod: dict[str, Any], deps: list[str], **spec: Any) -> dict[str, Any]:
+    type_ = f"kubernetes:apps/v1:{kind}"
+    return resource(
+        type_, {"spec": {"template": {"spec": pod}, **spec}}, name="app", dependencies=deps
+    )
+
+
+def test_a_cpu_pod_on_a_cluster_of_tainted_pools_fails_naming_it_and_the_fix(deploy):
+    found = deploy.violations([GPU_ONLY, workload("Deployment", {}, [GPU_ONLY["urn"]])])
+    (message,) = found["deploy-pods-fit-a-pool"]
+    assert "'app'" in message and "fit no node pool" in message and "cpu_node_selector" in message
+
+
+def test_a_request_for_a_pool_it_does_not_wait_for_fails(deploy):
+    pod = {"nodeSelector": {"llm-infra.io/pool": "system"}}
+    found = deploy.violations([SYSTEM, GPU_ONLY, workload("Deployment", pod, [])])
+    (message,) = found["deploy-waits-for-nodes"]
+    assert "system-ng" in message and "cpu_nodes_ready" in message
+
+
+def test_a_volume_user_without_the_storage_driver_edge_fails(deploy):
+    pod = {"nodeSelector": {"llm-infra.io/pool": "system"}}
+    claims = [{"spec": {"storageClassName": "gp3-encrypted"}}]
+    app = workload("StatefulSet", pod, [SYSTEM["urn"], CLASS["urn"]], volumeClaimTemplates=claims)
+    found = deploy.violations([SYSTEM, CLASS, DRIVER, app])
+    (message,) = found["deploy-waits-for-storage"]
+    assert "ebs.csi.aws.com driver" in message and "storage_ready" in message
+
+
+def test_a_sound_stack_passes(deploy):
+    pod = {"nodeSelector": {"llm-infra.io/pool": "system"}}
+    claims = [{"spec": {"storageClassName": "gp3-encrypted"}}]
+    deps = [SYSTEM["urn"], CLASS["urn"], DRIVER["urn"]]
+    app = workload("StatefulSet", pod, deps, volumeClaimTemplates=claims)
+    assert deploy.violations([SYSTEM, CLASS, DRIVER, app]) == {}
+
+
+def test_a_gke_pool_starting_above_its_max_fails(deploy):
+    pool = resource(
+        "gcp:container/nodePool:NodePool",
+        {
+            "initialNodeCount": 1,
+            "nodeLocations": ["us-central1-a", "us-central1-b", "us-central1-c"],
+            "autoscaling": {"totalMinNodeCount": 1, "totalMaxNodeCount": 2},
+            "nodeConfig": {"labels": {}},
+        },
+        name="h100",
+    )
+    (message,) = deploy.violations([pool])["deploy-pool-starts-within-max"]
+    assert "starts 3 nodes over 3 zones" in message
+
+
+def test_helm_release_values_reach_the_rules_as_plain_values(deploy):
+    # The engine hands packs read-only proxies; the rules must still find the values' selector.
+    values = {"nodeSelector": {"llm-infra.io/pool": "system"}}
+    release = resource(
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "keda", "values": values},
+        name="keda",
+        dependencies=[SYSTEM["urn"]],
+    )
+    assert deploy.violations([SYSTEM, GPU_ONLY, release]) == {}
+    lost = resource(
+        "kubernetes:helm.sh/v3:Release", {"chart": "keda", "values": values}, name="keda"
+    )
+    assert "deploy-waits-for-nodes" in deploy.violations([SYSTEM, GPU_ONLY, lost])
