@@ -47,16 +47,45 @@ class PodTemplate:
     """StorageClasses of the volumes the pods claim."""
     daemon: bool
     """A DaemonSet's pods: one per matching node, no node needed before it is created."""
+    node_affinity: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    """Required node affinity as (key, operator, values): In, NotIn, Exists, DoesNotExist."""
 
     def fits(self, pool: NodePool) -> bool:
-        """The pool's nodes match the selector and every blocking taint is tolerated."""
+        """The pool's nodes match the selector and affinity, and every blocking taint is
+        tolerated."""
         if any(pool.labels.get(key) != value for key, value in self.node_selector.items()):
+            return False
+        if not all(_matches(pool.labels, *term) for term in self.node_affinity):
             return False
         return all(
             any(t.tolerates(taint) for t in self.tolerations)
             for taint in pool.taints
             if taint.blocks_scheduling
         )
+
+
+def _matches(labels: dict[str, str], key: str, operator: str, values: tuple[str, ...]) -> bool:
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    if operator == "In":
+        return labels.get(key) in values
+    if operator == "NotIn":
+        return labels.get(key) not in values
+    return True  # Gt/Lt: not used by the stacks; never narrows here
+
+
+def _affinity(value: Any) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The first required node-affinity term's expressions found in `value`."""
+    for key, item in _walk(value):
+        if key == "requiredDuringSchedulingIgnoredDuringExecution" and isinstance(item, dict):
+            for term in item.get("nodeSelectorTerms") or []:
+                return tuple(
+                    (str(e["key"]), str(e["operator"]), tuple(e.get("values") or ()))
+                    for e in term.get("matchExpressions") or []
+                )
+    return ()
 
 
 def pod_templates(plan: PlanRecord) -> list[PodTemplate]:
@@ -101,6 +130,7 @@ def _workload(resource: ResourceRecord, kind: str) -> PodTemplate:
         tolerations=_tolerations(pod.get("tolerations") or []),
         storage_classes=claims,
         daemon=kind == "DaemonSet",
+        node_affinity=_affinity(pod.get("affinity") or {}),
     )
 
 
@@ -135,4 +165,5 @@ def _release(resource: ResourceRecord) -> PodTemplate:
         tolerations=_tolerations(tolerations),
         storage_classes=tuple(dict.fromkeys(classes)),
         daemon=str(resource.inputs.get("chart", "")) in DAEMONSET_CHARTS,
+        node_affinity=_affinity(values),
     )

@@ -115,3 +115,53 @@ def test_helm_release_values_reach_the_rules_as_plain_values(deploy):
         "kubernetes:helm.sh/v3:Release", {"chart": "keda", "values": values}, name="keda"
     )
     assert "deploy-waits-for-nodes" in deploy.violations([SYSTEM, GPU_ONLY, lost])
+
+
+def sized_pool(name: str, instance: str, high: int, gpu: bool = False) -> dict[str, Any]:
+    taints = [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}] if gpu else []
+    return resource(
+        NG,
+        {
+            "labels": {"llm-infra.io/pool": name},
+            "taints": taints,
+            "instanceTypes": [instance],
+            "scalingConfig": {"minSize": 1, "maxSize": high, "desiredSize": 1},
+        },
+        name=f"{name}-ng",
+    )
+
+
+def sized(name: str, pool: str, cpu: str, replicas: int, gpus: int = 0, deps=()) -> dict[str, Any]:
+    limits = {"nvidia.com/gpu": str(gpus)} if gpus else {}
+    pod: dict[str, Any] = {
+        "nodeSelector": {"llm-infra.io/pool": pool},
+        "containers": [
+            {
+                "name": "c",
+                "resources": {"requests": {"cpu": cpu, "memory": "8Gi"}, "limits": limits},
+            }
+        ],
+    }
+    if gpus:
+        pod["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
+    return resource(
+        "kubernetes:apps/v1:Deployment",
+        {"spec": {"replicas": replicas, "template": {"spec": pod}}},
+        name=name,
+        dependencies=list(deps),
+    )
+
+
+def test_a_request_bigger_than_any_node_fails_with_the_shortfall(deploy):
+    system = sized_pool("system", "m6i.large", 3)
+    found = deploy.violations([system, sized("embed", "system", "2", 1, deps=[system["urn"]])])
+    (message,) = found["deploy-pods-fit-a-node"]
+    assert "'embed' requests 2 CPU" in message and "short by" in message
+    assert "larger instance type" in message
+
+
+def test_a_gpu_pool_too_small_for_its_models_at_max_fails(deploy):
+    gpu = sized_pool("gpu", "g6.2xlarge", 2, gpu=True)
+    found = deploy.violations([gpu, sized("llm", "gpu", "6", 3, gpus=1, deps=[gpu["urn"]])])
+    (message,) = found["deploy-pools-hold-max-replicas"]
+    assert "gpu-ng" in message and "raise its max_nodes" in message

@@ -4,9 +4,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
+from infra.truth.schedule import schedule_findings
 from infra.truth.waits import Finding, start_findings, wait_findings
 from policies.lib.props import plain
-from policies.lib.rules import Resource, StackRule, stack_rule
+from policies.lib.rules import ADVISORY, Resource, StackRule, stack_rule
 
 
 def as_plan(resources: Sequence[Resource]) -> PlanRecord:
@@ -82,4 +83,72 @@ def pool_starts_within_max(
     return _report(start_findings(as_plan(resources)), "more than its maximum")
 
 
-ALL: list[StackRule] = [pods_fit_a_pool, waits_for_nodes, waits_for_storage, pool_starts_within_max]
+def _scheduling(
+    resources: Sequence[Resource], mandatory: bool, wanted: str
+) -> Iterable[tuple[str, str | None]]:
+    for problem in schedule_findings(as_plan(resources)):
+        if problem.mandatory is mandatory and wanted in problem.message:
+            yield problem.message, problem.urn
+
+
+@stack_rule(
+    "deploy-pods-fit-a-node",
+    "No pod requests more CPU, memory, GPUs or pod slots than one node of the pools it may "
+    "land on offers after the cloud's reservations and the DaemonSets on it (such a pod "
+    "stays Pending whatever the autoscaler does)",
+    mirrors="Kubernetes node allocatable; EKS, GKE and AKS reservation formulas",
+)
+def pods_fit_a_node(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    return _scheduling(resources, True, "per pod, more than a node")
+
+
+@stack_rule(
+    "deploy-pools-hold-max-replicas",
+    "Every node pool holds the pods that land on it at their maximum replicas within its "
+    "maximum nodes",
+    mirrors="Cluster Autoscaler: node group max size",
+)
+def pools_hold_max_replicas(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    return _scheduling(resources, True, "cannot hold its pods at maximum replicas")
+
+
+@stack_rule(
+    "deploy-no-idle-gpus",
+    "No GPU is left idle on a node because the pods holding its other GPUs took the node's "
+    "CPU or memory",
+    mirrors="GPU cost: stranded capacity",
+    enforcement=ADVISORY,
+)
+def no_idle_gpus(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    return _scheduling(resources, False, "stay idle")
+
+
+@stack_rule(
+    "deploy-first-scale-up",
+    "The first deploy's pods fit the nodes the pools start with (otherwise it waits for the "
+    "autoscaler to add nodes, minutes per GPU node)",
+    mirrors="Cluster Autoscaler scale-up",
+    enforcement=ADVISORY,
+)
+def first_scale_up(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    return _scheduling(resources, False, "the first deploy waits")
+
+
+ALL: list[StackRule] = [
+    pods_fit_a_pool,
+    waits_for_nodes,
+    waits_for_storage,
+    pool_starts_within_max,
+    pods_fit_a_node,
+    pools_hold_max_replicas,
+    no_idle_gpus,
+    first_scale_up,
+]
