@@ -144,3 +144,46 @@ def start_findings(plan: PlanRecord) -> list[Finding]:
         for pool in node_pools(plan)
         if pool.initial_nodes > pool.max_nodes
     ]
+
+
+# The chart that installs each API group's CRDs, for the custom resources the stacks create
+# (kube-prometheus-stack ships the Prometheus Operator's monitoring.coreos.com CRDs in its
+# `charts/crds`; the keda chart ships keda.sh's).
+CRD_CHARTS = {"monitoring.coreos.com": "kube-prometheus-stack", "keda.sh": "keda"}
+
+
+def crd_findings(plan: PlanRecord) -> list[Finding]:
+    """Custom resources created before the release that installs their CRD: the API server
+    rejects them ("no matches for kind") until it exists."""
+    releases: dict[str, list[str]] = {}
+    for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
+        releases.setdefault(str(release.inputs.get("chart", "")), []).append(release.urn)
+    findings = []
+    for resource in plan.resources:
+        if not resource.type.startswith("kubernetes:"):
+            continue
+        group = resource.type.split(":")[1].split("/")[0]
+        chart = CRD_CHARTS.get(group)
+        if chart is None:
+            continue
+        installers = releases.get(chart, [])
+        waits = closure(plan, resource)
+        if installers and any(urn in waits for urn in installers):
+            continue
+        findings.append(
+            Finding(
+                urn=resource.urn,
+                name=resource.name,
+                type=resource.type,
+                problem=(
+                    f"it needs the {group} CRDs, and does not wait for the {chart} release "
+                    "that installs them"
+                    if installers
+                    else f"it needs the {group} CRDs, and no {chart} release in the stack "
+                    "installs them"
+                ),
+                fix=f"add the {chart} release to its depends_on (or do not create it "
+                f"without {chart})",
+            )
+        )
+    return findings

@@ -5,7 +5,7 @@ from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
 from infra.truth.schedule import schedule_findings
-from infra.truth.waits import Finding, start_findings, wait_findings
+from infra.truth.waits import Finding, crd_findings, start_findings, wait_findings
 from policies.lib.props import plain
 from policies.lib.rules import ADVISORY, Resource, StackRule, stack_rule
 
@@ -83,6 +83,17 @@ def pool_starts_within_max(
     return _report(start_findings(as_plan(resources)), "more than its maximum")
 
 
+@stack_rule(
+    "deploy-waits-for-crds",
+    "Every custom resource depends on the Helm release that installs its CRD",
+    mirrors="Kubernetes CustomResourceDefinitions; Helm crds/",
+)
+def waits_for_crds(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    return _report(crd_findings(as_plan(resources)), "CRDs")
+
+
 def _scheduling(
     resources: Sequence[Resource], mandatory: bool, wanted: str
 ) -> Iterable[tuple[str, str | None]]:
@@ -147,6 +158,7 @@ ALL: list[StackRule] = [
     waits_for_nodes,
     waits_for_storage,
     pool_starts_within_max,
+    waits_for_crds,
     pods_fit_a_node,
     pools_hold_max_replicas,
     no_idle_gpus,

@@ -7,7 +7,7 @@ import pytest
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
 from infra.truth.pods import pod_templates
 from infra.truth.pools import node_pools
-from infra.truth.waits import closure, start_findings, wait_findings
+from infra.truth.waits import closure, crd_findings, start_findings, wait_findings
 from tests.harness import SHIPPED_STACKS
 
 P = "urn:pulumi:t::p::"
@@ -196,3 +196,16 @@ def test_shipped_stacks_have_pools_and_pods(shipped_plan, stack):
     the_plan = shipped_plan(stack)
     assert node_pools(the_plan), "no node pools found"
     assert len(pod_templates(the_plan)) >= 5
+
+
+def test_custom_resources_wait_for_the_release_that_installs_their_crds():
+    release = record(
+        "kubernetes:helm.sh/v3:Release", "monitoring-stack", {"chart": "kube-prometheus-stack"}
+    )
+    monitor_type = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
+    early = record(monitor_type, "early", {})
+    late = record(monitor_type, "late", {}, (release.urn,))
+    (finding,) = crd_findings(plan(release, early, late))
+    assert finding.name == "early" and "kube-prometheus-stack" in finding.fix
+    (orphan,) = crd_findings(plan(record(monitor_type, "orphan", {})))
+    assert "no kube-prometheus-stack release" in orphan.problem
