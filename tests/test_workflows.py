@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.tools import require
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
@@ -496,8 +498,8 @@ def bot(comment_id: int, body: str) -> dict[str, Any]:
 @pytest.fixture
 def comment_script(plan_job, tmp_path):
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
+    require(node is not None, "node", "the workflow's github-script step runs on Node.js")
+    assert node is not None
     script = uses_steps(plan_job, "actions/github-script")[0]["with"]["script"]
     (tmp_path / "script.js").write_text(script)
     (tmp_path / "harness.js").write_text(NODE_HARNESS)

@@ -32,9 +32,12 @@ def test_prod_serves_every_model_on_its_pool_with_matching_selector_and_tolerati
     for name, pool in expected.items():
         spec = deployments[name].inputs["spec"]["template"]["spec"]
         group = pools[pool]
+        assert spec["nodeSelector"][POOL_LABEL] == pool
         for key, value in spec["nodeSelector"].items():
             assert group["labels"][key] == value
-        for taint in group.get("taints", []):
+        # a GPU pool is tainted, so a model server lands there only by tolerating it
+        assert [t["key"] for t in group["taints"]] == [GPU_TAINT_KEY], name
+        for taint in group["taints"]:
             assert any(
                 t["key"] == taint["key"] == GPU_TAINT_KEY
                 and t.get("value") == taint["value"]
@@ -90,14 +93,19 @@ def test_every_container_of_every_workload_is_probed(shipped_plan):
         workloads = [r for r in shipped_plan(stack).resources if r.type in WORKLOAD_TYPES]
         assert workloads
         for workload in workloads:
-            for kind, container in containers(pod_spec(workload.type, workload.inputs)):
-                if kind == "init container":
-                    continue
+            served = [
+                container
+                for kind, container in containers(pod_spec(workload.type, workload.inputs))
+                if kind != "init container"
+            ]
+            assert served, workload.name
+            for container in served:
                 assert container.get("livenessProbe"), (workload.name, container["name"])
                 assert container.get("readinessProbe"), (workload.name, container["name"])
 
 
 def test_secret_env_values_come_from_secrets(shipped_plan):
+    secret_names = set()
     for workload in shipped_plan("prod").resources:
         if workload.type not in WORKLOAD_TYPES:
             continue
@@ -105,6 +113,9 @@ def test_secret_env_values_come_from_secrets(shipped_plan):
             for variable in container.get("env", []):
                 if any(w in variable["name"] for w in ("TOKEN", "KEY", "PASSWORD")):
                     assert "secretKeyRef" in variable.get("valueFrom", {}), variable
+                    secret_names.add(variable["name"])
+    # prod passes Qdrant its API key by env (Qdrant reads QDRANT__SERVICE__API_KEY)
+    assert "QDRANT__SERVICE__API_KEY" in secret_names
 
 
 def test_generated_and_configured_secrets_never_reach_the_plan():

@@ -43,10 +43,14 @@ def stateful(record):
 @pytest.mark.parametrize("stack", ["prod", "gcp-prod", "azure-prod"])
 def test_prod_protects_and_retains_every_stateful_resource(shipped_plan, stack):
     record = shipped_plan(stack)
-    for resource in stateful(record):
+    guarded = stateful(record)
+    assert guarded
+    for resource in guarded:
         assert resource.options.protect and resource.options.retain_on_delete, resource.urn
     # EKS and GKE have deletion protection of their own; AKS has none to turn on
-    for cluster in (r for r in record.resources if r.type in CLUSTERS[:2]):
+    clusters = [r for r in record.resources if r.type in CLUSTERS[:2]]
+    assert len(clusters) == (0 if stack == "azure-prod" else 1)
+    for cluster in clusters:
         assert cluster.inputs.get("deletionProtection") is True, cluster.urn
 
 

@@ -12,6 +12,7 @@ from infra.cli import main
 from infra.offline.plan import plan_with_config
 from infra.render import api_version, kubernetes_objects, manifest
 from tests.harness import ROOT, SHIPPED_STACKS
+from tests.tools import require
 
 CHECKOV = ROOT / ".venv-tools" / "bin" / "checkov"
 EXEMPTIONS = ROOT / "tests" / "workloads" / "checkov-exemptions.yaml"
@@ -113,8 +114,8 @@ def _exemptions():
     return {(e["check"], e["resource"]) for e in entries}
 
 
-@pytest.mark.skipif(not CHECKOV.exists(), reason="make .venv-tools installs checkov")
 def test_checkov_kubernetes_checks_pass_on_our_workloads(rendered):
+    require(CHECKOV.exists(), "checkov", "`make tools` installs it into .venv-tools")
     exempt = _exemptions()
     failures = []
     for stack in ("dev", "prod"):

@@ -4,6 +4,7 @@ import copy
 import json
 from typing import Any
 
+from tests.policies.cases_cost import agent_pool, aks_cluster, gke_pool
 from tests.policies.conftest import resource
 
 PROD = {"llm-infra-environment": "prod"}
@@ -100,6 +101,11 @@ def policy(
     return resource(type_, {"policy": json.dumps(document)})
 
 
+IAM_POLICIES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+)
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
 
 
@@ -217,6 +223,40 @@ C = "spec.template.spec.containers.0"
 
 def k8s(inputs: dict[str, Any]) -> list[dict[str, Any]]:
     return [resource(DEPLOYMENT, inputs, name="llama")]
+
+
+def as_workload(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A Deployment's metadata and pod template in another workload kind, where that kind
+    keeps its pod template (Kubernetes API reference, workload resources: apps/v1
+    StatefulSet, DaemonSet and ReplicaSet specs and batch/v1 JobSpec have `template`,
+    CronJobSpec has `jobTemplate.spec.template`, a Pod is the template itself)."""
+    metadata, template = inputs["metadata"], inputs["spec"]["template"]
+    if type_ == "kubernetes:core/v1:Pod":
+        shaped = {"metadata": metadata, "spec": template["spec"]}
+    elif type_ == "kubernetes:batch/v1:CronJob":
+        shaped = {
+            "metadata": metadata,
+            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}},
+        }
+    else:
+        shaped = {"metadata": metadata, "spec": {"template": template}}
+    return resource(type_, shaped, name="llama")
+
+
+WORKLOAD_KINDS = (
+    DEPLOYMENT,
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:apps/v1:ReplicaSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:core/v1:Pod",
+)
+
+
+def workloads(inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The same pod in every workload kind a pod rule reads."""
+    return [as_workload(kind, inputs) for kind in WORKLOAD_KINDS]
 
 
 # --- LLM serving -----------------------------------------------------------------------
@@ -339,7 +379,16 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
             resource(
                 "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
                 {"fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"},
-            )
+            ),
+            resource(
+                "aws:ec2/securityGroup:SecurityGroup",
+                {
+                    "ingress": [
+                        {"fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"]},
+                        {"fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]},
+                    ]
+                },
+            ),
         ],
         None,
     ),
@@ -390,7 +439,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
             resource(
                 "aws:s3/bucketVersioning:BucketVersioning",
                 {"versioningConfiguration": {"status": "Suspended"}},
-            )
+            ),
+            resource("aws:s3/bucketVersioningV2:BucketVersioningV2", {}),
         ],
         None,
     ),
@@ -399,6 +449,7 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
         [
             resource(BUCKET, {}, name="models"),
             tls_policy(json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]})),
+            resource("aws:s3/bucketV2:BucketV2", {}, name="logs"),
         ],
         None,
     ),
@@ -425,10 +476,13 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
             policy(
                 {
                     "Statement": [
-                        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}
+                        {"Effect": "Allow", "Action": action, "Resource": "arn:aws:s3:::b/*"}
                     ]
                 },
-                "aws:iam/policy:Policy",
+                type_,
+            )
+            for type_, action in zip(
+                IAM_POLICIES, ("s3:*", ["s3:GetObject", "*"], "kms:*"), strict=True
             )
         ],
         None,
@@ -447,7 +501,12 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
                 }
             )
         ],
-        [policy({"Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"}]})],
+        [
+            policy({"Statement": [{"Effect": "Allow", "Action": [action], "Resource": "*"}]}, type_)
+            for type_, action in zip(
+                IAM_POLICIES, ("kms:Decrypt", "s3:GetObject", "s3:PutObject"), strict=True
+            )
+        ],
         None,
     ),
     "irsa-trust-pinned": (
@@ -657,30 +716,39 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
                         }
                     ]
                 },
-            )
+            ),
+            resource(
+                "azure-native:network:SecurityRule",
+                {
+                    "name": "rdp",
+                    "direction": "Inbound",
+                    "access": "Allow",
+                    "sourceAddressPrefixes": ["10.0.0.0/8", "Internet"],
+                },
+            ),
         ],
         None,
     ),
     # Kubernetes
     "k8s-no-privileged": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.privileged", True)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.privileged", True)),
         None,
     ),
     "k8s-no-host-namespaces": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, "spec.template.spec.hostNetwork", True)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, "spec.template.spec.hostNetwork", True)),
         None,
     ),
     "k8s-no-host-path": (
-        k8s(
+        workloads(
             changed(
                 GOOD_DEPLOYMENT,
                 "spec.template.spec.volumes",
                 [{"name": "shm", "emptyDir": {"medium": "Memory"}}],
             )
         ),
-        k8s(
+        workloads(
             changed(
                 GOOD_DEPLOYMENT,
                 "spec.template.spec.volumes",
@@ -690,74 +758,82 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
         None,
     ),
     "k8s-no-host-ports": (
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.ports", [{"containerPort": 8000}])),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.ports", [{"containerPort": 8000, "hostPort": 8000}])),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.ports", [{"containerPort": 8000}])),
+        workloads(
+            changed(GOOD_DEPLOYMENT, f"{C}.ports", [{"containerPort": 8000, "hostPort": 8000}])
+        ),
         None,
     ),
     "k8s-no-privilege-escalation": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.allowPrivilegeEscalation", None)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.allowPrivilegeEscalation", None)),
         None,
     ),
     "k8s-run-as-non-root": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.runAsUser", 0)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.runAsUser", 0)),
         None,
     ),
     "k8s-drop-all-capabilities": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.capabilities", {"drop": ["NET_RAW"]})),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(
+            changed(GOOD_DEPLOYMENT, f"{C}.securityContext.capabilities", {"drop": ["NET_RAW"]})
+        ),
         None,
     ),
     "k8s-seccomp-runtime-default": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.seccompProfile.type", "Unconfined")),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(
+            changed(GOOD_DEPLOYMENT, f"{C}.securityContext.seccompProfile.type", "Unconfined")
+        ),
         None,
     ),
     "k8s-read-only-root-fs": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.readOnlyRootFilesystem", False)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.securityContext.readOnlyRootFilesystem", False)),
         None,
     ),
     "k8s-requests-and-limits": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.resources.limits", {"cpu": "4"})),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.resources.limits", {"cpu": "4"})),
         None,
     ),
     "k8s-probes": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.livenessProbe", None)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.livenessProbe", None)),
         None,
     ),
     "k8s-image-pinned": (
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.image", "qdrant/qdrant@sha256:" + "a" * 64)),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.image", "vllm/vllm-openai:latest")),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.image", "qdrant/qdrant@sha256:" + "a" * 64)),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.image", "vllm/vllm-openai:latest")),
         None,
     ),
     "k8s-no-literal-secret-env": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, f"{C}.env", [{"name": "HF_TOKEN", "value": "hf_abc"}])),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, f"{C}.env", [{"name": "HF_TOKEN", "value": "hf_abc"}])),
         None,
     ),
     "k8s-no-default-namespace": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, "metadata.namespace", None)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(changed(GOOD_DEPLOYMENT, "metadata.namespace", None)),
         None,
     ),
     "k8s-no-token-automount": (
-        k8s(GOOD_DEPLOYMENT),
-        k8s(changed(GOOD_DEPLOYMENT, "spec.template.spec.automountServiceAccountToken", None)),
+        workloads(GOOD_DEPLOYMENT),
+        workloads(
+            changed(GOOD_DEPLOYMENT, "spec.template.spec.automountServiceAccountToken", None)
+        ),
         None,
     ),
     # LLM serving
     "llm-model-fits-gpus": (
-        k8s(MODEL_SERVER),
-        k8s(changed(MODEL_SERVER, ("metadata", "annotations", "llm-infra.io/gpu"), "a10g")),
+        workloads(MODEL_SERVER),
+        workloads(changed(MODEL_SERVER, ("metadata", "annotations", "llm-infra.io/gpu"), "a10g")),
         None,
     ),
     "llm-gpu-request-equals-tensor-parallel": (
-        k8s(MODEL_SERVER),
-        k8s(
+        workloads(MODEL_SERVER),
+        workloads(
             changed(
                 MODEL_SERVER, ("metadata", "annotations", "llm-infra.io/tensor-parallel-size"), "8"
             )
@@ -765,8 +841,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
         None,
     ),
     "llm-gpu-pods-on-gpu-pools": (
-        k8s(MODEL_SERVER),
-        k8s(changed(MODEL_SERVER, "spec.template.spec.tolerations", [])),
+        workloads(MODEL_SERVER),
+        workloads(changed(MODEL_SERVER, "spec.template.spec.tolerations", [])),
         None,
     ),
     "llm-capacity-coherence": (
@@ -774,4 +850,23 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
         [pool_group(1), *k8s(MODEL_SERVER)],  # 8 GPUs < 16
         None,
     ),
+}
+
+LARGE = {"llm-infra.io/pool": "large"}
+
+# More failing sets, for stack rules whose finding names one resource: one set per
+# workload kind holding the model server, and one per cloud's pool type holding only that
+# pool (one node of 8 H100s for a model needing 4 replicas × 4 GPUs).
+MORE_FAILING: dict[str, list[list[dict[str, Any]]]] = {
+    "llm-capacity-coherence": [
+        *([pool_group(1), as_workload(kind, MODEL_SERVER)] for kind in WORKLOAD_KINDS[1:]),
+        *(
+            [pool, *k8s(MODEL_SERVER)]
+            for pool in (
+                gke_pool("a3-highgpu-8g", 0, 1, labels=LARGE),
+                agent_pool("Standard_ND96isr_H100_v5", 0, 1, PROD, labels=LARGE),
+                aks_cluster("Standard_ND96isr_H100_v5", 0, 1, PROD, labels=LARGE),
+            )
+        ),
+    ],
 }

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.policies.cases_security import CASES, GOOD_DEPLOYMENT, changed, k8s
+from tests.policies.cases_security import CASES, GOOD_DEPLOYMENT, MORE_FAILING, changed, k8s
 
 
 def test_every_rule_has_a_passing_and_a_failing_case(security):
@@ -18,6 +18,9 @@ def test_rule(security, rule):
     found = security.violations(failing, config)
     assert rule in found, f"{rule} misses a violation"
     assert all(message for message in found[rule])
+    for more in MORE_FAILING.get(rule, []):
+        found = security.violations(more, config)
+        assert rule in found, f"{rule} misses a violation in {[r['type'] for r in more]}"
 
 
 def test_diagnostics_carry_the_resource_urn_and_enforcement(security):

@@ -46,5 +46,8 @@ def test_scale_to_zero_is_allowed_with_cooldowns_longer_than_a_model_load():
 
 
 def test_keda_pods_have_requests_and_limits():
-    for part in keda_values()["resources"].values():
+    resources = keda_values()["resources"]
+    # the chart's three deployments (kedacore/charts keda/values.yaml `resources` at v2.18.1)
+    assert set(resources) == {"operator", "metricServer", "webhooks"}
+    for part in resources.values():
         assert set(part) == {"requests", "limits"}

@@ -5,7 +5,7 @@ from typing import Any
 
 from components.catalog.pricing import price_catalog
 from components.enums import Cloud
-from policies.lib.pools import NODE_POOL_TYPES, read_pool
+from policies.lib.pools import POOL_TYPES, read_pools
 from policies.lib.props import environment, stack_environment
 from policies.lib.rules import Resource, Rule, StackRule, rule, stack_rule
 
@@ -21,16 +21,16 @@ CLOUD_OF = {"aws": Cloud.AWS, "gcp": Cloud.GCP, "azure-native": Cloud.AZURE}
 @rule(
     "cost-allowed-gpus",
     "GPU pools use the GPU types allowed in their environment",
-    NODE_POOL_TYPES,
+    POOL_TYPES,
     config={"allowed": {"type": "object", "default": ALLOWED_GPUS}},
 )
 def allowed_gpus(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    pool = read_pool(resource.type, resource.props)
     env = environment(resource.props, config)
     allowed = config["allowed"].get(env, ALLOWED_GPUS["prod"])
-    if pool and pool.gpu and pool.gpu.gpu.value not in allowed:
-        gpu = f"{pool.gpu.gpu.value} ({pool.instance_type})"
-        yield f"{gpu} is not allowed in {env} (allowed: {', '.join(allowed)})"
+    for pool in read_pools(resource.type, resource.props):
+        if pool.gpu and pool.gpu.gpu.value not in allowed:
+            gpu = f"{pool.gpu.gpu.value} ({pool.instance_type})"
+            yield f"{pool.where}{gpu} is not allowed in {env} (allowed: {', '.join(allowed)})"
 
 
 @stack_rule(
@@ -45,9 +45,9 @@ def max_gpus(
     limit = int(config["max_gpus"].get(env, MAX_GPUS["prod"]))
     total = 0
     for resource in resources:
-        pool = read_pool(resource.type, resource.props)
-        if pool and pool.gpu:
-            total += pool.max_nodes * pool.gpu.gpus
+        for pool in read_pools(resource.type, resource.props):
+            if pool.gpu:
+                total += pool.max_nodes * pool.gpu.gpus
     if total > limit:
         yield f"the pools reach {total} GPUs at max nodes; the {env} limit is {limit}", None
 
@@ -55,28 +55,30 @@ def max_gpus(
 @rule(
     "cost-max-nodes-per-pool",
     "No pool scales beyond the configured node count",
-    NODE_POOL_TYPES,
+    POOL_TYPES,
     config={"max_nodes": {"type": "integer", "default": 20}},
 )
 def max_nodes(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    pool = read_pool(resource.type, resource.props)
-    if pool and pool.max_nodes > int(config["max_nodes"]):
-        yield f"max nodes {pool.max_nodes} is above the limit {config['max_nodes']}"
+    for pool in read_pools(resource.type, resource.props):
+        if pool.max_nodes > int(config["max_nodes"]):
+            yield f"{pool.where}max nodes {pool.max_nodes} is above the limit {config['max_nodes']}"
 
 
 @rule(
     "cost-gpu-spot-and-scale-to-zero-outside-prod",
     "Outside prod, GPU pools run on spot capacity and can scale to zero",
-    NODE_POOL_TYPES,
+    POOL_TYPES,
 )
 def spot_outside_prod(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    pool = read_pool(resource.type, resource.props)
-    if pool is None or pool.gpu is None or environment(resource.props, config) == "prod":
+    if environment(resource.props, config) == "prod":
         return
-    if not pool.spot:
-        yield f"GPU pool on on-demand {pool.instance_type} outside prod; use spot"
-    if pool.min_nodes > 0:
-        yield f"GPU pool keeps {pool.min_nodes} node(s) outside prod; set min to 0"
+    for pool in read_pools(resource.type, resource.props):
+        if pool.gpu is None:
+            continue
+        if not pool.spot:
+            yield f"{pool.where}GPU pool on on-demand {pool.instance_type} outside prod; use spot"
+        if pool.min_nodes > 0:
+            yield f"{pool.where}GPU pool keeps {pool.min_nodes} node(s) outside prod; set min to 0"
 
 
 def _cloud(resource: Resource) -> Cloud | None:
@@ -98,17 +100,17 @@ def budget(
     total = 0.0
     unpriced = []
     for resource in resources:
-        pool = read_pool(resource.type, resource.props)
         cloud = _cloud(resource)
-        if pool is None or cloud is None:
+        if cloud is None:
             continue
         prices = catalog.clouds[cloud]
-        price = prices.instances.get(pool.instance_type)
-        if price is None:
-            unpriced.append(pool.instance_type)
-            continue
-        ratio = prices.spot_ratio.usd if pool.spot else 1.0
-        total += pool.max_nodes * price.usd * ratio * catalog.hours_per_month
+        for pool in read_pools(resource.type, resource.props):
+            price = prices.instances.get(pool.instance_type)
+            if price is None:
+                unpriced.append(pool.instance_type)
+                continue
+            ratio = prices.spot_ratio.usd if pool.spot else 1.0
+            total += pool.max_nodes * price.usd * ratio * catalog.hours_per_month
     if total > float(limit):
         note = f" (not priced: {', '.join(sorted(set(unpriced)))})" if unpriced else ""
         yield (

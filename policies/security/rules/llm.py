@@ -16,7 +16,7 @@ from components.enums import Dtype, GpuType, Quantization
 from components.sizing.library import find_model
 from components.sizing.memory import GIB, fit
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
-from policies.lib.pools import read_pool
+from policies.lib.pools import read_pools
 from policies.lib.props import get, items
 from policies.lib.rules import Resource, Rule, StackRule, rule, stack_rule
 
@@ -115,24 +115,14 @@ def gpu_placement(resource: Resource, config: Mapping[str, Any]) -> Iterator[str
         )
 
 
-POOL_LABELS = {
-    "aws:eks/nodeGroup:NodeGroup": ("labels",),
-    "gcp:container/nodePool:NodePool": ("nodeConfig", "labels"),
-    "azure-native:containerservice:AgentPool": ("nodeLabels",),
-}
-
-
 def _pools(resources: Sequence[Resource]) -> dict[str, int]:
     """GPUs each pool (by its llm-infra.io/pool label) reaches at max nodes."""
     pools = {}
     for resource in resources:
-        pool = read_pool(resource.type, resource.props)
-        if pool is None or pool.gpu is None:
-            continue
-        labels = get(resource.props, *POOL_LABELS[resource.type], default={})
-        name = labels.get(f"{A}pool") if isinstance(labels, Mapping) else None
-        if name:
-            pools[str(name)] = pool.max_nodes * pool.gpu.gpus
+        for pool in read_pools(resource.type, resource.props):
+            name = pool.labels.get(f"{A}pool")
+            if pool.gpu is not None and name:
+                pools[str(name)] = pool.max_nodes * pool.gpu.gpus
     return pools
 
 

@@ -52,12 +52,23 @@ def test_a_context_whose_kv_cache_does_not_fit_is_named():
     assert "less than one 65536-token sequence" in result.problems[0]
 
 
+def test_llama_8b_on_one_24gb_gpu_fits_whole_sequences():
+    result = fit(LLAMA_8B, gpu_memory_gib=22.49, gpus=1, max_model_len=8192)
+    assert result.fits
+    assert result.max_concurrent_sequences == result.kv_cache_tokens // 8192 >= 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the sizing model leaves 3.47 GiB of KV cache here, just under the 3.5 GiB the "
+    "reference reports: its reserve (1 GiB + one 8,192-token step of activations + logits, "
+    "1.81 GiB in all) is about 0.03 GiB larger than vLLM's profile; fix the reserve in "
+    "components/sizing/memory.py, then drop this mark",
+)
 def test_llama_8b_on_one_24gb_gpu_matches_what_vllm_reports():
     # vLLM 0.6+ on an A10G/L4 at 0.90 reports about 3.5 to 4.5 GiB of KV cache for this model.
     result = fit(LLAMA_8B, gpu_memory_gib=22.49, gpus=1, max_model_len=8192)
-    assert result.fits
-    assert 3.0 < result.kv_pool_bytes_per_gpu / GIB < 4.5
-    assert result.max_concurrent_sequences == result.kv_cache_tokens // 8192
+    assert 3.5 <= result.kv_pool_bytes_per_gpu / GIB <= 4.5
 
 
 def test_heads_that_do_not_split_over_the_gpus_are_a_problem():
@@ -164,7 +175,57 @@ def test_a_longer_context_never_holds_more_sequences(model, length):
     assert math.isclose(long.kv_pool_bytes_per_gpu, short.kv_pool_bytes_per_gpu)
 
 
-@pytest.mark.parametrize("model", known_models())
-def test_every_library_model_fits_somewhere_or_says_why(model):
-    result = fit(load_model(model), gpu_memory_gib=80, gpus=8, max_model_len=4096)
-    assert result.fits or result.problems
+# On 80 GiB GPUs at 0.90 the budget is 72 GiB per GPU. bf16 weights are 2 bytes a
+# parameter, split over the tensor-parallel GPUs; the reserve (1 GiB runtime, one
+# 8,192-token prefill step's activations, fp32 logits) is 1.1 to 2.7 GiB for these models
+# and one 4,096-token sequence's KV cache at most 3.1 GiB (Llama 2 13B, 800 KiB a token on
+# one GPU). A replica fits where weights / GPUs + reserve + one sequence stay within the
+# 72 GiB and the attention heads divide by the GPU count; the margins below are wide except
+# for Qwen2.5 72B on two GPUs (67.7 + 2.0 + 0.6 GiB).
+ALL_COUNTS = {1, 2, 4, 8}
+FITS_ON_80GIB: dict[str, set[int]] = {
+    "meta-llama/Llama-3.2-1B-Instruct": ALL_COUNTS,  # 1.2B params: 2.3 GiB of weights
+    "meta-llama/Llama-3.2-3B-Instruct": ALL_COUNTS,  # 3.2B: 6 GiB; 24 heads split over 8
+    "google/gemma-2-2b-it": ALL_COUNTS,  # 2.6B: 4.9 GiB
+    "microsoft/Phi-3-mini-4k-instruct": ALL_COUNTS,  # 3.8B: 7.1 GiB
+    "meta-llama/Llama-2-7b-hf": ALL_COUNTS,  # 6.7B: 12.6 GiB
+    "mistralai/Mistral-7B-Instruct-v0.3": ALL_COUNTS,  # 7.2B: 13.5 GiB
+    "meta-llama/Llama-3.1-8B-Instruct": ALL_COUNTS,  # 8.0B: 15 GiB
+    "meta-llama/Meta-Llama-3-8B-Instruct": ALL_COUNTS,  # 8.0B: 15 GiB
+    "Qwen/Qwen3-8B": ALL_COUNTS,  # 8.2B: 15.3 GiB
+    "google/gemma-2-9b-it": ALL_COUNTS,  # 9.2B: 17.2 GiB
+    "meta-llama/Llama-2-13b-hf": ALL_COUNTS,  # 13B: 24.3 GiB
+    "microsoft/Phi-3-medium-4k-instruct": ALL_COUNTS,  # 14B: 26 GiB; 40 heads split over 8
+    "Qwen/Qwen2.5-14B-Instruct": ALL_COUNTS,  # 14.8B: 27.5 GiB
+    "google/gemma-2-27b-it": ALL_COUNTS,  # 27.2B: 50.7 GiB on one GPU
+    "Qwen/Qwen2.5-32B-Instruct": ALL_COUNTS,  # 32.8B: 61 GiB on one GPU, under 72 - reserve
+    "Qwen/Qwen2.5-7B-Instruct": {1, 2, 4},  # 7.6B: 14.2 GiB, but 28 heads do not split over 8
+    "mistralai/Mixtral-8x7B-Instruct-v0.1": {2, 4, 8},  # 46.7B: 87 GiB, 43.5 on two
+    "meta-llama/Llama-2-70b-hf": {2, 4, 8},  # 69B: 128.5 GiB, 64 on two
+    "meta-llama/Llama-3.1-70B-Instruct": {2, 4, 8},  # 70.6B: 131.4 GiB, 65.7 on two
+    "meta-llama/Llama-3.3-70B-Instruct": {2, 4, 8},  # same architecture as 3.1 70B
+    "Qwen/Qwen2.5-72B-Instruct": {2, 4, 8},  # 72.7B: 135.4 GiB, 67.7 on two: just fits
+    "mistralai/Mixtral-8x22B-v0.1": {4, 8},  # 140.6B: 262 GiB, 131 on two, 65.5 on four
+    "meta-llama/Llama-3.1-405B-Instruct": set(),  # 405.9B: 756 GiB, 94.5 even on eight
+}
+HEADS_DO_NOT_SPLIT = {
+    ("Qwen/Qwen2.5-7B-Instruct", 8): "28 attention heads do not split over 8 GPUs"
+}
+TOO_BIG = "the weights and runtime reserve alone exceed the memory budget"
+
+
+def test_every_library_model_has_an_expectation():
+    assert set(FITS_ON_80GIB) == set(known_models())
+
+
+@pytest.mark.parametrize("model", sorted(FITS_ON_80GIB))
+@pytest.mark.parametrize("gpus", sorted(ALL_COUNTS))
+def test_which_library_models_fit_80gib_gpus_and_why_not(model, gpus):
+    result = fit(load_model(model), gpu_memory_gib=80, gpus=gpus, max_model_len=4096)
+    if gpus in FITS_ON_80GIB[model]:
+        assert result.fits, result.problems
+        assert result.max_concurrent_sequences >= 1
+    else:
+        assert not result.fits
+        assert result.problems == (HEADS_DO_NOT_SPLIT.get((model, gpus), TOO_BIG),)
+        assert result.max_concurrent_sequences == 0 or (model, gpus) in HEADS_DO_NOT_SPLIT
