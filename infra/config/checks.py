@@ -270,8 +270,8 @@ def _engine(path: str, model: ModelConfig) -> Iterator[ConfigIssue]:
             f"{path}.engine_version",
             f"{show(model.engine_version)} has no image contract ({model.engine.value} runs "
             f"{pinned}, whose entrypoint, user and paths are known)",
-            f"remove engine_version, or add the tag's contract to workloads/images.yaml "
-            f"from its sources",
+            "remove engine_version, or add the tag's contract to workloads/images.yaml "
+            "from its sources",
         )
     if model.min_replicas == 0:
         yield ConfigIssue(

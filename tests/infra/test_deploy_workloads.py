@@ -338,7 +338,8 @@ def test_tgi_gets_a_baseline_namespace_of_its_own_and_the_same_callers(shipped_p
     assert root["pod-security.kubernetes.io/warn"] == "restricted"
     assert levels["llm-serving"]["pod-security.kubernetes.io/enforce"] == "restricted"
     namespaces = {
-        d.inputs["metadata"]["name"]: d.inputs["metadata"]["namespace"] for d in plan.of_type(DEPLOYMENT)
+        d.inputs["metadata"]["name"]: d.inputs["metadata"]["namespace"]
+        for d in plan.of_type(DEPLOYMENT)
     }
     assert namespaces["qwen2-5-7b"] == "llm-serving-root"
     assert namespaces["llama-3-1-8b"] == namespaces["llama-3-1-70b"] == "llm-serving"
@@ -351,7 +352,8 @@ def test_tgi_gets_a_baseline_namespace_of_its_own_and_the_same_callers(shipped_p
 
 def test_a_stack_without_tgi_has_no_root_namespace(shipped_plan):
     names = {
-        ns.inputs["metadata"]["name"] for ns in shipped_plan("dev").of_type("kubernetes:core/v1:Namespace")
+        ns.inputs["metadata"]["name"]
+        for ns in shipped_plan("dev").of_type("kubernetes:core/v1:Namespace")
     }
     assert "llm-serving-root" not in names and "llm-serving" in names
 
@@ -361,7 +363,9 @@ def test_each_server_waits_as_long_as_its_first_start(shipped_plan):
     # (provider/pkg/await/deployment.go:105 at v4.32.0); each model's is its estimate.
     plan = shipped_plan("prod")
     waits = {
-        d.inputs["metadata"]["name"]: int(d.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"])
+        d.inputs["metadata"]["name"]: int(
+            d.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"]
+        )
         for d in plan.of_type(DEPLOYMENT)
         if "pulumi.com/timeoutSeconds" in d.inputs["metadata"].get("annotations", {})
     }
