@@ -14,11 +14,11 @@ from components.sizing.memory import GIB, weight_bytes
 from infra.config import StackConfig
 from infra.config.models import ModelConfig
 from infra.platforms.base import Platform
-from infra.sizing import architecture_of, replica_hourly_usd
+from infra.sizing import architecture_of, replica_hourly_usd, stack_load_estimates
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.embeddings import HTTP_PORT as EMBEDDINGS_PORT
 from workloads.embeddings import Embeddings, EmbeddingsArgs
-from workloads.engines import HTTP_PORT, ServerSpec
+from workloads.engines import HTTP_PORT, ServerSpec, image_contract
 from workloads.model_server import ModelServer, ModelServerArgs
 from workloads.monitoring import Monitoring, MonitoringArgs
 from workloads.namespaces import Namespaces, NamespacesArgs
@@ -28,6 +28,7 @@ from workloads.qdrant import Qdrant, QdrantArgs
 from workloads.secrets import KubernetesSecret, SecretArgs
 
 HF_TOKEN_SECRET = "hf-token"
+SERVING_ROOT = "llm-serving-root"
 # Share of a node's CPU and memory a replica takes per GPU it holds; the rest is for the
 # node's own agents (CNI, kube-proxy, device plugin, DCGM and node exporters).
 NODE_SHARE = 0.75
@@ -57,6 +58,12 @@ def cache_size_gib(model: ModelConfig) -> int:
     return max(MIN_CACHE_GIB, math.ceil(weights * 1.2) + 5)
 
 
+def namespace_of(names: NamespacesArgs, role: str) -> str:
+    found = names.serving_root if role == "serving-root" else names.serving
+    assert found is not None
+    return found
+
+
 def deploy_workloads(
     config: StackConfig, platform: Platform, secrets: WorkloadSecrets
 ) -> Mapping[str, Any]:
@@ -66,7 +73,9 @@ def deploy_workloads(
     if cluster is None:
         return {}
     provider = cluster.kubernetes_provider
-    names = NamespacesArgs()
+    # Servers whose image cannot run as non-root get a namespace of their own.
+    needs_root = any(image_contract(m.engine).runs_as_root for m in config.models)
+    names = NamespacesArgs(serving_root=SERVING_ROOT if needs_root else None)
     namespaces = Namespaces("namespaces", names, kubernetes_provider=provider)
 
     monitoring = _monitoring(config, cluster, namespaces) if config.monitoring.enabled else None
@@ -83,19 +92,29 @@ def deploy_workloads(
         if monitoring
         else None
     )
-    hf_secret = (
-        KubernetesSecret(
-            "hf-token",
-            SecretArgs(namespace=names.serving, secret_name=HF_TOKEN_SECRET),
-            values={"token": secrets.hf_token},
-            kubernetes_provider=provider,
-            namespace=namespaces.namespace("serving"),
-        )
+    roles = ["serving", "serving-root"] if needs_root else ["serving"]
+    hf_secrets = (
+        {
+            role: KubernetesSecret(
+                "hf-token" if role == "serving" else f"hf-token-{role}",
+                SecretArgs(namespace=namespace_of(names, role), secret_name=HF_TOKEN_SECRET),
+                values={"token": secrets.hf_token},
+                kubernetes_provider=provider,
+                namespace=namespaces.namespace(role),
+            )
+            for role in roles
+        }
         if secrets.hf_token is not None
-        else None
+        else {}
     )
+    hf_secret = hf_secrets.get("serving")
+    loads = stack_load_estimates(config)
     endpoints: dict[str, str] = {}
     for model in config.models:
+        role = "serving-root" if image_contract(model.engine).runs_as_root else "serving"
+        namespace = namespace_of(names, role)
+        secret = hf_secrets.get(role)
+        load = loads[model.name]
         pool = config.pool(model.pool)
         instance = resolve_instance(
             catalog(),
@@ -109,7 +128,7 @@ def deploy_workloads(
         ModelServer(
             model.name,
             ModelServerArgs(
-                namespace=names.serving,
+                namespace=namespace,
                 engine=model.engine,
                 spec=ServerSpec(
                     model=model.weights_uri or str(model.hf_model_id),
@@ -127,19 +146,22 @@ def deploy_workloads(
                 cpu=cpu,
                 memory=memory,
                 architecture=arch.name if arch else None,
-                engine_version=model.engine_version,
                 cache_size_gib=cache_size_gib(model),
+                startup_minutes=load.startup_minutes,
+                await_timeout_seconds=load.await_timeout_s,
+                # the same callers as every other model server
+                allowed_namespaces=(names.serving,) if namespace != names.serving else (),
                 monitoring_namespace=names.monitoring if monitoring else None,
                 prometheus_url=monitoring.prometheus_url if monitoring else None,
             ),
             cluster=cluster,
-            namespace=namespaces.namespace("serving"),
-            hf_token_secret=HF_TOKEN_SECRET if hf_secret else None,
+            namespace=namespaces.namespace(role),
+            hf_token_secret=HF_TOKEN_SECRET if secret else None,
             monitoring=operators,
             autoscaler=[keda.release] if keda else [],
-            opts=pulumi.ResourceOptions(depends_on=[hf_secret] if hf_secret else None),
+            opts=pulumi.ResourceOptions(depends_on=[secret] if secret else None),
         )
-        endpoints[model.name] = f"http://{model.name}.{names.serving}.svc:{HTTP_PORT}"
+        endpoints[model.name] = f"http://{model.name}.{namespace}.svc:{HTTP_PORT}"
 
     outputs: dict[str, Any] = {"models": endpoints}
     if config.embeddings.enabled:

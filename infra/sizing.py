@@ -1,17 +1,22 @@
-"""Size every model of a stack on its pool's GPUs: does it fit, how much, how fast."""
+"""Size every model of a stack on its pool's GPUs: does it fit, how much, how fast, and
+how long its first replica takes to come up."""
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.catalog import InstanceType, catalog, resolve_instance
 from components.catalog.pricing import price_catalog
 from components.enums import CapacityType, Cloud
 from components.sizing.architecture import ArchitectureError, ModelArchitecture
 from components.sizing.library import find_model
-from components.sizing.memory import Fit, fit
+from components.sizing.memory import GIB, Fit, fit
 from components.sizing.throughput import Throughput, decode_throughput
 from infra.config.models import ModelConfig
 from infra.config.pools import GpuPoolConfig
+
+if TYPE_CHECKING:
+    from infra.config.stack import StackConfig
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,147 @@ def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSi
     return ModelSizing(model, instance, arch, result, speed, hourly)
 
 
+# What a replica's first start costs in time. Rates and durations are conservative
+# assumptions, not measurements; `llm-infra size` prints each part.
+MIB = 1024**2
+# Root disks are gp3 on AWS at its default (and minimum) 125 MiB/s (EC2 CreateVolume API,
+# Throughput); pd-balanced and Premium SSD root disks of a GPU pool's size reach at least as
+# much, so one floor serves every cloud.
+NODE_DISK_MIB_S = 125
+# Sustained Hugging Face Hub download into one pod.
+HUB_DOWNLOAD_MIB_S = 100
+# The Run:ai streamer reading safetensors from a same-region bucket straight to the GPUs.
+BUCKET_STREAM_MIB_S = 500
+# The autoscaler adds a GPU node: the instance boots, joins, and the device plugin
+# advertises its GPUs.
+GPU_NODE_SCALE_UP_S = 600
+# Pulling the engine image (vLLM's and TGI's are several GB) onto a new node.
+IMAGE_PULL_S = 300
+# Engine start after the weights are in memory: CUDA graphs, torch.compile, warm-up.
+WARMUP_S = 300
+MARGIN = 1.5
+# Weights assumed for a model the library cannot size (the model cache's default).
+UNSIZED_WEIGHTS_BYTES = 100 * GIB
+
+
+@dataclass(frozen=True)
+class LoadEstimate:
+    """Seconds from `pulumi up` creating a replica to the replica being ready."""
+
+    weights_bytes: int
+    from_bucket: bool
+    node_scale_up_s: int
+    image_pull_s: int
+    download_s: int
+    """Hub weights: to the node's disk, at the slower of the Hub and the disk."""
+    load_s: int
+    """Hub weights: read back from disk into GPU memory. Bucket weights: streamed."""
+    warmup_s: int
+
+    @property
+    def container_s(self) -> int:
+        """From the container's start: what its startup probe must allow."""
+        return self.download_s + self.load_s + self.warmup_s
+
+    @property
+    def total_s(self) -> int:
+        return self.node_scale_up_s + self.image_pull_s + self.container_s
+
+    @property
+    def await_timeout_s(self) -> int:
+        """How long Pulumi waits: the total with a margin, in whole minutes."""
+        return 60 * math.ceil(self.total_s * MARGIN / 60)
+
+    @property
+    def startup_minutes(self) -> int:
+        return math.ceil(self.container_s * MARGIN / 60)
+
+
+def load_estimate(weights_bytes: int, *, from_bucket: bool, new_node: bool) -> LoadEstimate:
+    """`new_node`: the replica waits for the autoscaler to add a node (its pool keeps too
+    few at its minimum for the replicas placed on it)."""
+    mib = weights_bytes / MIB
+    if from_bucket:
+        download, load = 0.0, mib / BUCKET_STREAM_MIB_S
+    else:
+        download = mib / min(HUB_DOWNLOAD_MIB_S, NODE_DISK_MIB_S)
+        load = mib / NODE_DISK_MIB_S
+    return LoadEstimate(
+        weights_bytes=weights_bytes,
+        from_bucket=from_bucket,
+        node_scale_up_s=GPU_NODE_SCALE_UP_S if new_node else 0,
+        image_pull_s=IMAGE_PULL_S,
+        download_s=math.ceil(download),
+        load_s=math.ceil(load),
+        warmup_s=WARMUP_S,
+    )
+
+
+def model_load_estimates(
+    cloud: Cloud,
+    models: list[ModelConfig],
+    pools: list[GpuPoolConfig],
+    *,
+    other_gpus: dict[str, int] | None = None,
+) -> dict[str, LoadEstimate]:
+    """Each model's first-start estimate. A pool whose nodes at `min_nodes` hold fewer GPUs
+    than the minimum replicas placed on it (plus `other_gpus`, e.g. an embeddings server)
+    must grow first, so its models wait for a new node."""
+    by_name = {pool.name: pool for pool in pools}
+    held: dict[str, int] = {}
+    wanted: dict[str, int] = dict(other_gpus or {})
+    for model in models:
+        pool = by_name[model.pool]
+        instance = resolve_instance(
+            catalog(),
+            cloud,
+            gpu=pool.gpu,
+            instance_type=pool.instance_type,
+            gpus_per_node=pool.gpus_per_node,
+        )
+        held[pool.name] = pool.min_nodes * instance.gpus
+        wanted[pool.name] = wanted.get(pool.name, 0) + model.min_replicas * model.gpus_per_replica
+    found = {}
+    for model in models:
+        sizing = size_model(cloud, model, by_name[model.pool])
+        weights = sizing.fit.weights_bytes if sizing.fit else UNSIZED_WEIGHTS_BYTES
+        found[model.name] = load_estimate(
+            weights,
+            from_bucket=model.weights_uri is not None,
+            new_node=wanted[model.pool] > held[model.pool],
+        )
+    return found
+
+
+def stack_load_estimates(config: "StackConfig") -> dict[str, LoadEstimate]:
+    """`model_load_estimates` for a stack: an embeddings server on a GPU pool takes one GPU
+    per replica there too."""
+    embeddings = config.embeddings
+    other = (
+        {embeddings.pool: embeddings.replicas}
+        if embeddings.enabled and embeddings.pool is not None
+        else {}
+    )
+    return model_load_estimates(
+        config.cloud, list(config.models), list(config.gpu_pools), other_gpus=other
+    )
+
+
+def load_record(estimate: LoadEstimate) -> dict[str, Any]:
+    return {
+        "weights_bytes": estimate.weights_bytes,
+        "from_bucket": estimate.from_bucket,
+        "node_scale_up_seconds": estimate.node_scale_up_s,
+        "image_pull_seconds": estimate.image_pull_s,
+        "download_seconds": estimate.download_s,
+        "load_seconds": estimate.load_s,
+        "warmup_seconds": estimate.warmup_s,
+        "total_seconds": estimate.total_s,
+        "await_timeout_seconds": estimate.await_timeout_s,
+        "startup_probe_minutes": estimate.startup_minutes,
+    }
+
+
 def replica_hourly_usd(
     cloud: Cloud, instance: InstanceType, capacity: CapacityType, gpus: int
 ) -> float:
@@ -107,7 +253,7 @@ def fit_record(result: Fit) -> dict[str, Any]:
     }
 
 
-def sizing_record(sizing: ModelSizing) -> dict[str, Any]:
+def sizing_record(sizing: ModelSizing, load: LoadEstimate | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
         "model": sizing.model.name,
         "pool": sizing.model.pool,
@@ -124,4 +270,6 @@ def sizing_record(sizing: ModelSizing) -> dict[str, Any]:
             "context_tokens": sizing.throughput.context_tokens,
             "output_tokens_per_second": round(sizing.throughput.output_tokens_per_second, 1),
         }
+    if load is not None:
+        record["first_start"] = load_record(load)
     return record

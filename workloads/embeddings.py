@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from components.seam import KubernetesCluster
 from workloads.exposure import expose
+from workloads.images import ImageContract, contract
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor_spec
 from workloads.network import from_namespaces
@@ -21,9 +22,11 @@ from workloads.security import (
 )
 from workloads.wire import wire
 
-IMAGE = "ghcr.io/huggingface/text-embeddings-inference"
-VERSION = "1.8"
-# TEI builds one image per GPU generation; CPU has its own.
+CPU_CONTRACT, GPU_CONTRACT = "tei-cpu", "tei-gpu"
+IMAGE = contract(GPU_CONTRACT).repository
+VERSION = contract(GPU_CONTRACT).tag
+# TEI builds one image per GPU generation (its build matrix: "" for compute 8.0, "86-",
+# "89-", "hopper-" for 9.0); CPU has its own.
 GPU_TAG_PREFIX = {"a10g": "86-", "l4": "89-", "a100-40gb": "", "a100-80gb": "", "h100": "hopper-"}
 HTTP_PORT, METRICS_PORT = 8000, 9000
 CACHE = "/models"
@@ -41,17 +44,20 @@ class EmbeddingsArgs:
     """The pool's GPU, which picks the image build."""
     cpu: str = "2"
     memory: str = "4Gi"
-    version: str = VERSION
     max_batch_tokens: int = 16384
     allowed_namespaces: tuple[str, ...] = ()
     monitoring_namespace: str | None = None
     name: str = "embeddings"
 
 
+def image_contract(args: EmbeddingsArgs) -> ImageContract:
+    return contract(CPU_CONTRACT if args.pool is None else GPU_CONTRACT)
+
+
 def image(args: EmbeddingsArgs) -> str:
     if args.pool is None:
-        return f"{IMAGE}:cpu-{args.version}"
-    return f"{IMAGE}:{GPU_TAG_PREFIX.get(args.gpu or '', '')}{args.version}"
+        return image_contract(args).image()
+    return image_contract(args).image(GPU_TAG_PREFIX.get(args.gpu or "", ""))
 
 
 def tei_args(args: EmbeddingsArgs) -> list[str]:
@@ -67,11 +73,13 @@ def tei_args(args: EmbeddingsArgs) -> list[str]:
 def container(args: EmbeddingsArgs, hf_token_secret: str | None) -> dict[str, Any]:
     health = {"httpGet": {"path": "/health", "port": "http"}}
     extended = {"nvidia.com/gpu": "1"} if args.pool else None
-    env: list[dict[str, Any]] = [
-        {"name": "HOME", "value": "/tmp"},
-        {"name": "HF_HOME", "value": CACHE},
-        {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
-    ]
+    plain = {
+        **image_contract(args).required_env(),
+        "HOME": "/tmp",
+        "HF_HOME": CACHE,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+    env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(plain.items())]
     if hf_token_secret:
         env.append(
             {
@@ -83,6 +91,8 @@ def container(args: EmbeddingsArgs, hf_token_secret: str | None) -> dict[str, An
         "name": "tei",
         "image": image(args),
         "imagePullPolicy": PULL_POLICY,
+        # The image's entrypoint, set explicitly for the arguments below.
+        "command": list(image_contract(args).entrypoint.argv),
         "args": tei_args(args),
         "env": env,
         "ports": [
@@ -126,7 +136,7 @@ class Embeddings(pulumi.ComponentResource):
         labels = workload_labels(
             args.name,
             "text-embeddings-inference",
-            args.version,
+            VERSION,
             {"app.kubernetes.io/component": "embeddings"},
         )
         placement = gpu_placement(cluster, args.pool) if args.pool else cpu_placement(cluster)

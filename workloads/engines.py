@@ -1,19 +1,18 @@
-"""The serving engines: pinned images, ports, command-line arguments, queue metrics.
+"""The serving engines: pinned images, ports, command lines, queue metrics.
 
 Pure functions of a `ServerSpec`, so every flag an engine gets is tested without Kubernetes.
+Images, entrypoints and the environment each needs come from its image contract
+(`workloads/images.yaml`).
 """
 
 from dataclasses import dataclass
 
 from components.enums import Dtype, Engine, Quantization
+from workloads.images import ImageContract, contract
 
-IMAGES = {
-    Engine.VLLM: "vllm/vllm-openai",
-    Engine.TGI: "ghcr.io/huggingface/text-generation-inference",
-}
-VERSIONS = {Engine.VLLM: "v0.11.0", Engine.TGI: "3.3.5"}
-# Both engines listen on an unprivileged port: the containers run as non-root with no
-# capabilities, so 80 (TGI's default) cannot be bound.
+CONTRACTS = {Engine.VLLM: "vllm", Engine.TGI: "tgi"}
+# Both engines listen on an unprivileged port: 80 (TGI's default) needs a capability the
+# containers do not have.
 HTTP_PORT = 8000
 # TGI 3 serves Prometheus metrics on a port of its own; vLLM on its HTTP port.
 METRICS_PORTS = {Engine.VLLM: HTTP_PORT, Engine.TGI: 9000}
@@ -22,6 +21,18 @@ QUEUE_METRICS = {Engine.VLLM: "vllm:num_requests_waiting", Engine.TGI: "tgi_queu
 MODEL_CACHE = "/models"
 # Room the TGI router keeps for generated tokens when it splits the context.
 TGI_MIN_NEW_TOKENS = 1024
+# Quantized checkpoints vLLM detects by itself from their quantization config, picking the
+# Marlin kernel when the checkpoint allows it (awq_marlin.py / gptq_marlin.py,
+# override_quantization_method); naming the method forces the slower kernel.
+DETECTED_QUANTIZATION = (Quantization.AWQ, Quantization.GPTQ)
+
+
+def image_contract(engine: Engine) -> ImageContract:
+    return contract(CONTRACTS[engine])
+
+
+IMAGES = {engine: image_contract(engine).repository for engine in Engine}
+VERSIONS = {engine: image_contract(engine).tag for engine in Engine}
 
 
 @dataclass(frozen=True)
@@ -42,9 +53,23 @@ class ServerSpec:
     def from_bucket(self) -> bool:
         return "://" in self.model
 
+    @property
+    def vllm_dtype(self) -> Dtype:
+        """The activation dtype vLLM runs: the plain AWQ and GPTQ kernels take float16 only
+        (awq.py / gptq.py `get_supported_act_dtypes`), and a checkpoint that cannot use Marlin
+        falls back to them, so a quantized model asked for bfloat16 runs float16."""
+        if self.quantization in DETECTED_QUANTIZATION and self.dtype is Dtype.BFLOAT16:
+            return Dtype.FLOAT16
+        return self.dtype
 
-def image(engine: Engine, version: str | None = None) -> str:
-    return f"{IMAGES[engine]}:{version or VERSIONS[engine]}"
+
+def image(engine: Engine) -> str:
+    return image_contract(engine).image()
+
+
+def command(engine: Engine) -> list[str]:
+    """The image's own entrypoint, set explicitly: the arguments below are written for it."""
+    return list(image_contract(engine).entrypoint.argv)
 
 
 def engine_args(engine: Engine, spec: ServerSpec) -> list[str]:
@@ -52,19 +77,21 @@ def engine_args(engine: Engine, spec: ServerSpec) -> list[str]:
 
 
 def vllm_args(spec: ServerSpec) -> list[str]:
-    """Arguments of `vllm serve` (the image's entrypoint): the model first, then flags."""
+    """Arguments of the OpenAI API server module, the image's entrypoint. It takes the
+    model only as `--model`: a positional lands in `model_tag`, which only `vllm serve`
+    copies into the model, so the server would load its default model instead."""
     args = [
-        spec.model,
+        f"--model={spec.model}",
         f"--served-model-name={spec.served_name}",
         f"--port={HTTP_PORT}",
         f"--tensor-parallel-size={spec.tensor_parallel_size}",
         f"--gpu-memory-utilization={spec.gpu_memory_utilization}",
-        f"--dtype={spec.dtype.value}",
+        f"--dtype={spec.vllm_dtype.value}",
         f"--download-dir={MODEL_CACHE}",
     ]
     if spec.max_model_len_tokens is not None:
         args.append(f"--max-model-len={spec.max_model_len_tokens}")
-    if spec.quantization is not None:
+    if spec.quantization is not None and spec.quantization not in DETECTED_QUANTIZATION:
         args.append(f"--quantization={spec.quantization.value}")
     args.append("--enable-prefix-caching" if spec.prefix_caching else "--no-enable-prefix-caching")
     if spec.from_bucket:
@@ -95,6 +122,7 @@ def tgi_args(spec: ServerSpec) -> list[str]:
         f"--num-shard={spec.tensor_parallel_size}",
         f"--cuda-memory-fraction={spec.gpu_memory_utilization}",
         f"--huggingface-hub-cache={MODEL_CACHE}",
+        "--usage-stats=off",
     ]
     if spec.max_model_len_tokens is not None:
         args += [
@@ -110,8 +138,10 @@ def tgi_args(spec: ServerSpec) -> list[str]:
 
 
 def engine_env(engine: Engine, spec: ServerSpec) -> dict[str, str]:
-    """Plain environment: caches under writable volumes, no telemetry."""
+    """Plain environment: what the image needs under our uid, caches under writable
+    volumes, no telemetry."""
     env = {
+        **image_contract(engine).required_env(),
         # The root filesystem is read-only; everything an engine writes to $HOME (compile
         # caches, configs) lands in the /tmp emptyDir.
         "HOME": "/tmp",
@@ -121,7 +151,9 @@ def engine_env(engine: Engine, spec: ServerSpec) -> dict[str, str]:
     }
     if engine is Engine.VLLM:
         env["VLLM_NO_USAGE_STATS"] = "1"
-    else:
-        # Prefix caching is on by default in TGI 3; this turns it off when asked.
-        env["PREFIX_CACHING"] = "1" if spec.prefix_caching else "0"
+    elif not spec.prefix_caching:
+        # Only ever to turn it off: the launcher turns prefix caching off by itself for the
+        # models that cannot use it (VLM, seq2seq, LoRA, unsupported head sizes), and only
+        # when PREFIX_CACHING is unset (launcher/src/main.rs resolve_attention).
+        env["PREFIX_CACHING"] = "0"
     return env

@@ -24,13 +24,21 @@ def expose(
     provider: k8s.Provider,
     parent: pulumi.Resource,
     opts: pulumi.ResourceOptions,
+    service_annotations: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.Service:
     """Creates `<name>-service`, `<name>-pdb` (one pod down at a time), `<name>-network-policy`
     and, when `monitor` is given and the monitoring operators exist, `<name>-service-monitor`.
+    `service_annotations` go on the Service only (e.g. how long Pulumi waits for it).
     """
+    service_metadata = dict(metadata)
+    if service_annotations:
+        service_metadata["annotations"] = {
+            **(metadata.get("annotations") or {}),
+            **service_annotations,
+        }
     service = k8s.core.v1.Service(
         f"{name}-service",
-        metadata=wire(dict(metadata)),
+        metadata=wire(service_metadata),
         spec=wire({"type": "ClusterIP", "selector": dict(selector), "ports": list(ports)}),
         opts=opts,
     )

@@ -19,6 +19,8 @@ from workloads.network import from_namespaces
 from workloads.placement import gpu_placement
 from workloads.security import (
     PULL_POLICY,
+    RUN_AS_GROUP,
+    RUN_AS_USER,
     container_security_context,
     pod_security_context,
     resources,
@@ -34,6 +36,13 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 HF_TOKEN_KEY = "token"
 PRE_STOP_SECONDS = 10
 TERMINATION_GRACE_SECONDS = 60
+# How long `pulumi up` waits for the Deployment (and its Service) to become ready; the
+# provider's default is 10 minutes (pulumi-kubernetes provider/pkg/await/deployment.go,
+# DefaultDeploymentTimeoutMins), read from this annotation (provider/pkg/metadata).
+AWAIT_TIMEOUT = "pulumi.com/timeoutSeconds"
+# Says on the workload itself why its image runs as uid 0; `llm-infra check` turns it into
+# a listed exemption from k8s-run-as-non-root.
+RUNS_AS_ROOT = f"{ANNOTATION}runs-as-root"
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,13 @@ class ModelServerArgs:
     """Memory per replica (request = limit), e.g. `"64Gi"`."""
     architecture: str | None = None
     """The library model the sizing policies check this server against."""
-    engine_version: str | None = None
-    """Image tag; default `engines.VERSIONS[engine]`."""
     cache_size_gib: int = 100
     """Node-local model cache (emptyDir on the node's disk): survives container restarts."""
     startup_minutes: int = 30
-    """How long a replica may take to download and load before it is restarted."""
+    """How long a started container may take to download and load before it is restarted."""
+    await_timeout_seconds: int = 3600
+    """How long `pulumi up` waits for the replicas to become ready: node scale-up, image
+    pull and the whole load (see `infra.sizing.load_estimate`)."""
     allowed_namespaces: tuple[str, ...] = ()
     """Namespaces whose pods may call the server, beside its own."""
     monitoring_namespace: str | None = None
@@ -74,12 +84,13 @@ def shm_size_gib(tensor_parallel_size: int) -> int:
 def sizing_annotations(args: ModelServerArgs) -> dict[str, str]:
     """What the LLM policies read to check fit, GPU requests and pool capacity."""
     spec = args.spec
+    dtype = spec.vllm_dtype if args.engine is Engine.VLLM else spec.dtype
     notes = {
         f"{ANNOTATION}engine": args.engine.value,
         f"{ANNOTATION}gpu": args.gpu,
         f"{ANNOTATION}tensor-parallel-size": str(spec.tensor_parallel_size),
         f"{ANNOTATION}gpu-memory-utilization": str(spec.gpu_memory_utilization),
-        f"{ANNOTATION}dtype": spec.dtype.value,
+        f"{ANNOTATION}dtype": dtype.value,
         f"{ANNOTATION}max-replicas": str(args.max_replicas),
     }
     if args.architecture:
@@ -88,6 +99,19 @@ def sizing_annotations(args: ModelServerArgs) -> dict[str, str]:
         notes[f"{ANNOTATION}max-model-len"] = str(spec.max_model_len_tokens)
     if spec.quantization is not None:
         notes[f"{ANNOTATION}quantization"] = spec.quantization.value
+    return notes
+
+
+def run_as(engine: Engine) -> tuple[int, int]:
+    """Our unprivileged uid, or uid 0 for an image whose contract says it needs it."""
+    return (0, 0) if engines.image_contract(engine).runs_as_root else (RUN_AS_USER, RUN_AS_GROUP)
+
+
+def deployment_annotations(args: ModelServerArgs) -> dict[str, str]:
+    notes = {**sizing_annotations(args), AWAIT_TIMEOUT: str(args.await_timeout_seconds)}
+    found = engines.image_contract(args.engine)
+    if found.runs_as_root and found.user.reason:
+        notes[RUNS_AS_ROOT] = found.user.reason
     return notes
 
 
@@ -149,8 +173,9 @@ def container(args: ModelServerArgs, hf_token_secret: str | None) -> dict[str, A
     gpus = str(args.spec.tensor_parallel_size)
     return {
         "name": args.engine.value,
-        "image": engines.image(args.engine, args.engine_version),
+        "image": engines.image(args.engine),
         "imagePullPolicy": PULL_POLICY,
+        "command": engines.command(args.engine),
         "args": engines.engine_args(args.engine, args.spec),
         "env": env(args, hf_token_secret),
         "ports": ports(args.engine),
@@ -158,7 +183,7 @@ def container(args: ModelServerArgs, hf_token_secret: str | None) -> dict[str, A
         **probes(args.startup_minutes),
         # Lets the Service drop the pod before the engine stops taking requests.
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRE_STOP_SECONDS)]}}},
-        "securityContext": container_security_context(),
+        "securityContext": container_security_context(*run_as(args.engine)),
         "volumeMounts": [
             {"name": "model-cache", "mountPath": engines.MODEL_CACHE},
             {"name": "dshm", "mountPath": "/dev/shm"},
@@ -179,7 +204,7 @@ def pod_spec(
         "serviceAccountName": service_account,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": pod_security_context(),
+        "securityContext": pod_security_context(*run_as(args.engine)),
         "nodeSelector": node_selector,
         "tolerations": tolerations,
         "topologySpreadConstraints": [
@@ -241,7 +266,7 @@ class ModelServer(pulumi.ComponentResource):
         provider = cluster.kubernetes_provider
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
         server = args.spec.served_name
-        version = args.engine_version or engines.VERSIONS[args.engine]
+        version = engines.VERSIONS[args.engine]
         selector = selector_labels(server, args.engine.value)
         labels = workload_labels(
             server, args.engine.value, version, {"app.kubernetes.io/component": "model-server"}
@@ -280,7 +305,7 @@ class ModelServer(pulumi.ComponentResource):
                     "name": server,
                     "namespace": ns,
                     "labels": labels,
-                    "annotations": sizing_annotations(args),
+                    "annotations": deployment_annotations(args),
                 }
             ),
             spec=wire(
@@ -292,7 +317,8 @@ class ModelServer(pulumi.ComponentResource):
                         "type": "RollingUpdate",
                         "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
                     },
-                    "progressDeadlineSeconds": args.startup_minutes * 60 + 600,
+                    # The rollout may take as long as Pulumi waits for it.
+                    "progressDeadlineSeconds": args.await_timeout_seconds,
                     "template": {
                         "metadata": {
                             # the identity's pod labels too: AKS injects its token by them
@@ -338,6 +364,10 @@ class ModelServer(pulumi.ComponentResource):
             provider=provider,
             parent=self,
             opts=child,
+            # A ClusterIP Service with a selector waits while any selected pod is not ready
+            # (provider/pkg/await/service.go: endpoints settled and none pending), so it
+            # waits as long as the Deployment; with no pod at all it does not wait.
+            service_annotations={AWAIT_TIMEOUT: str(args.await_timeout_seconds)},
         )
         if autoscaled and args.prometheus_url is not None:
             scaling = QueueScaling(

@@ -37,6 +37,9 @@ def pod_security_labels(level: PodSecurity) -> dict[str, str]:
 class NamespacesArgs:
     serving: str = "llm-serving"
     """Model and embeddings servers (restricted)."""
+    serving_root: str | None = None
+    """Model servers whose image cannot run as non-root (TGI 3.3.5; see its image contract),
+    at baseline with warnings at restricted. None: no such namespace."""
     data: str = "llm-data"
     """Qdrant and its snapshot job (restricted)."""
     monitoring: str = "llm-monitoring"
@@ -47,8 +50,10 @@ class NamespacesArgs:
     """Node-level agents only: DCGM exporter and node exporter read the host (privileged)."""
 
     def levels(self) -> dict[str, PodSecurity]:
+        root = {self.serving_root: PodSecurity.BASELINE} if self.serving_root else {}
         return {
             self.serving: PodSecurity.RESTRICTED,
+            **root,
             self.data: PodSecurity.RESTRICTED,
             self.monitoring: PodSecurity.BASELINE,
             self.autoscaling: PodSecurity.BASELINE,
@@ -58,7 +63,8 @@ class NamespacesArgs:
 
 class Namespaces(pulumi.ComponentResource):
     """Creates one Namespace per role (`-serving`, `-data`, `-monitoring`, `-autoscaling`,
-    `-node-agents`), labelled with its Pod Security Standards level."""
+    `-node-agents`, and `-serving-root` when asked), labelled with its Pod Security
+    Standards level."""
 
     def __init__(
         self,
@@ -78,6 +84,8 @@ class Namespaces(pulumi.ComponentResource):
             "autoscaling": args.autoscaling,
             "node-agents": args.node_agents,
         }
+        if args.serving_root:
+            roles["serving-root"] = args.serving_root
         self.args = args
         self.resources: dict[str, k8s.core.v1.Namespace] = {
             role: k8s.core.v1.Namespace(

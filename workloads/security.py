@@ -11,9 +11,14 @@ RUN_AS_GROUP = 10001
 PULL_POLICY = "Always"
 
 
+ROOT = 0
+
+
 def pod_security_context(user: int = RUN_AS_USER, group: int = RUN_AS_GROUP) -> dict[str, Any]:
+    """Non-root unless `user` is 0: an image whose contract says it cannot run otherwise
+    (the Pod Security Standards' baseline level allows it; restricted does not)."""
     return {
-        "runAsNonRoot": True,
+        "runAsNonRoot": user != ROOT,
         "runAsUser": user,
         "runAsGroup": group,
         # Volumes (caches, Qdrant's storage) are group-writable by the pod's group.
@@ -27,9 +32,11 @@ def container_security_context(
     user: int = RUN_AS_USER, group: int = RUN_AS_GROUP
 ) -> dict[str, Any]:
     """Non-root, no privilege escalation, no capabilities, read-only root filesystem: every
-    path a container writes is an explicitly mounted volume."""
+    path a container writes is an explicitly mounted volume. As uid 0 (an image that needs
+    it) the rest still holds: without capabilities root cannot read what it does not own,
+    bind low ports or escape the read-only root filesystem."""
     return {
-        "runAsNonRoot": True,
+        "runAsNonRoot": user != ROOT,
         "runAsUser": user,
         "runAsGroup": group,
         "allowPrivilegeEscalation": False,

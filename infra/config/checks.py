@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components.catalog import CatalogLookupError, InstanceType, catalog, resolve_instance
 from components.catalog.pricing import price_catalog
-from components.enums import Cloud, Environment, GpuType
+from components.enums import Cloud, Engine, Environment, GpuType
 from components.network.cidr import SubnetLayoutError, split_cluster_ranges, split_subnets
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.library import find_model, known_models
@@ -27,6 +27,7 @@ from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
 from infra.config.services import EmbeddingsConfig
 from infra.sizing import size_model
+from workloads import engines
 
 P = PLATFORM_KEY
 M = TypeVar("M", bound=BaseModel)
@@ -36,11 +37,12 @@ REGION_FORMS = {
     Cloud.GCP: (r"^[a-z]+-[a-z]+[0-9]$", "us-central1"),
     Cloud.AZURE: (r"^[a-z]+[a-z0-9]*$", "eastus"),
 }
-WEIGHTS_SCHEMES = {
-    Cloud.AWS: ("s3://", "s3://<bucket>/<prefix>"),
-    Cloud.GCP: ("gs://", "gs://<bucket>/<prefix>"),
-    Cloud.AZURE: ("https://", "https://<account>.blob.core.windows.net/<container>/<prefix>"),
-}
+# Bucket weights reach the GPUs through vLLM's Run:ai streamer. At the pinned v0.11.0 it
+# takes s3:// and gs:// (vllm/transformers_utils/runai_utils.py:17), but the image
+# installs only the S3 backend (docker/Dockerfile:529: runai-model-streamer[s3]; the GCS
+# one is a separate package, setup.py's `runai` extra), and an Azure https:// URI is not
+# an object-storage URI to it at all: only AWS stacks can stream weights.
+WEIGHTS_SCHEMES = {Cloud.AWS: ("s3://", "s3://<bucket>/<prefix>")}
 GCP_LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 
@@ -230,14 +232,55 @@ def check_models(view: ConfigView) -> Iterator[ConfigIssue]:
                 f"pool '{model.pool}' ({instance.name})",
                 f"use at most {instance.gpus}, or give the pool larger nodes (gpus_per_node)",
             )
-        if model.weights_uri is not None and view.cloud is not None:
-            scheme, example = WEIGHTS_SCHEMES[view.cloud]
-            if not model.weights_uri.startswith(scheme):
-                yield ConfigIssue(
-                    f"{path}.weights_uri",
-                    f"{show(model.weights_uri)} is not a storage URI on {view.cloud.value}",
-                    f"write it as {example}",
-                )
+        yield from _weights_uri(view, path, model)
+        yield from _engine(path, model)
+
+
+def _weights_uri(view: ConfigView, path: str, model: ModelConfig) -> Iterator[ConfigIssue]:
+    if model.weights_uri is None or view.cloud is None:
+        return
+    if model.engine is Engine.TGI:
+        yield ConfigIssue(
+            f"{path}.weights_uri",
+            f"{show(model.weights_uri)}: TGI loads weights only from the Hugging Face Hub",
+            "use engine: vllm, or give hf_model_id instead",
+        )
+        return
+    if view.cloud not in WEIGHTS_SCHEMES:
+        yield ConfigIssue(
+            f"{path}.weights_uri",
+            f"{show(model.weights_uri)}: the pinned vLLM image ({engines.image(Engine.VLLM)}) "
+            f"streams weights only from S3, not from {view.cloud.value} storage",
+            "give hf_model_id instead (the weights come from the Hub into the node's cache)",
+        )
+        return
+    scheme, example = WEIGHTS_SCHEMES[view.cloud]
+    if not model.weights_uri.startswith(scheme):
+        yield ConfigIssue(
+            f"{path}.weights_uri",
+            f"{show(model.weights_uri)} is not a storage URI on {view.cloud.value}",
+            f"write it as {example}",
+        )
+
+
+def _engine(path: str, model: ModelConfig) -> Iterator[ConfigIssue]:
+    pinned = engines.VERSIONS[model.engine]
+    if model.engine_version is not None and model.engine_version != pinned:
+        yield ConfigIssue(
+            f"{path}.engine_version",
+            f"{show(model.engine_version)} has no image contract ({model.engine.value} runs "
+            f"{pinned}, whose entrypoint, user and paths are known)",
+            "remove engine_version, or add the tag's contract to workloads/images.yaml "
+            "from its sources",
+        )
+    if model.min_replicas == 0:
+        yield ConfigIssue(
+            f"{path}.min_replicas",
+            "0 never wakes up: with no replica there is no queue metric, so the autoscaler "
+            "has nothing to scale from zero on",
+            "set min_replicas: 1 (a GPU pool at min_nodes: 0 still gives back every node no "
+            "replica holds)",
+        )
 
 
 def check_endpoint(view: ConfigView) -> Iterator[ConfigIssue]:

@@ -32,8 +32,9 @@ ENVIRONMENT_DEFAULTS: Mapping[str, Mapping[Environment, Any]] = {
         PROD: CapacityType.ON_DEMAND,
     },
     "gpu_pools[].min_nodes": {DEV: 0, STAGING: 0, PROD: 1},
-    # Scale to zero outside prod; two replicas in prod so one can be drained or lost.
-    "models[].min_replicas": {DEV: 0, STAGING: 1, PROD: 2},
+    # One replica outside prod: a model at zero has no queue metric to wake it up (GPU pools
+    # still scale to zero around it); two in prod so one can be drained or lost.
+    "models[].min_replicas": {DEV: 1, STAGING: 1, PROD: 2},
     "models[].max_replicas": {DEV: 1, STAGING: 2, PROD: 4},
     "vector_db.replicas": {DEV: 1, STAGING: 1, PROD: 3},
     "monitoring.retention_days": {DEV: 7, STAGING: 15, PROD: 30},

@@ -19,9 +19,9 @@ class ModelConfig(Section):
     )
     weights_uri: str | None = Field(
         None,
-        description="Weights in the stack's bucket instead of the Hub: `s3://…` (AWS), "
-        "`gs://…` (GCP), `https://<account>.blob.core.windows.net/…` (Azure). "
-        "Give this or `hf_model_id`.",
+        description="Weights in the stack's bucket instead of the Hub, streamed to the GPUs "
+        "by vLLM: `s3://…`, AWS stacks only (the pinned vLLM image carries the streamer's S3 "
+        "backend alone). Give this or `hf_model_id`.",
     )
     architecture: str | None = Field(
         None,
@@ -31,7 +31,9 @@ class ModelConfig(Section):
     )
     engine: Engine = Field(Engine.VLLM, description="Serving engine.")
     engine_version: str | None = Field(
-        None, description="Engine image tag. Default: the version this release pins."
+        None,
+        description="Engine image tag; only the pinned one (vLLM `v0.11.0`, TGI `3.3.5`), "
+        "whose image contract the containers are built from. Default: that one.",
     )
     pool: DnsLabel = Field(description="Name of the GPU pool the model runs on.")
     gpus_per_replica: int = Field(
@@ -41,12 +43,20 @@ class ModelConfig(Section):
         None, ge=128, le=10_000_000, description="Context length. Default: the model's own."
     )
     dtype: Dtype = Field(Dtype.BFLOAT16, description="Weight and activation dtype.")
-    quantization: Quantization | None = Field(None, description="Weight quantization, if any.")
+    quantization: Quantization | None = Field(
+        None,
+        description="Weight quantization, if any. vLLM detects `awq` and `gptq` from the "
+        "checkpoint (Marlin kernels) and runs them in float16 when `dtype` is bfloat16.",
+    )
     gpu_memory_utilization: float = Field(
         0.90,
         ge=0.5,
         le=0.98,
         description="Share of each GPU's memory the engine may use (weights + KV cache).",
     )
-    min_replicas: int = Field(ge=0, le=1000, description="Lower autoscaling bound; 0 allowed.")
+    min_replicas: int = Field(
+        ge=0,
+        le=1000,
+        description="Lower autoscaling bound, at least 1: nothing wakes a model at zero.",
+    )
     max_replicas: int = Field(ge=1, le=1000, description="Upper autoscaling bound.")

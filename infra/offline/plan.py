@@ -10,7 +10,7 @@ from infra.offline.mocks import MockContext, PlanMocks
 from infra.offline.record import PlanRecord
 from infra.offline.runner import Capture, program_body, run_under_mocks
 from infra.offline.stackfile import StackValues, find_project, load_stack
-from infra.sizing import size_model, sizing_record
+from infra.sizing import size_model, sizing_record, stack_load_estimates
 
 
 def plan_stack(stack: str, project_dir: Path | None = None) -> PlanRecord:
@@ -45,6 +45,7 @@ def mock_context(project: str, stack: str, config: StackConfig, values: StackVal
 def build_record(capture: Capture, project: str, stack: str, config: StackConfig) -> PlanRecord:
     records = [to_record(r, project, stack) for r in capture.registrations]
     records += default_provider_records(records, project, stack)
+    loads = stack_load_estimates(config)
     return PlanRecord(
         project=project,
         stack=stack,
@@ -54,7 +55,8 @@ def build_record(capture: Capture, project: str, stack: str, config: StackConfig
         resources=sorted(records, key=lambda r: r.urn),
         outputs=plain(capture.outputs),
         sizing=[
-            sizing_record(size_model(config.cloud, m, config.pool(m.pool))) for m in config.models
+            sizing_record(size_model(config.cloud, m, config.pool(m.pool)), loads[m.name])
+            for m in config.models
         ],
         cost=asdict(estimate_cost(config)),
     )

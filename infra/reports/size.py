@@ -16,7 +16,7 @@ from components.sizing.recommend import (
     recommend,
 )
 from components.sizing.throughput import decode_throughput
-from infra.sizing import fit_record
+from infra.sizing import fit_record, load_estimate, load_record
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,14 @@ def size_report(request: SizeRequest) -> dict[str, Any]:
             quantization=request.quantization,
         )
     report["recommended"] = _recommended(best, length)
+    weights = int(report["weights_bytes"])
+    report["first_start"] = {
+        "from_hub": load_record(load_estimate(weights, from_bucket=False, new_node=False)),
+        "from_hub_on_a_new_node": load_record(
+            load_estimate(weights, from_bucket=False, new_node=True)
+        ),
+        "from_bucket": load_record(load_estimate(weights, from_bucket=True, new_node=False)),
+    }
     return report
 
 
@@ -113,6 +121,28 @@ def _recommended(best: Recommendation | None, length: int) -> dict[str, Any] | N
     }
 
 
+def _minutes(seconds: int) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _first_start_lines(first: dict[str, Any]) -> list[str]:
+    hub, new_node, bucket = (
+        first["from_hub"],
+        first["from_hub_on_a_new_node"],
+        first["from_bucket"],
+    )
+    return [
+        f"first start from the Hub: image {_minutes(hub['image_pull_seconds'])}, download "
+        f"{_minutes(hub['download_seconds'])}, load {_minutes(hub['load_seconds'])}, warm-up "
+        f"{_minutes(hub['warmup_seconds'])} = {_minutes(hub['total_seconds'])}",
+        f"  Pulumi waits {_minutes(hub['await_timeout_seconds'])} "
+        f"({_minutes(new_node['await_timeout_seconds'])} when the pool must add a node); "
+        f"startup probe allows {hub['startup_probe_minutes']} min",
+        f"  streamed from a bucket: {_minutes(bucket['total_seconds'])}, "
+        f"Pulumi waits {_minutes(bucket['await_timeout_seconds'])}",
+    ]
+
+
 def render_size_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
@@ -138,6 +168,7 @@ def render_size_table(report: dict[str, Any]) -> str:
             f"  decode estimate {report['decode_output_tokens_per_second']} output tokens/s",
             f"  longest max_model_len that fits: {report['longest_max_model_len_that_fits']}",
         ]
+    lines += _first_start_lines(report["first_start"])
     best = report["recommended"]
     if best:
         lines.append(

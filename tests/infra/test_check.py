@@ -138,3 +138,14 @@ def test_bad_config_is_exit_2_not_a_policy_failure(tmp_path, capsys):
     )
     assert code == 2
     assert "llm-infra:platform.cloud" in capsys.readouterr().err
+
+
+def test_tgi_runs_as_root_as_a_listed_exemption_with_its_reason(capsys):
+    # The TGI server declares why it runs as uid 0 (its image contract: Python under /root,
+    # huggingface/text-generation-inference#3082); check lists that as an exemption from
+    # k8s-run-as-non-root instead of failing or hiding it.
+    assert main(["--project-dir", str(ROOT), "check", "--stack", "prod", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    exempted = [e for e in report["exemptions"] if e["policy"] == "k8s-run-as-non-root"]
+    assert [e["urn"].rsplit("::", 1)[1] for e in exempted] == ["qwen2-5-7b-deployment"]
+    assert "#3082" in exempted[0]["reason"]

@@ -183,6 +183,22 @@ def test_size_json_carries_the_documented_keys(capsys):
     recommended = report["recommended"]
     assert set(recommended) >= {"gpu", "gpus", "instance_type", "max_model_len", "usd_per_hour"}
     assert recommended["max_model_len"] == 8192
+    first = report["first_start"]
+    hub = first["from_hub"]
+    # 131 GiB at 100 MiB/s from the Hub, then read back at the disk's 125 MiB/s
+    assert hub["download_seconds"] == 1346 and hub["load_seconds"] == 1077
+    # Pulumi's 10-minute default (pulumi-kubernetes provider/pkg/await/deployment.go:105)
+    # would fail this deploy long before the weights are in
+    assert hub["await_timeout_seconds"] > 3600
+    assert first["from_hub_on_a_new_node"]["node_scale_up_seconds"] > 0
+    assert first["from_bucket"]["total_seconds"] < hub["total_seconds"]
+
+
+def test_size_table_shows_the_first_start(capsys):
+    assert main(["size", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "l4"]) == 0
+    out = capsys.readouterr().out
+    assert "first start from the Hub:" in out
+    assert "Pulumi waits" in out and "when the pool must add a node" in out
 
 
 def test_size_reads_a_config_json(tmp_path, capsys):

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from components.seam import GPU_TAINT_KEY, POOL_LABEL
+from infra.config import ConfigError
 from infra.deploy_workloads import cache_size_gib, replica_resources
 from infra.offline.convert import default_provider_records, to_record
 from infra.offline.mocks import MockContext, PlanMocks
@@ -74,7 +75,7 @@ def test_each_server_scales_on_its_engine_queue(shipped_plan):
     assert "vllm:num_requests_waiting" in metrics["llama-3-1-70b"]
     assert "tgi_queue_size" in metrics["qwen2-5-7b"]
     dev = shipped_plan("dev").of_type(SCALER)
-    assert [s.inputs["spec"]["minReplicaCount"] for s in dev] == [0]
+    assert [s.inputs["spec"]["minReplicaCount"] for s in dev] == [1]
 
 
 def test_qdrant_volumes_are_retained_in_every_shipped_aws_stack(shipped_plan):
@@ -256,6 +257,10 @@ WEIGHTS_URIS = {
     "gcp-prod": "gs://models/llama",
     "azure-prod": "https://llm.blob.core.windows.net/models/llama",
 }
+# Only S3 streams with the pinned vLLM image: vllm-project/vllm@v0.11.0 docker/Dockerfile:529
+# installs runai-model-streamer[s3] alone (the GCS backend is another package, setup.py's
+# `runai` extra), and runai_utils.py:17 knows no Azure scheme.
+STREAMS_WEIGHTS = ("prod",)
 
 
 def identity_grants(plan, stack, identity):
@@ -284,8 +289,7 @@ def test_the_snapshot_job_may_write_the_snapshots_bucket_and_nothing_else(shippe
     assert not [r for r in plan.resources if r.name.endswith("-weights")]
 
 
-@pytest.mark.parametrize("stack", GRANTS)
-def test_a_server_with_weights_in_the_bucket_may_read_the_models_bucket_only(tmp_path, stack):
+def _with_bucket_weights(tmp_path, stack):
     document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
     model = document["config"]["llm-infra:platform"]["models"][0]
     model["architecture"] = model.pop("hf_model_id")
@@ -294,10 +298,27 @@ def test_a_server_with_weights_in_the_bucket_may_read_the_models_bucket_only(tmp
         f"name: llm-infra\nruntime: python\nmain: {ROOT / 'infra'}\n"
     )
     (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    return model
+
+
+@pytest.mark.parametrize("stack", STREAMS_WEIGHTS)
+def test_a_server_with_weights_in_the_bucket_may_read_the_models_bucket_only(tmp_path, stack):
+    model = _with_bucket_weights(tmp_path, stack)
     plan = plan_stack(stack, tmp_path)
     assert_grants_only(plan, stack, f"{model['name']}-weights", "models", "read")
     account = plan.get("kubernetes:core/v1:ServiceAccount", f"{model['name']}-service-account")
     assert account.inputs["metadata"]["annotations"]
+
+
+@pytest.mark.parametrize("stack", sorted(set(GRANTS) - set(STREAMS_WEIGHTS)))
+def test_bucket_weights_the_image_cannot_stream_are_a_config_error(tmp_path, stack):
+    _with_bucket_weights(tmp_path, stack)
+    with pytest.raises(ConfigError) as error:
+        plan_stack(stack, tmp_path)
+    (issue,) = error.value.issues
+    assert issue.path == "llm-infra:platform.models[0].weights_uri"
+    assert WEIGHTS_URIS[stack] in issue.message
+    assert "hf_model_id" in issue.fix
 
 
 def test_on_azure_the_snapshot_job_uploads_to_the_container_as_its_identity(shipped_plan):
@@ -312,3 +333,84 @@ def test_on_azure_the_snapshot_job_uploads_to_the_container_as_its_identity(ship
     assert env["RCLONE_CONFIG_DEST_ACCOUNT"] == plan.outputs["storage"]["account"]
     account = plan.get("kubernetes:core/v1:ServiceAccount", "qdrant-snapshot-service-account")
     assert "azure.workload.identity/client-id" in account.inputs["metadata"]["annotations"]
+
+
+def test_tgi_gets_a_baseline_namespace_of_its_own_and_the_same_callers(shipped_plan):
+    # TGI 3.3.5 cannot run as non-root (its image contract: Python under /root, Dockerfile:248
+    # at v3.3.5; huggingface/text-generation-inference#3082), and restricted Pod Security
+    # rejects uid 0: its servers live in a namespace at baseline, warned at restricted.
+    plan = shipped_plan("prod")
+    levels = {
+        ns.inputs["metadata"]["name"]: ns.inputs["metadata"]["labels"]
+        for ns in plan.of_type("kubernetes:core/v1:Namespace")
+    }
+    root = levels["llm-serving-root"]
+    assert root["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert root["pod-security.kubernetes.io/warn"] == "restricted"
+    assert levels["llm-serving"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    namespaces = {
+        d.inputs["metadata"]["name"]: d.inputs["metadata"]["namespace"]
+        for d in plan.of_type(DEPLOYMENT)
+    }
+    assert namespaces["qwen2-5-7b"] == "llm-serving-root"
+    assert namespaces["llama-3-1-8b"] == namespaces["llama-3-1-70b"] == "llm-serving"
+    policy = plan.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "qwen2-5-7b-network-policy")
+    callers = policy.inputs["spec"]["ingress"][0]["from"][0]["namespaceSelector"]
+    assert callers["matchExpressions"][0]["values"] == ["llm-serving", "llm-serving-root"]
+    endpoints = plan.outputs["workloads"]["models"]
+    assert endpoints["qwen2-5-7b"] == "http://qwen2-5-7b.llm-serving-root.svc:8000"
+
+
+def test_a_stack_without_tgi_has_no_root_namespace(shipped_plan):
+    names = {
+        ns.inputs["metadata"]["name"]
+        for ns in shipped_plan("dev").of_type("kubernetes:core/v1:Namespace")
+    }
+    assert "llm-serving-root" not in names and "llm-serving" in names
+
+
+def test_each_server_waits_as_long_as_its_first_start(shipped_plan):
+    # pulumi-kubernetes' Deployment await gives up after 10 minutes by default
+    # (provider/pkg/await/deployment.go:105 at v4.32.0); each model's is its estimate.
+    plan = shipped_plan("prod")
+    waits = {
+        d.inputs["metadata"]["name"]: int(
+            d.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"]
+        )
+        for d in plan.of_type(DEPLOYMENT)
+        if "pulumi.com/timeoutSeconds" in d.inputs["metadata"].get("annotations", {})
+    }
+    estimates = {s["model"]: s["first_start"] for s in plan.sizing}
+    assert set(waits) == set(estimates)
+    for model, estimate in estimates.items():
+        assert waits[model] == estimate["await_timeout_seconds"]
+    assert waits["llama-3-1-70b"] > 3600 > waits["llama-3-1-8b"] > 600
+    # dev's pool sits at zero nodes: its model waits for the autoscaler too
+    (dev,) = shipped_plan("dev").sizing
+    assert dev["first_start"]["node_scale_up_seconds"] > 0
+
+
+def test_with_a_hub_token_each_serving_namespace_gets_its_own_secret():
+    values = as_config_strings(shipped_config_values("prod"))
+    values["llm-infra:hfToken"] = "hf_dummy"
+    capture = run_under_mocks(
+        program_body(ROOT / "infra"),
+        mocks=PlanMocks(MockContext(project="llm-infra", stack="t", region="us-east-1")),
+        project="llm-infra",
+        stack="t",
+        config=values,
+        secret_keys=["llm-infra:hfToken"],
+    )
+    records = [to_record(r, "llm-infra", "t") for r in capture.registrations]
+    secrets = {
+        r.name: r.inputs["metadata"]["namespace"]
+        for r in records
+        if r.type == "kubernetes:core/v1:Secret" and r.name.startswith("hf-token")
+    }
+    # a pod reads a Secret of its own namespace only
+    assert secrets == {
+        "hf-token-secret": "llm-serving",
+        "hf-token-serving-root-secret": "llm-serving-root",
+    }
+    tgi = next(r for r in records if r.name == "qwen2-5-7b" and r.type.endswith("ModelServer"))
+    assert "hf-token-serving-root" in json.dumps(tgi.options.depends_on)

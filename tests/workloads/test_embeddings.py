@@ -24,11 +24,23 @@ def pod(plan):
 
 
 def test_cpu_and_gpu_images_are_pinned_per_target():
+    # TEI's build matrix (huggingface/text-embeddings-inference@v1.8.3:
+    # .github/workflows/matrix.json): "cpu-" from Dockerfile, "89-" (compute 8.9, L4) and
+    # "hopper-" from Dockerfile-cuda; a patch tag, not the moving "1.8".
     cpu = EmbeddingsArgs(namespace="n", model_id="BAAI/bge-base-en-v1.5")
-    assert image(cpu).endswith(":cpu-1.8")
+    assert image(cpu).endswith(":cpu-1.8.3")
     gpu = EmbeddingsArgs(namespace="n", model_id="m/m", pool="standard", gpu="l4")
-    assert image(gpu).endswith(":89-1.8")
+    assert image(gpu).endswith(":89-1.8.3")
+    h100 = EmbeddingsArgs(namespace="n", model_id="m/m", pool="large", gpu="h100")
+    assert image(h100).endswith(":hopper-1.8.3")
     assert "--model-id=BAAI/bge-base-en-v1.5" in tei_args(cpu)
+
+
+def test_the_command_is_the_image_entrypoint_set_explicitly():
+    # Dockerfile:122 and Dockerfile-cuda:141 at v1.8.3: ENTRYPOINT ["text-embeddings-router"]
+    (container,) = pod(deploy(EmbeddingsArgs(namespace="n", model_id="m/m")))["containers"]
+    assert container["command"] == ["text-embeddings-router"]
+    assert container["args"][0] == "--model-id=m/m"
 
 
 def test_on_cpu_no_gpu_and_the_cpu_pool_placement_and_waits():

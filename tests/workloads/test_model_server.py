@@ -223,3 +223,63 @@ def _future(value):
     future = asyncio.get_event_loop().create_future()
     future.set_result(value)
     return future
+
+
+def test_vllm_runs_its_entrypoint_with_the_model_flag_and_a_user_name():
+    plan, _ = deploy(args())
+    (container,) = pod(plan)["containers"]
+    # vllm-project/vllm@v0.11.0 docker/Dockerfile:542; the model as --model (cli_args.py:241)
+    assert container["command"] == ["python3", "-m", "vllm.entrypoints.openai.api_server"]
+    assert container["args"][0] == "--model=meta-llama/Llama-3.1-70B-Instruct"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    # getpass.getuser() under uid 10001 (torch/_inductor/runtime/cache_dir_utils.py:23)
+    assert env["USER"] == env["LOGNAME"] == "vllm"
+    assert env["HOME"] == "/tmp"
+
+
+def test_pulumi_waits_for_the_whole_load_on_the_deployment_and_its_service():
+    # pulumi-kubernetes v4.32.0: the Deployment awaiter's default is 10 minutes
+    # (provider/pkg/await/deployment.go:105) unless pulumi.com/timeoutSeconds says otherwise
+    # (provider/pkg/metadata/overrides.go:49-63); a ClusterIP Service with a selector waits
+    # until no selected pod is unready (provider/pkg/await/service.go:361,416), so it waits
+    # as long; a Service with no pod at all settles at once.
+    plan, _ = deploy(args(await_timeout_seconds=4560, startup_minutes=69))
+    deployment = plan.get(DEPLOYMENT, "big-deployment").inputs
+    assert deployment["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == "4560"
+    assert deployment["spec"]["progressDeadlineSeconds"] == 4560
+    service = plan.get("kubernetes:core/v1:Service", "big-service").inputs
+    assert service["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == "4560"
+    pdb = plan.get("kubernetes:policy/v1:PodDisruptionBudget", "big-pdb").inputs
+    assert "annotations" not in pdb["metadata"]
+    (container,) = pod(plan)["containers"]
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] == 69 * 60
+
+
+def test_tgi_runs_as_root_without_capabilities_and_says_why():
+    # huggingface/text-generation-inference@v3.3.5 Dockerfile:67-70,170,248: Python lives under
+    # /root/.local/share/uv, which no other uid may enter (issue #3082; PR #3197 unmerged;
+    # unchanged through v3.3.7). uid 0 with nothing else: every capability dropped, no
+    # escalation, read-only root filesystem; it reaches /root as its owner.
+    spec = ServerSpec(model="Qwen/Qwen2.5-7B-Instruct", served_name="big")
+    plan, _ = deploy(args(engine=Engine.TGI, spec=spec, architecture=None))
+    deployment = plan.get(DEPLOYMENT, "big-deployment").inputs
+    pod_spec = deployment["spec"]["template"]["spec"]
+    (container,) = pod_spec["containers"]
+    security = container["securityContext"]
+    assert security["runAsUser"] == 0 and security["runAsNonRoot"] is False
+    assert pod_spec["securityContext"]["runAsUser"] == 0
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["privileged"] is False
+    assert security["readOnlyRootFilesystem"] is True
+    assert "#3082" in deployment["metadata"]["annotations"]["llm-infra.io/runs-as-root"]
+    assert container["command"] == ["/tgi-entrypoint.sh"]
+    assert "--usage-stats=off" in container["args"]
+    assert "PREFIX_CACHING" not in {e["name"] for e in container["env"]}
+
+
+def test_vllm_carries_no_root_annotation():
+    plan, _ = deploy(args())
+    annotations = plan.get(DEPLOYMENT, "big-deployment").inputs["metadata"]["annotations"]
+    assert "llm-infra.io/runs-as-root" not in annotations

@@ -25,3 +25,13 @@ def test_serving_and_data_are_restricted_and_only_node_agents_privileged():
     assert levels["llm-data"] == "restricted"
     assert [ns for ns, level in levels.items() if level == "privileged"] == ["llm-node-agents"]
     assert "default" not in levels
+
+
+def test_a_root_serving_namespace_only_when_asked_at_baseline():
+    assert NamespacesArgs().serving_root is None
+    assert len(NamespacesArgs().levels()) == 5
+    levels = NamespacesArgs(serving_root="llm-root").levels()
+    assert levels["llm-root"] is PodSecurity.BASELINE
+    labels = pod_security_labels(levels["llm-root"])
+    # warned and audited at restricted, so the exemption shows in kubectl and the audit log
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"

@@ -66,7 +66,9 @@ def max_nodes(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
 
 @rule(
     "cost-gpu-spot-and-scale-to-zero-outside-prod",
-    "Outside prod, GPU pools run on spot capacity and can scale to zero",
+    "Outside prod, GPU pools run on spot capacity and keep no node of their own (min 0): "
+    "only the nodes model replicas hold stay up (a model keeps at least one replica, as "
+    "nothing wakes one at zero)",
     POOL_TYPES,
 )
 def spot_outside_prod(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -78,7 +80,10 @@ def spot_outside_prod(resource: Resource, config: Mapping[str, Any]) -> Iterator
         if not pool.spot:
             yield f"{pool.where}GPU pool on on-demand {pool.instance_type} outside prod; use spot"
         if pool.min_nodes > 0:
-            yield f"{pool.where}GPU pool keeps {pool.min_nodes} node(s) outside prod; set min to 0"
+            yield (
+                f"{pool.where}GPU pool keeps {pool.min_nodes} node(s) outside prod; set min "
+                "to 0 (the nodes the models' replicas need come up on demand)"
+            )
 
 
 def _cloud(resource: Resource) -> Cloud | None:

@@ -39,7 +39,8 @@ def test_dev_defaults_are_cheap():
     assert config.network.nat is NatStrategy.SINGLE
     assert config.gpu_pools[0].capacity_type is CapacityType.SPOT
     assert config.gpu_pools[0].min_nodes == 0
-    assert config.models[0].min_replicas == 0
+    # one replica: a model at zero could never wake (no replica, no queue metric)
+    assert config.models[0].min_replicas == 1
     assert config.cluster.endpoint_access is EndpointAccess.PUBLIC_AND_PRIVATE
 
 
@@ -171,6 +172,28 @@ def test_gcp_needs_a_project():
             "'gs://b/m' is not a storage URI on aws",
         ),
         (
+            # a model at zero has no pod, so no queue metric: KEDA's Prometheus trigger has
+            # nothing to activate on and the model never wakes
+            lambda p: p["models"][0].update(min_replicas=0),
+            f"{P}.models[0].min_replicas",
+            "0 never wakes up",
+        ),
+        (
+            lambda p: p["models"][0].update(engine_version="v0.10.2"),
+            f"{P}.models[0].engine_version",
+            "'v0.10.2' has no image contract (vllm runs v0.11.0",
+        ),
+        (
+            lambda p: p["models"][0].update(
+                hf_model_id=None,
+                weights_uri="s3://b/m",
+                architecture="meta-llama/Llama-3.1-8B-Instruct",
+                engine="tgi",
+            ),
+            f"{P}.models[0].weights_uri",
+            "TGI loads weights only from the Hugging Face Hub",
+        ),
+        (
             lambda p: p.update(cost={"allowed_gpus": ["a10g"]}),
             f"{P}.gpu_pools[0].gpu",
             "'l4' is not allowed in dev (allowed: a10g)",
@@ -204,6 +227,29 @@ def test_each_invalid_value_is_one_line_naming_its_path(mutate, path, fragment):
     assert issue.startswith(f"{path}: "), issue
     assert fragment in issue
     assert "; " in issue  # every issue carries a fix
+
+
+@pytest.mark.parametrize(
+    ("cloud", "region", "uri"),
+    [
+        ("gcp", "us-central1", "gs://b/m"),
+        ("azure", "eastus", "https://acct.blob.core.windows.net/models/m"),
+    ],
+)
+def test_bucket_weights_outside_aws_are_refused_with_the_fix(cloud, region, uri):
+    # vllm-project/vllm@v0.11.0: runai_utils.py:17 streams s3:// and gs://, but
+    # docker/Dockerfile:529 installs only runai-model-streamer[s3] (the GCS backend is
+    # runai-model-streamer-gcs, setup.py's `runai` extra); https:// is no object store to it.
+    platform = minimal_platform(cloud=cloud, region=region, network={})
+    platform["models"][0].update(
+        hf_model_id=None, weights_uri=uri, architecture="meta-llama/Llama-3.1-8B-Instruct"
+    )
+    provider = {"gcp_project": "p"} if cloud == "gcp" else {}
+    issues = issues_of(platform, **provider)
+    (issue,) = [i for i in issues if ".weights_uri" in i]
+    assert issue.startswith(f"{P}.models[0].weights_uri: '{uri}': the pinned vLLM image")
+    assert "streams weights only from S3" in issue
+    assert "give hf_model_id instead" in issue
 
 
 def test_a_gpu_the_cloud_lacks_suggests_the_nearest():
