@@ -144,7 +144,7 @@ class ClusterArgs:
     """IAM members (`user:…`, `group:…`, `serviceAccount:…`) given Kubernetes Engine Admin."""
     keep: bool = False
     """Protect and retain the key ring and keys; turn on deletion protection."""
-    maintenance_window: MaintenanceWindow = MaintenanceWindow()
+    maintenance_window: MaintenanceWindow = field(default_factory=MaintenanceWindow)
     """When GKE may upgrade the control plane and nodes (auto-upgrades, node reimages)."""
     labels: Mapping[str, str] = field(default_factory=dict)
 

@@ -1,7 +1,7 @@
 """GKE's recurring maintenance window from a weekly schedule: days, start time, duration."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 # RFC 5545 BYDAY codes, in week order.
 WEEKDAYS = {
@@ -15,7 +15,7 @@ WEEKDAYS = {
 }
 # A fixed Monday: windows start on a date of its week, so the plan never depends on the
 # day it is made. GKE reads the start's date only as the window's first day.
-ANCHOR_MONDAY = datetime(2024, 1, 1, tzinfo=timezone.utc)
+ANCHOR_MONDAY = datetime(2024, 1, 1, tzinfo=UTC)
 # GKE docs, "Configure maintenance windows and exclusions": "You must allow at least 48
 # hours of maintenance availability in a 32-day rolling window. Only contiguous
 # availability windows of at least four hours are considered." Any 32 days hold at least

@@ -201,7 +201,7 @@ def _service_identity(
     ctx: MockContext, physical: str, inputs: dict[str, Any], project: str, name: str
 ) -> tuple[str, State]:
     service = str(inputs.get("service"))
-    domain = SERVICE_AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.')[0]}")
+    domain = SERVICE_AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.', maxsplit=1)[0]}")
     email = service_agent(domain)
     return f"projects/{project}/services/{service}", {
         "project": project,
