@@ -66,5 +66,8 @@ def test_the_project_resolves_after_the_apis(plan):
 
 
 def test_the_gke_api_is_required():
+    def body():
+        ProjectApis("apis", {"compute": "compute.googleapis.com"})
+
     with pytest.raises(Exception, match="must include 'container'"):
-        run_components(lambda: ProjectApis("apis", {"compute": "compute.googleapis.com"}))
+        run_components(body)
