@@ -57,15 +57,17 @@ STORAGE_CLASS = "pd-balanced-encrypted"
 CSI_DRIVER = "pd.csi.storage.gke.io"
 # GKE installs and manages its own default StorageClass (`standard-rwo`); marking ours
 # default too leaves two, and a claim without a class then gets whichever is newest
-# (Kubernetes docs, "Storage Classes", default StorageClass). Ours is not the default:
+# (kubernetes pkg/volume/util/storageclass.go, GetDefaultClass). Ours is not the default:
 # every claim the platform makes names it (the seam's `default_storage_class`), so its
 # volumes are encrypted with the disks key, and GKE's own class is left as GKE keeps it.
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 ISSUER_BASE = "https://container.googleapis.com/v1"
 # A private cluster's control plane may open connections to nodes only on 443 and 10250
-# (GKE's own firewall rule; GKE docs, private clusters, "Adding firewall rules for specific
-# use cases"; kubernetes/kubernetes#79739: GKE's API server calls webhook and aggregated
-# API endpoints on the pod's port). The platform serves these on other ports:
+# (GKE's own firewall rule, which terraform-google-kubernetes-engine firewall.tf mirrors
+# as `shadow_allow_master`, tcp 10250 and 443; its `master_webhooks` rule opens webhook
+# ports beside it), and GKE's API server calls webhooks and aggregated APIs on the pod's
+# own port, not the Service's (kubernetes/kubernetes#79739). The platform serves these on
+# other ports:
 CONTROL_PLANE_PORTS = {
     # KEDA chart 2.18.1, values.yaml service.portHttpsTarget: the metrics server's
     # --secure-port behind the external.metrics.k8s.io APIService.

@@ -27,11 +27,12 @@ GKE_TAINT_EFFECTS = {
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
 }
 # Every pool, GPU pools included, upgrades by adding one upgraded node before draining an
-# old one (GKE docs, "Node pool upgrade strategies", surge upgrades; terraform-provider-
-# google: at least one of max_surge and max_unavailable must be above zero). A 2-node GPU
-# pool thus never loses half its capacity to an upgrade. The price: the zone must have
-# quota and stock for one more GPU node during upgrades; without it the upgrade waits
-# instead of taking a serving node away.
+# old one (terraform-provider-google google_container_node_pool upgrade_settings:
+# max_surge "additional nodes that can be added to the node pool during an upgrade",
+# max_unavailable "nodes that can be simultaneously unavailable"; at least one above
+# zero). A 2-node GPU pool thus never loses half its capacity to an upgrade. The price:
+# the zone must have quota and stock for one more GPU node during upgrades; without it
+# the upgrade waits instead of taking a serving node away.
 MAX_SURGE = 1
 MAX_UNAVAILABLE = 0
 IMAGE_TYPE = "COS_CONTAINERD"

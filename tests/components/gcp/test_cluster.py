@@ -261,7 +261,7 @@ def test_the_platforms_storage_class_is_encrypted_pd_balanced_and_not_a_second_d
     storage = dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-pd-balanced")
     assert storage.inputs["metadata"]["name"] == STORAGE_CLASS
     # GKE keeps its own default class (standard-rwo); with two defaults a claim without a
-    # class gets the newest (Kubernetes docs, "Storage Classes", default StorageClass).
+    # class gets the newest (kubernetes pkg/volume/util/storageclass.go, GetDefaultClass).
     # Ours is not a default; the platform's claims name it (the seam's default_storage_class).
     assert storage.inputs["metadata"]["annotations"] == {
         "storageclass.kubernetes.io/is-default-class": "false"
@@ -399,9 +399,9 @@ def test_claims_wait_for_the_persistent_disk_driver_and_the_class(dev):
 
 
 def test_the_control_plane_reaches_keda_on_its_ports():
-    # GKE's own rule lets a private control plane open 443 and 10250 only (GKE docs,
-    # private clusters, "Adding firewall rules for specific use cases"; kubernetes/
-    # kubernetes#79739). KEDA 2.18.1: metrics server on 6443 (values.yaml
+    # GKE's own rule lets a private control plane open 443 and 10250 only (terraform-google-
+    # kubernetes-engine firewall.tf `shadow_allow_master`), and webhooks are called on the
+    # pod's port (kubernetes/kubernetes#79739). KEDA 2.18.1: metrics server on 6443 (values.yaml
     # service.portHttpsTarget), admission webhooks on 9443 (templates/webhooks/
     # deployment.yaml, `webhooks.port | default 9443`).
     plan = build(prod=True)

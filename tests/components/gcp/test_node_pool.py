@@ -136,9 +136,10 @@ def test_autoscaling_bounds_are_for_the_whole_pool_and_the_initial_count_is_igno
 
 
 def test_gpu_pools_upgrade_by_surging_one_node_and_never_take_one_away(gpu):
-    # GKE docs, "Node pool upgrade strategies" (surge upgrades): maxUnavailable 0 keeps
-    # every serving node until its upgraded replacement is up; a 2-node pool never drops
-    # to one. It costs one extra GPU node of quota during upgrades.
+    # terraform-provider-google google_container_node_pool upgrade_settings: max_surge
+    # adds nodes during an upgrade, max_unavailable takes them away. Surge 1 / unavailable
+    # 0 keeps every serving node until its upgraded replacement is up: a 2-node pool never
+    # drops to one. It costs one extra GPU node of quota during upgrades.
     assert gpu.inputs["upgradeSettings"] == {
         "strategy": "SURGE",
         "maxSurge": 1,
