@@ -15,9 +15,9 @@ PLATFORM_APIS: Mapping[str, str] = {
     "cloudkms": "cloudkms.googleapis.com",
     # The nodes' and workloads' Google service accounts.
     "iam": "iam.googleapis.com",
-    # Workload Identity Federation for GKE exchanges a pod's token for a Google service
-    # account's through the IAM Service Account Credentials API (GKE docs, "Authenticate
-    # to Google Cloud APIs from GKE workloads", before you begin).
+    # Workload Identity: a pod acting as a Google service account gets that account's
+    # short-lived tokens, which the IAM Service Account Credentials API issues
+    # (generateAccessToken).
     "iamcredentials": "iamcredentials.googleapis.com",
     "storage": "storage.googleapis.com",
     # Where the cluster's logging_config and monitoring_config (and the nodes' log and
