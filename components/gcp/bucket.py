@@ -47,17 +47,32 @@ class Bucket(pulumi.ComponentResource):
     key_id: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: BucketArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        project: pulumi.Input[str] | None = None,
     ) -> None:
+        """`project`: where the bucket and its key live (the provider's project when None);
+        given `ProjectApis.project_id`, they wait for the Cloud KMS and Cloud Storage APIs."""
         super().__init__("llm-infra:gcp:Bucket", name, None, opts)
         self.logical_name = name
         labels = gcp_labels(args.labels)
-        ring = key_ring(f"{name}-key-ring", location=args.location, opts=stateful(self, args.keep))
+        ring = key_ring(
+            f"{name}-key-ring",
+            location=args.location,
+            project=project,
+            opts=stateful(self, args.keep),
+        )
         key = rotated_key(
             f"{name}-key", key_ring=ring, labels=labels, opts=stateful(self, args.keep)
         )
+        # The lookup creates the Cloud Storage service agent if it does not exist yet
+        # (terraform-provider-google, data source google_storage_project_service_account),
+        # once the Cloud Storage API is on.
         agent = gcp.storage.get_project_service_account_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
+            project=project, opts=pulumi.InvokeOutputOptions(parent=self)
         )
         key_user = allow_key_use(
             f"{name}-key-user",
@@ -68,6 +83,7 @@ class Bucket(pulumi.ComponentResource):
         keep = stateful(self, args.keep)
         bucket = gcp.storage.Bucket(
             f"{name}-bucket",
+            project=project,
             location=args.location.upper(),
             storage_class="STANDARD",
             uniform_bucket_level_access=True,

@@ -13,6 +13,7 @@ from components.gcp.identity import WorkloadIdentity, WorkloadIdentityArgs, acco
 from components.gcp.kms import allow_key_use, key_ring, rotated_key, stateful
 from components.gcp.kubeconfig import render_kubeconfig
 from components.gcp.labels import gcp_labels
+from components.gcp.maintenance import MaintenanceWindow, recurring_window
 from components.gcp.network import PODS_RANGE, SERVICES_RANGE
 from components.gcp.node_pool import DISK_TYPE, OAUTH_SCOPES
 from components.seam import (
@@ -54,13 +55,47 @@ NODE_ROLES = {
 ADMIN_ROLE = "roles/container.admin"
 STORAGE_CLASS = "pd-balanced-encrypted"
 CSI_DRIVER = "pd.csi.storage.gke.io"
+# GKE installs and manages its own default StorageClass (`standard-rwo`); marking ours
+# default too leaves two, and a claim without a class then gets whichever is newest
+# (kubernetes pkg/volume/util/storageclass.go, GetDefaultClass). Ours is not the default:
+# every claim the platform makes names it (the seam's `default_storage_class`), so its
+# volumes are encrypted with the disks key, and GKE's own class is left as GKE keeps it.
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 ISSUER_BASE = "https://container.googleapis.com/v1"
+# A private cluster's control plane may open connections to nodes only on 443 and 10250
+# (GKE's own firewall rule, which terraform-google-kubernetes-engine firewall.tf mirrors
+# as `shadow_allow_master`, tcp 10250 and 443; its `master_webhooks` rule opens webhook
+# ports beside it), and GKE's API server calls webhooks and aggregated APIs on the pod's
+# own port, not the Service's (kubernetes/kubernetes#79739). The platform serves these on
+# other ports:
+CONTROL_PLANE_PORTS = {
+    # KEDA chart 2.18.1, values.yaml service.portHttpsTarget: the metrics server's
+    # --secure-port behind the external.metrics.k8s.io APIService.
+    "keda-metrics-api": 6443,
+    # KEDA chart 2.18.1, templates/webhooks/deployment.yaml: containerPort
+    # `webhooks.port | default 9443` (the admission webhooks).
+    "keda-webhooks": 9443,
+    # kube-prometheus-stack 78.3.2 needs none: prometheusOperator.tls.internalPort and
+    # admissionWebhooks.deployment.tls.internalPort are 10250, "to work out-of-the-box in
+    # GKE private clusters" (values.yaml), so 8443 stays closed.
+}
 
 
 def service_agent(project_number: str, service: str) -> str:
     """The member of a Google-managed service agent of the project: `container-engine-robot`
     (GKE), `compute-system` (Compute Engine), …"""
     return f"serviceAccount:service-{project_number}@{service}.iam.gserviceaccount.com"
+
+
+def control_plane_source_ranges(
+    master_ipv4_cidr_block: str | None, endpoint_subnet_cidr: str
+) -> list[str]:
+    """Where the control plane's connections to nodes come from: the /28 a VPC-peered
+    control plane sits in, or else (Private Service Connect, GKE's model when no
+    `master_ipv4_cidr_block` is set) the subnet holding its private endpoint, here the node
+    subnet (terraform-google-kubernetes-engine modules/private-cluster: main.tf
+    `cluster_endpoint_for_nodes`, firewall.tf `master_webhooks`)."""
+    return [master_ipv4_cidr_block or endpoint_subnet_cidr]
 
 
 def issuer_url(project: str, location: str, cluster_name: str) -> str:
@@ -111,6 +146,8 @@ class ClusterArgs:
     """IAM members (`user:…`, `group:…`, `serviceAccount:…`) given Kubernetes Engine Admin."""
     keep: bool = False
     """Protect and retain the key ring and keys; turn on deletion protection."""
+    maintenance_window: MaintenanceWindow = field(default_factory=MaintenanceWindow)
+    """When GKE may upgrade the control plane and nodes (auto-upgrades, node reimages)."""
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -130,10 +167,16 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     subnet, plus `public_access_cidrs` when public), Workload Identity, shielded nodes,
     secrets encrypted with the secrets key, system/workload and control-plane logging and
     monitoring, the Persistent Disk and Cloud Storage FUSE CSI drivers, cost allocation,
-    the default node pool removed, deletion protection with `keep`; for each admin
+    the maintenance policy (a weekly recurring window), the default node pool removed,
+    deletion protection with `keep`; a firewall rule (`-control-plane-ingress`) letting the
+    control plane reach the nodes on the platform's webhook and aggregated-API ports
+    (`CONTROL_PLANE_PORTS`); for each admin
     principal Kubernetes Engine Admin on the project (`-admin-<i>`); a Kubernetes provider
-    (`-k8s`) from a kubeconfig that uses `gke-gcloud-auth-plugin`; the default
-    StorageClass, `pd-balanced` encrypted with the disks key (`-pd-balanced`).
+    (`-k8s`) from a kubeconfig that uses `gke-gcloud-auth-plugin`; the StorageClass
+    `pd-balanced-encrypted`, `pd-balanced` encrypted with the disks key (`-pd-balanced`),
+    not marked default (GKE's own class is), which every claim of the platform names.
+    Every GCP resource is created in `project_id`, so given the project of `ProjectApis`
+    they wait for the APIs they call.
     `bind_workload_identity` / `workload_identity` add Google service accounts (`-<name>`);
     with `read_buckets` / `write_buckets`, `bind_workload_identity` adds bucket-level IAM
     members on the buckets given to `attach_buckets` (`-<name>-<bucket>-read`,
@@ -141,6 +184,8 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     """
 
     cluster_name: pulumi.Output[str]
+    project_id: pulumi.Output[str]
+    """The project the cluster's resources (and its node pools') are created in."""
     location: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
@@ -150,6 +195,9 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     disks_key_id: pulumi.Output[str]
     """The boot-disk and volume key, resolved once Compute Engine may use it."""
     secrets_key_id: pulumi.Output[str]
+    control_plane_firewall: gcp.compute.Firewall
+    """The rule that opens the nodes to the control plane on `CONTROL_PLANE_PORTS`: Kubernetes
+    resources that call a webhook or the metrics API wait for it (with the CPU nodes)."""
     node_zones: list[pulumi.Input[str]]
     """Where node pools go unless they name zones: every network zone of a regional
     cluster, the one zone of a zonal cluster."""
@@ -165,8 +213,12 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         subnet_id: pulumi.Input[str],
         project_id: pulumi.Input[str],
         project_number: pulumi.Input[str],
+        gke_service_agent: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`gke_service_agent` is the IAM member of the GKE service agent, resolved once it
+        exists (`ProjectApis.gke_service_agent`); `project_number` names the Compute Engine
+        service agent, which exists once the Compute Engine API is on."""
         super().__init__("llm-infra:gcp:Cluster", name, None, opts)
         if not args.zones:
             raise ValueError(f"Cluster '{name}': zones is empty")
@@ -177,15 +229,23 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         labels = gcp_labels(args.labels)
         number = pulumi.Output.from_input(project_number)
         project = pulumi.Output.from_input(project_id)
+        self.project_id = project
 
-        ring = key_ring(f"{name}-key-ring", location=args.region, opts=stateful(self, args.keep))
+        ring = key_ring(
+            f"{name}-key-ring",
+            location=args.region,
+            project=project,
+            opts=stateful(self, args.keep),
+        )
         secrets_key = rotated_key(
             f"{name}-secrets-key", key_ring=ring, labels=labels, opts=stateful(self, args.keep)
         )
         secrets_key_use = allow_key_use(
             f"{name}-secrets-key-gke",
             key=secrets_key,
-            member=number.apply(lambda n: service_agent(n, "container-engine-robot")),
+            # GKE checks at cluster creation that its agent may use this key; the agent is
+            # made on the container API's enablement (ProjectApis) before the grant.
+            member=gke_service_agent,
             opts=child,
         )
         disks_key = rotated_key(
@@ -200,6 +260,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
 
         nodes = gcp.serviceaccount.Account(
             f"{name}-nodes",
+            project=project,
             account_id=account_id(f"{args.cluster_name}-nodes"),
             display_name=f"GKE nodes of {args.cluster_name}",
             description="Least-privilege node service account: logs, metrics, image pulls",
@@ -228,8 +289,10 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         location: pulumi.Input[str] = args.region if args.regional else args.zones[0]
         self.node_zones = list(args.zones) if args.regional else [args.zones[0]]
         workload_pool = project.apply(lambda p: f"{p}.svc.id.goog")
+        window = recurring_window(args.maintenance_window)
         gke = gcp.container.Cluster(
             f"{name}-gke",
+            project=project,
             name=args.cluster_name,
             location=location,
             # A zonal cluster's node locations would name zones besides its own.
@@ -290,6 +353,16 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
                 ),
             ),
             cost_management_config=gcp.container.ClusterCostManagementConfigArgs(enabled=True),
+            # The REGULAR channel upgrades the control plane and every pool (and reimages GPU
+            # nodes) whenever GKE chooses, unless a window says when (GKE docs, "Maintenance
+            # windows and exclusions"): upgrades wait for this weekly window.
+            maintenance_policy=gcp.container.ClusterMaintenancePolicyArgs(
+                recurring_window=gcp.container.ClusterMaintenancePolicyRecurringWindowArgs(
+                    start_time=window.start_time,
+                    end_time=window.end_time,
+                    recurrence=window.recurrence,
+                )
+            ),
             # GKE cannot start without a node pool; it removes this one right after creation.
             # Its nodes still run hardened, as the nodes' account, never the default one.
             remove_default_node_pool=True,
@@ -313,6 +386,26 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[secrets_key_use], ignore_changes=["nodeConfig"]
             ),
+        )
+
+        # Admission webhooks and aggregated APIs (KEDA's) are called by the API server on
+        # their pods' ports, which GKE's own rule does not open.
+        self.control_plane_firewall = gcp.compute.Firewall(
+            f"{name}-control-plane-ingress",
+            project=project,
+            network=network_id,
+            description="Control plane to the platform's webhooks and KEDA's metrics API",
+            direction="INGRESS",
+            priority=1000,
+            source_ranges=control_plane_source_ranges(None, args.nodes_cidr),
+            target_service_accounts=[self.node_service_account],
+            allows=[
+                gcp.compute.FirewallAllowArgs(
+                    protocol="tcp",
+                    ports=[str(port) for port in sorted(CONTROL_PLANE_PORTS.values())],
+                )
+            ],
+            opts=child,
         )
 
         for index, principal in enumerate(args.admin_principals):
@@ -340,10 +433,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=child)
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-pd-balanced",
-            metadata={
-                "name": STORAGE_CLASS,
-                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-            },
+            metadata={"name": STORAGE_CLASS, "annotations": {DEFAULT_CLASS_ANNOTATION: "false"}},
             provisioner=CSI_DRIVER,
             parameters={"type": "pd-balanced", "disk-encryption-kms-key": self.disks_key_id},
             volume_binding_mode="WaitForFirstConsumer",
@@ -353,8 +443,9 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         )
 
         self._k8s_provider = provider
-        # Claims name this class: they wait for it (and, per cloud, for the driver).
-        self.attach_storage_driver(storage_class)
+        # Claims name this class; the Persistent Disk CSI driver that provisions them is a
+        # GKE add-on (addons_config above), up once the cluster is.
+        self.attach_storage_driver(gke, storage_class)
         self._issuer = pulumi.Output.all(project, gke.location, gke.name).apply(
             lambda values: issuer_url(values[0], values[1], values[2])
         )
@@ -397,5 +488,6 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
             ),
             workload_pool=self.workload_pool,
             kubernetes_provider=self._k8s_provider,
+            project=self.project_id,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -75,6 +75,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         *,
         workload_pool: pulumi.Input[str],
         kubernetes_provider: k8s.Provider | None = None,
+        project: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:gcp:WorkloadIdentity", name, None, opts)
@@ -82,6 +83,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
             f"{name}-account",
+            project=project,
             account_id=args.account_id,
             display_name=f"{args.namespace}/{args.service_account}"[:100],
             description=f"Workload Identity for {args.namespace}/{args.service_account}",

@@ -14,10 +14,17 @@ DESTROY_SCHEDULED_DURATION = f"{30 * 24 * 3600}s"
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
-def key_ring(resource_name: str, *, location: str, opts: pulumi.ResourceOptions) -> gcp.kms.KeyRing:
+def key_ring(
+    resource_name: str,
+    *,
+    location: str,
+    opts: pulumi.ResourceOptions,
+    project: pulumi.Input[str] | None = None,
+) -> gcp.kms.KeyRing:
     """A key ring in `location`, which must be the location of whatever its keys encrypt.
-    Cloud KMS never deletes key rings; the provider only forgets them."""
-    return gcp.kms.KeyRing(resource_name, location=location, opts=opts)
+    Cloud KMS never deletes key rings; the provider only forgets them. Its keys (and their
+    IAM members) live in its project."""
+    return gcp.kms.KeyRing(resource_name, location=location, project=project, opts=opts)
 
 
 def rotated_key(

@@ -48,14 +48,22 @@ class Network(pulumi.ComponentResource):
     services_range_name: str = SERVICES_RANGE
 
     def __init__(
-        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: NetworkArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        project: pulumi.Input[str] | None = None,
     ) -> None:
+        """`project`: where the network lives (the provider's project when None); given
+        `ProjectApis.project_id`, every part of it waits for the Compute Engine API."""
         super().__init__("llm-infra:gcp:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ranges = split_cluster_ranges(args.cidr)
 
         vpc = gcp.compute.Network(
             f"{name}-vpc",
+            project=project,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
             delete_default_routes_on_create=False,
@@ -63,6 +71,7 @@ class Network(pulumi.ComponentResource):
         )
         subnet = gcp.compute.Subnetwork(
             f"{name}-nodes",
+            project=project,
             network=vpc.id,
             region=args.region,
             ip_cidr_range=str(ranges.nodes),
@@ -86,10 +95,15 @@ class Network(pulumi.ComponentResource):
         )
         if args.nat is not NatStrategy.NONE:
             router = gcp.compute.Router(
-                f"{name}-router", network=vpc.id, region=args.region, opts=child
+                f"{name}-router",
+                project=project,
+                network=vpc.id,
+                region=args.region,
+                opts=child,
             )
             gcp.compute.RouterNat(
                 f"{name}-nat",
+                project=project,
                 router=router.name,
                 region=args.region,
                 nat_ip_allocate_option="AUTO_ONLY",
@@ -99,6 +113,7 @@ class Network(pulumi.ComponentResource):
             )
         gcp.compute.Firewall(
             f"{name}-allow-internal",
+            project=project,
             network=vpc.id,
             direction="INGRESS",
             priority=1000,
@@ -112,6 +127,7 @@ class Network(pulumi.ComponentResource):
         )
         gcp.compute.Firewall(
             f"{name}-allow-health-checks",
+            project=project,
             network=vpc.id,
             direction="INGRESS",
             priority=1000,

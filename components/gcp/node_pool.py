@@ -1,6 +1,5 @@
 """A GKE node pool: shielded nodes on a least-privilege account, GPUs, labels and taints."""
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -9,6 +8,7 @@ import pulumi_gcp as gcp
 
 from components.enums import CapacityType, GpuType
 from components.gcp.labels import gcp_labels
+from components.gcp.node_counts import initial_nodes_per_zone
 from components.seam import GPU_LABEL, GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, POOL_LABEL
 
 # GKE's accelerator type for each GPU. A2, A3 and G2 machine types come with their GPUs,
@@ -26,6 +26,15 @@ GKE_TAINT_EFFECTS = {
     "NoExecute": "NO_EXECUTE",
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
 }
+# Every pool, GPU pools included, upgrades by adding one upgraded node before draining an
+# old one (terraform-provider-google google_container_node_pool upgrade_settings:
+# max_surge "additional nodes that can be added to the node pool during an upgrade",
+# max_unavailable "nodes that can be simultaneously unavailable"; at least one above
+# zero). A 2-node GPU pool thus never loses half its capacity to an upgrade. The price:
+# the zone must have quota and stock for one more GPU node during upgrades; without it
+# the upgrade waits instead of taking a serving node away.
+MAX_SURGE = 1
+MAX_UNAVAILABLE = 0
 IMAGE_TYPE = "COS_CONTAINERD"
 DISK_TYPE = "pd-balanced"
 # IAM, not scopes, decides what the node account may do.
@@ -93,9 +102,10 @@ class NodePool(pulumi.ComponentResource):
     a `pd-balanced` boot disk encrypted with `boot_disk_kms_key` when given. GPU pools
     name their accelerator (type and count) with GKE-managed driver installation, carry
     `llm-infra.io/gpu` / `llm-infra.io/pool` labels and the `nvidia.com/gpu=present:
-    NoSchedule` taint, and upgrade one node at a time without surge (no spare GPUs
-    needed); the CPU pool surges one node. Auto-repair and auto-upgrade are on, as the
-    release channel requires.
+    NoSchedule` taint. Every pool starts with `initial_nodes_per_zone` nodes per zone
+    (never more than `max_nodes` in total) and upgrades one surge node at a time with none
+    unavailable. Auto-repair and auto-upgrade are on, as the release channel requires;
+    upgrades run in the cluster's maintenance window.
     """
 
     node_pool: gcp.container.NodePool
@@ -110,6 +120,7 @@ class NodePool(pulumi.ComponentResource):
         location: pulumi.Input[str],
         service_account: pulumi.Input[str],
         boot_disk_kms_key: pulumi.Input[str] | None = None,
+        project: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:gcp:NodePool", name, None, opts)
@@ -136,12 +147,17 @@ class NodePool(pulumi.ComponentResource):
         vm_labels = {**gcp_labels(args.labels), "llm-infra-pool": args.pool}
         node_pool = gcp.container.NodePool(
             f"{name}-pool",
+            project=project,
             cluster=cluster_name,
             location=location,
             node_locations=list(args.zones),
             # Per zone, on creation only; the autoscaler owns the count afterwards.
-            initial_node_count=math.ceil(args.min_nodes / len(args.zones)),
+            initial_node_count=initial_nodes_per_zone(
+                args.min_nodes, args.max_nodes, len(args.zones)
+            ),
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                # Whole-pool bounds ("total"), not the per-zone min/max_node_count, so the
+                # config's min_nodes / max_nodes mean the same on every cloud.
                 total_min_node_count=args.min_nodes,
                 total_max_node_count=args.max_nodes,
                 # GPUs (spot ones most of all) are found wherever there is stock; system
@@ -150,9 +166,7 @@ class NodePool(pulumi.ComponentResource):
             ),
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
-                strategy="SURGE",
-                max_surge=0 if gpu is not None else 1,
-                max_unavailable=1 if gpu is not None else 0,
+                strategy="SURGE", max_surge=MAX_SURGE, max_unavailable=MAX_UNAVAILABLE
             ),
             node_config=gcp.container.NodePoolNodeConfigArgs(
                 machine_type=args.machine_type,

@@ -4,6 +4,7 @@ from pydantic import Field
 
 from components.enums import ControlPlaneLog, EndpointAccess
 from infra.config.base import Cidr, KubernetesVersion, Section
+from infra.config.maintenance import MaintenanceWindowConfig
 
 
 class SystemPoolConfig(Section):
@@ -46,4 +47,10 @@ class ClusterConfig(Section):
     )
     system_pool: SystemPoolConfig = Field(
         default_factory=SystemPoolConfig, description="CPU pool for cluster add-ons."
+    )
+    maintenance_window: MaintenanceWindowConfig = Field(
+        default_factory=MaintenanceWindowConfig,
+        description="Weekly window (UTC) in which the cloud may upgrade the control plane "
+        "and nodes and reimage nodes (GKE's maintenance policy; EKS has none). Default: "
+        "Saturday and Sunday, 01:00 for 6 hours.",
     )

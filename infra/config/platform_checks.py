@@ -9,6 +9,13 @@ from collections.abc import Iterator
 
 from components.aws.cloudwatch import RETENTION_DAYS, nearest_retention
 from components.enums import Cloud
+from components.gcp.maintenance import (
+    MIN_HOURS_PER_32_DAYS,
+    WEEKLY_OCCURRENCES_IN_32_DAYS,
+    MaintenanceWindow,
+    meets_gke_minimum,
+    weekly_hours,
+)
 from infra.config.checks import Check, ConfigView
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 
@@ -90,6 +97,27 @@ def check_gke_authorized_networks(view: ConfigView) -> Iterator[ConfigIssue]:
         )
 
 
+def check_gke_maintenance_window(view: ConfigView) -> Iterator[ConfigIssue]:
+    """GKE refuses a maintenance window open less than 48 hours in any 32 days."""
+    if view.cloud is not Cloud.GCP or view.cluster is None:
+        return
+    config = view.cluster.maintenance_window
+    window = MaintenanceWindow(
+        days=tuple(day.value for day in config.days),
+        start_time_utc=config.start_time_utc,
+        duration_hours=config.duration_hours,
+    )
+    if not meets_gke_minimum(window):
+        hours = weekly_hours(window)
+        needed = -(-MIN_HOURS_PER_32_DAYS // WEEKLY_OCCURRENCES_IN_32_DAYS)
+        yield ConfigIssue(
+            f"{P}.cluster.maintenance_window",
+            f"is open {hours} hours a week ({len(config.days)} × {config.duration_hours} h); "
+            f"GKE needs {MIN_HOURS_PER_32_DAYS} hours in any 32 days",
+            f"open it at least {needed} hours a week: add days or raise duration_hours",
+        )
+
+
 # AKS names Linux node pools with 1-12 lowercase letters and digits, starting with a letter.
 AKS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,11}")
 
@@ -115,6 +143,7 @@ PLATFORM_CHECKS: tuple[Check, ...] = (
     check_reserved_pool_names,
     check_gcp_admin_principals,
     check_gke_authorized_networks,
+    check_gke_maintenance_window,
     check_aks_pool_names,
 )
 

@@ -9,8 +9,10 @@ import pulumi_gcp as gcp
 
 from components.catalog import catalog, resolve_instance
 from components.enums import CapacityType, Cloud, Environment
+from components.gcp.apis import ProjectApis
 from components.gcp.bucket import Bucket, BucketArgs
 from components.gcp.cluster import Cluster, ClusterArgs
+from components.gcp.maintenance import MaintenanceWindow
 from components.gcp.network import Network, NetworkArgs
 from components.gcp.node_pool import NodePool, NodePoolArgs
 from infra.config import StackConfig
@@ -24,7 +26,9 @@ MAX_CLUSTER_NAME = 40
 
 def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     keep = config.protect_state
-    project = gcp.organizations.get_project_output()
+    # First the APIs: every GCP resource below is created in `apis.project_id`, which
+    # resolves once they are all enabled.
+    apis = ProjectApis("apis")
     network = Network(
         "network",
         NetworkArgs(
@@ -33,6 +37,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             nat=config.network.nat,
             flow_logs=config.is_prod,
         ),
+        project=apis.project_id,
     )
     cluster = Cluster(
         "cluster",
@@ -40,7 +45,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             cluster_name=cluster_name(pulumi.get_project(), pulumi.get_stack()),
             kubernetes_version=config.cluster.kubernetes_version,
             region=config.region,
-            zones=_zones(config),
+            zones=_zones(config, apis.project_id),
             # A zonal control plane is a single zone of failure; dev can live with that.
             regional=config.environment is not Environment.DEV,
             endpoint_access=config.cluster.endpoint_access,
@@ -49,12 +54,14 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             control_plane_logs=config.cluster.control_plane_logs,
             admin_principals=config.cluster.admin_principals,
             keep=keep,
+            maintenance_window=_maintenance_window(config),
             labels=tags,
         ),
         network_id=network.network_id,
         subnet_id=network.subnet_id,
-        project_id=project.project_id.apply(str),
-        project_number=project.number.apply(str),
+        project_id=apis.project_id,
+        project_number=apis.project_number,
+        gke_service_agent=apis.gke_service_agent,
     )
     system = config.cluster.system_pool
     system_nodes = _node_pool(
@@ -71,7 +78,10 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         ),
         cluster,
     )
-    cluster.attach_cpu_nodes(system_nodes.node_pool)
+    # The control plane's firewall rule comes with the CPU nodes: KEDA's webhooks and
+    # metrics API run there, and everything that calls them (ScaledObjects, the HPAs KEDA
+    # makes) already waits for the CPU nodes.
+    cluster.attach_cpu_nodes(system_nodes.node_pool, cluster.control_plane_firewall)
     for pool in config.gpu_pools:
         gpu_nodes = _node_pool(
             f"gpu-{pool.name}", _gpu_pool_args(pool, cluster.node_zones, tags), cluster
@@ -82,6 +92,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         "models": Bucket(
             "models",
             BucketArgs(purpose="model weights", location=config.region, keep=keep, labels=tags),
+            project=apis.project_id,
         )
     }
     if config.vector_db.enabled:
@@ -93,6 +104,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
                 keep=keep,
                 labels=tags,
             ),
+            project=apis.project_id,
         )
     cluster.attach_buckets(buckets)
     return Platform(
@@ -135,6 +147,7 @@ def _node_pool(name: str, args: NodePoolArgs, cluster: Cluster) -> NodePool:
         location=cluster.location,
         service_account=cluster.node_service_account,
         boot_disk_kms_key=cluster.disks_key_id,
+        project=cluster.project_id,
     )
 
 
@@ -164,8 +177,18 @@ def _gpu_pool_args(
     )
 
 
-def _zones(config: StackConfig) -> Sequence[pulumi.Input[str]]:
+def _maintenance_window(config: StackConfig) -> MaintenanceWindow:
+    window = config.cluster.maintenance_window
+    return MaintenanceWindow(
+        days=tuple(day.value for day in window.days),
+        start_time_utc=window.start_time_utc,
+        duration_hours=window.duration_hours,
+    )
+
+
+def _zones(config: StackConfig, project: pulumi.Input[str]) -> Sequence[pulumi.Input[str]]:
     if config.network.availability_zones:
         return list(config.network.availability_zones)
-    available = gcp.compute.get_zones_output(region=config.region, status="UP")
+    # Asked of the Compute Engine API, so after it is enabled.
+    available = gcp.compute.get_zones_output(project=project, region=config.region, status="UP")
     return [available.names[i] for i in range(config.network.zone_count)]

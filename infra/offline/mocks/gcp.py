@@ -25,6 +25,9 @@ GKE_PATCH = "9-gke.1000000"
 ZONE_LETTERS = {"us-central1": "abcf", "us-east1": "bcd", "europe-west4": "abc"}
 # A private endpoint in the classic control-plane range; public ones come from TEST-NET-2.
 PRIVATE_ENDPOINT = "172.16.0.2"
+# The service agents `generateServiceIdentity` returns, by API; the rest follow the
+# `gcp-sa-<api>` form (IAM docs, "Service agents").
+SERVICE_AGENT_DOMAINS = {"container.googleapis.com": "container-engine-robot"}
 
 State = dict[str, Any]
 Builder = Callable[[MockContext, str, dict[str, Any], str, str], tuple[str, State]]
@@ -187,7 +190,30 @@ def _bucket(
     }
 
 
+def _project_service(
+    ctx: MockContext, physical: str, inputs: dict[str, Any], project: str, name: str
+) -> tuple[str, State]:
+    service = str(inputs.get("service"))
+    return f"{project}/{service}", {"project": project, "service": service}
+
+
+def _service_identity(
+    ctx: MockContext, physical: str, inputs: dict[str, Any], project: str, name: str
+) -> tuple[str, State]:
+    service = str(inputs.get("service"))
+    domain = SERVICE_AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.', maxsplit=1)[0]}")
+    email = service_agent(domain)
+    return f"projects/{project}/services/{service}", {
+        "project": project,
+        "service": service,
+        "email": email,
+        "member": f"serviceAccount:{email}",
+    }
+
+
 BUILDERS: dict[str, Builder] = {
+    "gcp:projects/service:Service": _project_service,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
     "gcp:container/cluster:Cluster": _cluster,
     "gcp:container/nodePool:NodePool": _node_pool,
     "gcp:serviceaccount/account:Account": _service_account,

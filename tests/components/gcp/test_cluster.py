@@ -3,7 +3,15 @@ import pytest
 
 from components.enums import ControlPlaneLog, EndpointAccess
 from components.gcp.bucket import Bucket, BucketArgs
-from components.gcp.cluster import NODE_ROLES, STORAGE_CLASS, Cluster, ClusterArgs
+from components.gcp.cluster import (
+    CONTROL_PLANE_PORTS,
+    NODE_ROLES,
+    STORAGE_CLASS,
+    Cluster,
+    ClusterArgs,
+    control_plane_source_ranges,
+)
+from components.gcp.maintenance import MaintenanceWindow
 from components.seam import GPU_TOLERATION, KubernetesCluster
 from tests.harness import run_components
 
@@ -17,6 +25,7 @@ NUMBER = "123456789012"
 ZONES = ("us-central1-a", "us-central1-b", "us-central1-c")
 NETWORK = "projects/offline-project/global/networks/net-vpc"
 SUBNET = "projects/offline-project/regions/us-central1/subnetworks/net-nodes"
+GKE_AGENT = f"serviceAccount:service-{NUMBER}@container-engine-robot.iam.gserviceaccount.com"
 
 
 def build(*, prod: bool, **overrides):
@@ -43,6 +52,7 @@ def build(*, prod: bool, **overrides):
             subnet_id=SUBNET,
             project_id=PROJECT,
             project_number=NUMBER,
+            gke_service_agent=GKE_AGENT,
         )
         pulumi.export("kubeconfig", cluster.kubeconfig)
         pulumi.export("issuer", cluster.oidc_issuer_url)
@@ -56,6 +66,8 @@ def build(*, prod: bool, **overrides):
             "vllm", namespace="serving", service_account="vllm"
         )
         pulumi.export("binding", dict(binding.annotations))
+        pulumi.export("storage_ready", [r.urn for r in cluster.storage_ready()])
+        pulumi.export("cpu_ready", [r.urn for r in cluster.cpu_nodes_ready()])
 
     return run_components(body, region="us-central1", cloud="gcp")
 
@@ -90,6 +102,7 @@ def test_children_are_parented_and_named_after_the_component(dev):
         "cluster-k8s",
         "cluster-pd-balanced",
         "cluster-vllm",
+        "cluster-control-plane-ingress",
     }
 
 
@@ -244,11 +257,14 @@ def test_admins_get_kubernetes_engine_admin(dev):
     }
 
 
-def test_the_default_storage_class_is_encrypted_pd_balanced_on_the_clusters_provider(dev):
+def test_the_platforms_storage_class_is_encrypted_pd_balanced_and_not_a_second_default(dev):
     storage = dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-pd-balanced")
     assert storage.inputs["metadata"]["name"] == STORAGE_CLASS
+    # GKE keeps its own default class (standard-rwo); with two defaults a claim without a
+    # class gets the newest (kubernetes pkg/volume/util/storageclass.go, GetDefaultClass).
+    # Ours is not a default; the platform's claims name it (the seam's default_storage_class).
     assert storage.inputs["metadata"]["annotations"] == {
-        "storageclass.kubernetes.io/is-default-class": "true"
+        "storageclass.kubernetes.io/is-default-class": "false"
     }
     assert storage.inputs["provisioner"] == "pd.csi.storage.gke.io"
     assert storage.inputs["parameters"]["type"] == "pd-balanced"
@@ -307,6 +323,7 @@ def build_with_buckets(**access):
             subnet_id=SUBNET,
             project_id=PROJECT,
             project_number=NUMBER,
+            gke_service_agent=GKE_AGENT,
         )
         cluster.attach_buckets(
             {
@@ -369,3 +386,87 @@ def test_bound_identities_get_only_the_bucket_grants_they_ask_for():
 def test_an_unknown_bucket_key_names_it_and_the_known_ones():
     with pytest.raises(Exception, match=r"unknown bucket 'weights'.*models, vector_snapshots"):
         build_with_buckets(write_buckets=("weights",))
+
+
+def test_claims_wait_for_the_persistent_disk_driver_and_the_class(dev):
+    # The PD CSI driver is a GKE add-on (addons_config), there once the cluster is.
+    assert dev.outputs["storage_ready"] == [
+        dev.get(GKE, "cluster-gke").urn,
+        dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-pd-balanced").urn,
+    ]
+    # the firewall rule and the nodes come from the platform (attach_cpu_nodes)
+    assert dev.outputs["cpu_ready"] == []
+
+
+def test_the_control_plane_reaches_keda_on_its_ports():
+    # GKE's own rule lets a private control plane open 443 and 10250 only (terraform-google-
+    # kubernetes-engine firewall.tf `shadow_allow_master`), and webhooks are called on the
+    # pod's port (kubernetes/kubernetes#79739). KEDA 2.18.1: metrics server on 6443 (values.yaml
+    # service.portHttpsTarget), admission webhooks on 9443 (templates/webhooks/
+    # deployment.yaml, `webhooks.port | default 9443`).
+    plan = build(prod=True)
+    rule = plan.get("gcp:compute/firewall:Firewall", "cluster-control-plane-ingress").inputs
+    assert rule["direction"] == "INGRESS"
+    assert rule["allows"] == [{"protocol": "tcp", "ports": ["6443", "9443"]}]
+    assert rule["network"] == NETWORK
+    # Private Service Connect (no master_ipv4_cidr_block): the control plane's endpoint is
+    # in the node subnet (terraform-google-kubernetes-engine private-cluster
+    # `cluster_endpoint_for_nodes`).
+    assert rule["sourceRanges"] == ["10.30.0.0/20"]
+    assert rule["targetServiceAccounts"] == [f"llm-test-nodes@{PROJECT}.iam.gserviceaccount.com"]
+    assert "masterIpv4CidrBlock" not in gke(plan)["privateClusterConfig"]
+
+
+def test_the_firewall_ports_were_read_from_the_charts_the_platform_pins():
+    """The ports above are those of these chart versions: a version change re-reads them."""
+    from workloads.autoscaling import CHART_VERSION
+    from workloads.monitoring import STACK_VERSION
+
+    assert CHART_VERSION == "2.18.1"
+    # kube-prometheus-stack 78.3.2 values.yaml: the operator's and its admission webhook's
+    # tls.internalPort are 10250 "to work out-of-the-box in GKE private clusters": no 8443.
+    assert STACK_VERSION == "78.3.2"
+    assert set(CONTROL_PLANE_PORTS.values()) == {6443, 9443}
+
+
+def test_control_plane_source_ranges():
+    assert control_plane_source_ranges("172.16.0.0/28", "10.30.0.0/20") == ["172.16.0.0/28"]
+    assert control_plane_source_ranges(None, "10.30.0.0/20") == ["10.30.0.0/20"]
+
+
+def test_upgrades_wait_for_the_weekly_maintenance_window(dev):
+    # GKE docs, "Maintenance windows and exclusions": auto-upgrades of the control plane and
+    # nodes respect the window; REGULAR would otherwise upgrade (and reimage GPU nodes)
+    # whenever GKE chooses.
+    assert gke(dev)["maintenancePolicy"] == {
+        "recurringWindow": {
+            "startTime": "2024-01-06T01:00:00Z",
+            "endTime": "2024-01-06T07:00:00Z",
+            "recurrence": "FREQ=WEEKLY;BYDAY=SA,SU",
+        }
+    }
+    plan = build(
+        prod=False,
+        maintenance_window=MaintenanceWindow(("wednesday",), "03:00", 12),
+    )
+    assert gke(plan)["maintenancePolicy"]["recurringWindow"] == {
+        "startTime": "2024-01-03T03:00:00Z",
+        "endTime": "2024-01-03T15:00:00Z",
+        "recurrence": "FREQ=WEEKLY;BYDAY=WE",
+    }
+
+
+def test_every_gcp_resource_is_created_in_the_project_given(dev):
+    projects = {
+        r.name: r.inputs.get("project")
+        for r in dev.resources
+        if r.type.startswith("gcp:") and "project" in r.inputs
+    }
+    assert projects and set(projects.values()) == {PROJECT}
+    for type_ in (
+        GKE,
+        "gcp:kms/keyRing:KeyRing",
+        "gcp:serviceaccount/account:Account",
+        "gcp:compute/firewall:Firewall",
+    ):
+        assert all(r.inputs["project"] == PROJECT for r in dev.of_type(type_)), type_

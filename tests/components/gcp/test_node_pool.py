@@ -25,10 +25,13 @@ def build(**overrides):
         **overrides,
     }
 
+    project = args.pop("project", None)
+
     def body():
         NodePool(
             "gpu-standard",
             NodePoolArgs(**args),
+            project=project,
             cluster_name="llm-test",
             location="us-central1",
             service_account=ACCOUNT,
@@ -124,16 +127,38 @@ def test_autoscaling_bounds_are_for_the_whole_pool_and_the_initial_count_is_igno
         "totalMaxNodeCount": 4,
         "locationPolicy": "ANY",
     }
-    assert gpu.inputs["initialNodeCount"] == 1  # per zone: ceil(1 / 3)
+    # per zone (terraform-provider-google google_container_node_pool, initial_node_count):
+    # one in each of 3 zones reaches min 1 and stays within max 4
+    assert gpu.inputs["initialNodeCount"] == 1
     assert gpu.options.ignore_changes == ["initialNodeCount"]
     assert gpu.inputs["nodeLocations"] == list(ZONES)
     assert gpu.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
-    # GPU nodes upgrade without surge: no spare GPUs needed
+
+
+def test_gpu_pools_upgrade_by_surging_one_node_and_never_take_one_away(gpu):
+    # terraform-provider-google google_container_node_pool upgrade_settings: max_surge
+    # adds nodes during an upgrade, max_unavailable takes them away. Surge 1 / unavailable
+    # 0 keeps every serving node until its upgraded replacement is up: a 2-node pool never
+    # drops to one. It costs one extra GPU node of quota during upgrades.
     assert gpu.inputs["upgradeSettings"] == {
         "strategy": "SURGE",
-        "maxSurge": 0,
-        "maxUnavailable": 1,
+        "maxSurge": 1,
+        "maxUnavailable": 0,
     }
+
+
+def test_a_pool_with_fewer_max_nodes_than_zones_starts_empty():
+    # The shipped H100 pool: min 1, max 2 over 3 zones. One per zone would start 3 nodes
+    # (24 H100s) past its max; it starts with none and the autoscaler adds them on demand.
+    pool = build(min_nodes=1, max_nodes=2, machine_type="a3-highgpu-8g", gpu=GpuType.H100)
+    assert pool.inputs["initialNodeCount"] == 0
+    assert pool.inputs["autoscaling"]["totalMinNodeCount"] == 1
+    assert pool.inputs["autoscaling"]["totalMaxNodeCount"] == 2
+    assert len(pool.inputs["nodeLocations"]) * pool.inputs["initialNodeCount"] <= 2
+
+
+def test_pools_are_created_in_the_project_given():
+    assert build(project="llm-p").inputs["project"] == "llm-p"
 
 
 def test_spot_pools_scale_from_zero():

@@ -3,8 +3,11 @@
 import copy
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from components.seam import KubernetesCluster
 from infra.cli import main
@@ -431,3 +434,245 @@ def test_no_snapshot_bucket_without_a_vector_db_and_no_gpu_pools_without_config(
     plan = build(platform)
     assert [b.name for b in plan.of_type("llm-infra:gcp:Bucket")] == ["models"]
     assert [p.name for p in plan.of_type(POOL)] == ["system-nodes-pool"]
+
+
+# What a first `pulumi up` on a fresh project needs.
+
+SERVICE = "gcp:projects/service:Service"
+IDENTITY = "gcp:projects/serviceIdentity:ServiceIdentity"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+# The API each GCP resource type calls, by the provider module it is in.
+API_OF_MODULE = {
+    "compute": "compute.googleapis.com",
+    "container": "container.googleapis.com",
+    "kms": "cloudkms.googleapis.com",
+    "serviceaccount": "iam.googleapis.com",
+    "storage": "storage.googleapis.com",
+    # project IAM policies are read and written through Cloud Resource Manager
+    "projects": "cloudresourcemanager.googleapis.com",
+}
+
+
+def waits_for(plan, urn):
+    """Every resource `urn` waits for: its dependencies, its provider and, for a
+    component it depends on, that component's children, transitively."""
+    seen: set[str] = set()
+    todo = [urn]
+    while todo:
+        resource = plan.by_urn(todo.pop())
+        found = [*resource.dependencies, *([resource.provider] if resource.provider else [])]
+        for dep in found:
+            if dep in seen:
+                continue
+            seen.add(dep)
+            todo.append(dep)
+            todo.extend(child.urn for child in plan.children(dep))
+    return seen
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_every_gcp_resource_waits_for_the_api_it_calls(request, stack):
+    # A fresh project has the compute, container, cloudkms and iam APIs off; every call
+    # fails with "API has not been used in project ..." until gcp.projects.Service enables
+    # it (terraform-provider-google google_project_service).
+    plan = request.getfixturevalue(stack)
+    services = {r.inputs["service"]: r.urn for r in plan.of_type(SERVICE)}
+    checked = 0
+    for resource in plan.resources:
+        if not resource.custom or not resource.type.startswith("gcp:"):
+            continue
+        if resource.type in (SERVICE, IDENTITY):
+            continue
+        module = resource.type.split(":")[1].split("/")[0]
+        assert services[API_OF_MODULE[module]] in waits_for(plan, resource.urn), resource.name
+        checked += 1
+    assert checked > 30
+    # and the cluster waits for every API the platform uses (logging, monitoring, …)
+    assert set(services.values()) <= waits_for(plan, plan.get(GKE, "cluster-gke").urn)
+
+
+def test_kubernetes_resources_wait_for_the_container_api(prod):
+    container = prod.get(SERVICE, "apis-container").urn
+    kubernetes = [r for r in prod.resources if r.type.startswith("kubernetes:")]
+    assert kubernetes
+    assert all(container in waits_for(prod, r.urn) for r in kubernetes)
+
+
+def test_apis_stay_on_when_the_stack_is_destroyed(prod):
+    services = prod.of_type(SERVICE)
+    assert {r.inputs["service"] for r in services} >= {
+        "compute.googleapis.com",
+        "container.googleapis.com",
+        "cloudkms.googleapis.com",
+        "iam.googleapis.com",
+        "iamcredentials.googleapis.com",
+        "storage.googleapis.com",
+        "logging.googleapis.com",
+        "monitoring.googleapis.com",
+    }
+    assert all(r.inputs["disableOnDestroy"] is False for r in services)
+
+
+def test_kms_grants_name_service_agents_that_exist_first(prod):
+    # GKE (secrets) and Compute Engine (boot disks, volumes) both need the key before the
+    # cluster and its disks (GKE docs, "Using customer-managed encryption keys"; cloud-
+    # foundation-fabric modules/project/cmek.tf: container.googleapis.com -> compute,
+    # container-engine-robot).
+    secrets = prod.get(KEY_MEMBER, "cluster-secrets-key-gke")
+    assert secrets.property_dependencies["member"] == [prod.get(IDENTITY, "apis-gke-agent").urn]
+    assert secrets.urn in prod.get(GKE, "cluster-gke").options.depends_on
+    # No primary agent for Compute Engine: its agent comes with the API's enablement.
+    disks = prod.get(KEY_MEMBER, "cluster-disks-key-compute")
+    assert prod.get(SERVICE, "apis-compute").urn in disks.property_dependencies["member"]
+    # The Cloud Storage agent comes from the lookup that creates it, after the API is on.
+    storage = prod.get(SERVICE, "apis-storage").urn
+    for name in ("models-key-user", "vector-snapshots-key-user"):
+        assert storage in prod.get(KEY_MEMBER, name).property_dependencies["member"], name
+
+
+# GPU pools never start past their max: GKE's initial_node_count is per zone.
+
+
+def started(pool):
+    return pool.inputs["initialNodeCount"] * len(pool.inputs["nodeLocations"])
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_no_pool_of_a_shipped_stack_starts_more_nodes_than_its_max(request, stack):
+    plan = request.getfixturevalue(stack)
+    found = plan.of_type(POOL)
+    assert len(found) >= 2
+    for pool in found:
+        assert started(pool) <= pool.inputs["autoscaling"]["totalMaxNodeCount"], pool.name
+
+
+def test_the_shipped_h100_pool_starts_empty_instead_of_with_three_nodes(prod):
+    large = prod.get(POOL, "gpu-large-pool").inputs
+    assert (
+        large["autoscaling"]["totalMinNodeCount"],
+        large["autoscaling"]["totalMaxNodeCount"],
+    ) == (1, 2)
+    assert len(large["nodeLocations"]) == 3
+    assert large["initialNodeCount"] == 0
+    assert prod.get(POOL, "gpu-standard-pool").inputs["initialNodeCount"] == 1  # 3 ≤ 4
+    assert prod.get(POOL, "system-nodes-pool").inputs["initialNodeCount"] == 1  # 3 ≤ 3
+
+
+ZONE_NAMES = ("us-central1-a", "us-central1-b", "us-central1-c")
+
+
+@st.composite
+def gcp_platforms(draw):
+    """Valid GCP stacks: any environment, 1 to 3 zones, 1 to 3 GPU pools of any bounds,
+    each in the network's zones or a subset of them."""
+    zones = draw(st.lists(st.sampled_from(ZONE_NAMES), min_size=1, max_size=3, unique=True))
+    pools = []
+    for index in range(draw(st.integers(1, 3))):
+        min_nodes = draw(st.integers(0, 4))
+        gpu, gpus = draw(st.sampled_from([("l4", 1), ("l4", 4), ("h100", 8), ("a100-80gb", 2)]))
+        pool = {
+            "name": f"pool-{index}",
+            "gpu": gpu,
+            "gpus_per_node": gpus,
+            "min_nodes": min_nodes,
+            "max_nodes": min_nodes + draw(st.integers(0, 4)) or 1,
+        }
+        if draw(st.booleans()):
+            pool["zones"] = draw(st.lists(st.sampled_from(zones), min_size=1, unique=True))
+        pools.append(pool)
+    system_min = draw(st.integers(1, 3))
+    return {
+        "cloud": "gcp",
+        "environment": draw(st.sampled_from(["dev", "staging", "prod"])),
+        "region": "us-central1",
+        "network": {"cidr": "10.40.0.0/16", "availability_zones": sorted(zones)},
+        "cluster": {
+            "endpoint_access": "private",
+            "system_pool": {
+                "min_nodes": system_min,
+                "max_nodes": system_min + draw(st.integers(0, 3)),
+            },
+        },
+        "gpu_pools": pools,
+        "vector_db": {"enabled": False},
+    }
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(platform=gcp_platforms())
+def test_no_pool_of_a_generated_stack_starts_more_nodes_than_its_max(platform):
+    plan = build(platform)
+    found = plan.of_type(POOL)
+    assert len(found) == len(platform["gpu_pools"]) + 1
+    for pool in found:
+        bounds = pool.inputs["autoscaling"]
+        assert started(pool) <= bounds["totalMaxNodeCount"], pool.name
+        assert bounds["totalMinNodeCount"] <= bounds["totalMaxNodeCount"]
+
+
+# What workloads wait for, and the storage they claim.
+
+
+def test_cpu_workloads_wait_for_the_system_pool_and_the_control_plane_firewall():
+    config = load(dev_platform(), gcp_region="us-central1", gcp_project="p")
+
+    def body():
+        cluster = build_gcp(config, {}).cluster
+        assert cluster is not None
+        pulumi.export("cpu", [r.urn for r in cluster.cpu_nodes_ready()])
+        pulumi.export("gpu", [r.urn for r in cluster.gpu_nodes_ready("standard")])
+        pulumi.export("storage", [r.urn for r in cluster.storage_ready()])
+
+    plan = run_components(body, stack="t", region="us-central1", cloud="gcp")
+    firewall = plan.get("gcp:compute/firewall:Firewall", "cluster-control-plane-ingress").urn
+    system = plan.get(POOL, "system-nodes-pool").urn
+    # KEDA's webhooks and metrics API run on the CPU pool; what calls them (ScaledObjects,
+    # the HPAs KEDA makes) waits for the CPU nodes, and so for the rule that lets the
+    # control plane reach them.
+    assert plan.outputs["cpu"] == [system, firewall]
+    assert plan.outputs["gpu"] == [plan.get(POOL, "gpu-standard-pool").urn]
+    assert plan.outputs["storage"] == [
+        plan.get(GKE, "cluster-gke").urn,
+        plan.get(STORAGE_CLASS, "cluster-pd-balanced").urn,
+        system,
+        firewall,
+    ]
+
+
+def claimed_storage_classes(plan):
+    """Every storage class a claim of the plan names: StatefulSet claim templates, PVCs,
+    and Helm values' volumeClaimTemplates (None where a claim names none)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "volumeClaimTemplate" in node:
+                found.append(node["volumeClaimTemplate"].get("spec", {}).get("storageClassName"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for resource in plan.resources:
+        if resource.type == "kubernetes:apps/v1:StatefulSet":
+            for template in resource.inputs["spec"].get("volumeClaimTemplates", []):
+                found.append(template["spec"].get("storageClassName"))
+        elif resource.type == "kubernetes:core/v1:PersistentVolumeClaim":
+            found.append(resource.inputs["spec"].get("storageClassName"))
+        elif resource.type == "kubernetes:helm.sh/v3:Release":
+            walk(resource.inputs.get("values", {}))
+    return found
+
+
+def test_exactly_one_default_class_and_every_claim_names_the_encrypted_one(prod):
+    # GKE's own default class stays the only default; a claim that names no class would
+    # get a disk without the platform's key, so none may (Qdrant's volumes, Prometheus's).
+    ours = prod.get(STORAGE_CLASS, "cluster-pd-balanced").inputs
+    assert ours["metadata"]["annotations"] == {
+        "storageclass.kubernetes.io/is-default-class": "false"
+    }
+    assert len(prod.of_type(STORAGE_CLASS)) == 1
+    claimed = claimed_storage_classes(prod)
+    assert len(claimed) >= 2  # Qdrant and Prometheus
+    assert set(claimed) == {"pd-balanced-encrypted"}

@@ -118,6 +118,35 @@ def test_service_agents_and_zones_are_answered():
     assert zones["names"] == ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"]
 
 
+def test_enabled_apis_have_the_providers_ids():
+    # terraform-provider-google google_project_service: id `{{project}}/{{service}}`.
+    rid, state = gcp.resource(
+        CTX, "gcp:projects/service:Service", "apis-compute", {"service": "compute.googleapis.com"}
+    )
+    assert rid == "p-1/compute.googleapis.com"
+    assert state == {"project": "p-1", "service": "compute.googleapis.com"}
+
+
+def test_the_gke_service_identity_is_the_container_engine_robot():
+    _, state = gcp.resource(
+        CTX,
+        "gcp:projects/serviceIdentity:ServiceIdentity",
+        "apis-gke-agent",
+        {"service": "container.googleapis.com"},
+    )
+    email = "service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    assert state["email"] == email and state["member"] == f"serviceAccount:{email}"
+    _, other = gcp.resource(
+        CTX,
+        "gcp:projects/serviceIdentity:ServiceIdentity",
+        "x",
+        {"service": "artifactregistry.googleapis.com"},
+    )
+    assert other["email"] == (
+        "service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com"
+    )
+
+
 def test_unknown_gcp_data_sources_still_fail_loudly():
     token = "gcp:compute/getNetwork:getNetwork"
     assert gcp.call(CTX, token, {}) is None
