@@ -34,7 +34,7 @@ API_KEY_DIR = "/var/run/secrets/qdrant"
 API_KEY_FILE = "api-key"
 # The scripts read their paths from these, so they run unchanged outside a pod.
 WORK_ENV = "SNAPSHOT_WORK"
-API_KEY_FILE_ENV = "QDRANT_API_KEY_FILE"
+API_KEY_FILE_ENV = "QDRANT_AUTH_FILE"
 REMOTE = "DEST"
 # The storage account of an Azure Blob remote (S3 and GCS need none).
 ACCOUNT_ENV = f"RCLONE_CONFIG_{REMOTE}_ACCOUNT"

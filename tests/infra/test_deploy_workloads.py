@@ -294,7 +294,7 @@ def test_on_azure_the_snapshot_job_uploads_to_the_container_as_its_identity(ship
     job = plan.get("kubernetes:batch/v1:CronJob", "qdrant-snapshots").inputs["spec"]
     template = job["jobTemplate"]["spec"]["template"]
     assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
-    (upload,) = template["spec"]["containers"]
+    (upload,) = [c for c in template["spec"]["initContainers"] if c["name"] == "upload"]
     env = {e["name"]: e.get("value") for e in upload["env"]}
     assert env["BUCKET"] == "vector-snapshots"
     assert env["RCLONE_CONFIG_DEST_TYPE"] == "azureblob"

@@ -162,7 +162,7 @@ def environment(folder: Path, work: Path, key_file: Path, bucket: str) -> dict[s
         **os.environ,
         "PATH": f"{folder / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "SNAPSHOT_WORK": str(work),
-        "QDRANT_API_KEY_FILE": str(key_file),
+        "QDRANT_AUTH_FILE": str(key_file),
         "BUCKET": bucket,
     }
 
