@@ -127,9 +127,7 @@ def over_last_day(per_hour: str) -> str:
 def cost_dashboard(gpu_hourly_usd: Mapping[str, float]) -> dict[str, Any]:
     """GPU hours × the catalog's price per GPU hour, per GPU type the stack uses."""
     rate = (
-        " + ".join(
-            f"{gpu_count(gpu)} * {price}" for gpu, price in sorted(gpu_hourly_usd.items())
-        )
+        " + ".join(f"{gpu_count(gpu)} * {price}" for gpu, price in sorted(gpu_hourly_usd.items()))
         or "vector(0)"
     )
     return _dashboard(

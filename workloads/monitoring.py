@@ -285,10 +285,7 @@ class Monitoring(pulumi.ComponentResource):
                     metadata=wire({"name": RECEIVERS_SECRET, "namespace": ns, "labels": labels}),
                     type="Opaque",
                     string_data=wire(
-                        {
-                            r.name: pulumi.Output.secret(secrets[r.name])
-                            for r in args.receivers
-                        }
+                        {r.name: pulumi.Output.secret(secrets[r.name]) for r in args.receivers}
                     ),
                     opts=child,
                 )

@@ -242,9 +242,7 @@ def snapshot_job_spec(
         },
         {"name": "BUCKET", "value": bucket},
     ]
-    remote = snapshots.rclone_remote(
-        args.cloud, args.region, largest_snapshot_gib=args.storage_gib
-    )
+    remote = snapshots.rclone_remote(args.cloud, args.region, largest_snapshot_gib=args.storage_gib)
     remote_env: list[dict[str, pulumi.Input[str]]] = [
         {"name": name, "value": value} for name, value in sorted(remote.items())
     ]

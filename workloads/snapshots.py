@@ -98,7 +98,7 @@ _COMMON = [
     f'work="${WORK_ENV}"',
     f'key="$(cat "${API_KEY_FILE_ENV}")"',
     # Names from a Qdrant JSON reply, one a line; a reply without names gives no lines.
-    "names() { grep -o '\"name\":\"[^\"]*\"' \"$1\" | cut -d'\"' -f4 || true; }",
+    'names() { grep -o \'"name":"[^"]*"\' "$1" | cut -d\'"\' -f4 || true; }',
 ]
 
 
@@ -133,7 +133,7 @@ def snapshot_script(service: str, namespace: str, replicas: int, port: int) -> s
             "  while read -r c; do",
             '    case "$c" in',
             "      *[!A-Za-z0-9_.-]*) fail \"node $i: collection '$c': its name cannot be "
-            "used in a URL here; snapshot it by hand\" ;;",
+            'used in a URL here; snapshot it by hand" ;;',
             "    esac",
             '    curl -fsS -H "api-key: $key" -o "$work/existing" '
             '"$node/collections/$c/snapshots" '
@@ -197,7 +197,8 @@ def upload_script(retention_days: int) -> str:
             "  esac",
             '  if [ "${backup%%T*}" -lt "$cutoff" ]; then',
             f'    rclone purge "dest:$BUCKET/{PREFIX}/${{backup%/}}"',
-            f'    echo "upload: deleted the backup ${{backup%/}}, older than {retention_days} days"',
+            f'    echo "upload: deleted the backup ${{backup%/}}, '
+            f'older than {retention_days} days"',
             "  fi",
             'done < "$work/backups"',
         ]
@@ -217,8 +218,7 @@ def cleanup_script() -> str:
             '    echo "cleanup: node $i: collection $c: saved as $stamp/node-$i/$snap"',
             "  else",
             # The backup is saved; the next run removes what is left on the node.
-            '    echo "cleanup: node $i: collection $c: saved, but $snap is still on the '
-            'node" >&2',
+            '    echo "cleanup: node $i: collection $c: saved, but $snap is still on the node" >&2',
             "    left=$((left + 1))",
             "  fi",
             'done < "$work/manifest"',

@@ -97,7 +97,7 @@ def receiver_issues(raw: Mapping[str, Any], secrets_text: str | None) -> list[Co
     return issues
 
 
-def _secret_names(text: str | None) -> set[str] | None | ConfigIssue:
+def _secret_names(text: str | None) -> set[str] | ConfigIssue | None:
     if text is None or text == "":
         return set()
     if text == SECRET_PLACEHOLDER:

@@ -368,9 +368,7 @@ def test_alert_receiver_secrets_never_reach_the_rendered_manifests(
 
 
 def test_a_receiver_whose_secret_is_missing_stops_the_plan_with_the_fix(tmp_path):
-    platform = minimal_platform(
-        monitoring={"receivers": [{"name": "oncall", "type": "pagerduty"}]}
-    )
+    platform = minimal_platform(monitoring={"receivers": [{"name": "oncall", "type": "pagerduty"}]})
     with pytest.raises(ProgramError) as error:
         run_under_mocks(
             program_body(ROOT / "infra"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-CURL = '''
+CURL = """
 import json, sys
 from urllib.parse import urlsplit
 state_file = {state!r}
@@ -80,9 +80,9 @@ if len(path) >= 3 and path[0] == "collections" and path[2] == "snapshots":
         snaps.remove(path[3])
         reply(200, {{"result": True, "status": "ok"}})
 reply(404, {{}})
-'''
+"""
 
-RCLONE = '''
+RCLONE = """
 import json, os, sys
 from urllib.parse import urlsplit
 state_file = {state!r}
@@ -132,7 +132,7 @@ elif command == "purge":
 else:
     print(f"fake rclone: {{command}} is not expected", file=sys.stderr)
     sys.exit(2)
-'''
+"""
 
 
 def install(folder: Path, state: dict[str, Any]) -> Path:

@@ -89,5 +89,5 @@ def test_receivers_name_secret_files_never_secrets():
         {"url_file": "/etc/alertmanager/secrets/alert-receivers/c", "send_resolved": True}
     ]
     text = str(config)
-    for field in ("routing_key\"", "'routing_key'", "'api_url'", "'url'", "service_key"):
+    for field in ('routing_key"', "'routing_key'", "'api_url'", "'url'", "service_key"):
         assert field not in text

@@ -103,7 +103,13 @@ def test_every_entry_names_a_source_file_and_line():
 
 
 def test_the_cpu_pool_placement_reaches_keys_the_charts_have():
-    # nodeSelector/tolerations of every component that runs a pod, by the charts' own keys
+    # nodeSelector/tolerations of every component that runs a pod, by the charts' own keys;
+    # kube-prometheus-stack 78.3.2 applies `prometheusOperator.admissionWebhooks.patch.*` to
+    # both certificate jobs (templates/prometheus-operator/admission-webhooks/job-patch/
+    # job-createSecret.yaml:58, job-patchWebhook.yaml:59), and KEDA 2.18.1 its top-level
+    # keys to the operator, metrics server and webhooks alike (keda/templates/
+    # manager/deployment.yaml:225, metrics-server/deployment.yaml:198,
+    # webhooks/deployment.yaml:160).
     values = stack_values(monitoring_args(Cloud.AWS), PLACEMENT)
     for component in (
         "prometheus.prometheusSpec",

@@ -75,7 +75,9 @@ def test_every_catalog_gpu_on_every_cloud_is_priced_as_its_own_type(cloud):
     instances = catalog().instances[cloud]
     assert instances
     for instance in instances:
-        (names,) = [n for prefix, n in DEVICE_NAMES[cloud].items() if instance.name.startswith(prefix)]
+        (names,) = [
+            n for prefix, n in DEVICE_NAMES[cloud].items() if instance.name.startswith(prefix)
+        ]
         for name in names:
             matching = {
                 gpu for gpu, pattern in DCGM_MODEL_NAMES.items() if re.fullmatch(pattern, name)

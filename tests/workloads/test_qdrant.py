@@ -126,7 +126,7 @@ def test_snapshots_upload_through_workload_identity():
     assert env["BUCKET"] == "snapshots-bucket"
     assert env["RCLONE_CONFIG_DEST_ENV_AUTH"] == "true"
     assert "rclone copyto" in upload["command"][-1]
-    assert "-lt \"$cutoff\"" in upload["command"][-1]  # 14 days by the backup's stamp
+    assert '-lt "$cutoff"' in upload["command"][-1]  # 14 days by the backup's stamp
     assert "14 * 86400" in upload["command"][-1]
 
 

@@ -90,7 +90,9 @@ def shell(request: pytest.FixtureRequest) -> list[str]:
 
 
 def left_on_nodes(state: dict[str, Any]) -> list[str]:
-    return [s for n in state["nodes"].values() for snaps in n["collections"].values() for s in snaps]
+    return [
+        s for n in state["nodes"].values() for snaps in n["collections"].values() for s in snaps
+    ]
 
 
 def test_every_collection_of_every_node_is_streamed_to_the_bucket_and_reported(tmp_path, shell):

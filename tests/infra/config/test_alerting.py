@@ -75,8 +75,9 @@ def test_receiver_names_are_unique_and_only_slack_has_a_channel():
         for i in found
     )
     assert any(
-        i.startswith("llm-infra:platform.monitoring.receivers[0].channel: '#x' is set on a "
-                     "webhook receiver")
+        i.startswith(
+            "llm-infra:platform.monitoring.receivers[0].channel: '#x' is set on a webhook receiver"
+        )
         for i in found
     )
 
