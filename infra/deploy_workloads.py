@@ -5,7 +5,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 
@@ -17,7 +17,7 @@ from infra.config.alerting import receiver_secret
 from infra.config.models import ModelConfig
 from infra.platforms.base import Platform
 from infra.sizing import architecture_of, replica_hourly_usd
-from workloads.alerts import Receiver, ReceiverKind
+from workloads.alerts import Receiver
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.embeddings import HTTP_PORT as EMBEDDINGS_PORT
 from workloads.embeddings import Embeddings, EmbeddingsArgs
@@ -247,7 +247,7 @@ def _monitoring(
     receivers = tuple(
         Receiver(
             name=r.name,
-            kind=cast(ReceiverKind, r.type.value),
+            kind=r.type.value,
             severities=tuple(s.value for s in r.severities),
             channel=r.channel,
         )
