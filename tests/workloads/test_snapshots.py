@@ -208,6 +208,20 @@ def test_retention_deletes_backups_by_their_stamp_not_by_object_times(tmp_path, 
     assert "--min-age" not in log
 
 
+def test_snapshots_stream_from_qdrant_through_rclones_http_remote():
+    # Qdrant v1.15.5 serves a snapshot on GET only (src/actix/api/snapshot_api.rs:260,
+    # `#[get(...)]`); rclone's HTTP remote would send HEAD first and, on the 404, take the
+    # path for a directory (backend/http/http.go:233 at v1.72.0), so `no_head` is set, which
+    # takes it for a file (http.go:211-213). A source of unknown size is streamed
+    # (fs/operations/copy.go:271-272, rcat): nothing is staged on the job's disk. The API
+    # key goes in the remote's own `headers`, sent to Qdrant only, never to the bucket.
+    script = upload_script(14)
+    assert "RCLONE_CONFIG_QDRANT_TYPE=http RCLONE_CONFIG_QDRANT_NO_HEAD=true" in script
+    assert 'RCLONE_CONFIG_QDRANT_HEADERS="api-key,$key"' in script
+    assert "--header" not in script  # rclone's global flag would send it to the bucket too
+    assert 'rclone copyto "qdrant:collections/$c/snapshots/$snap"' in script
+
+
 def test_gcs_uploads_send_no_object_acl():
     # googlecloudstorage.go at v1.72.0: `object_acl` defaults to "private" (line 525) and
     # every insert sends it as predefinedAcl unless `bucket_policy_only` is set (lines
