@@ -4,6 +4,7 @@ model servers and Qdrant. Cloud-neutral: everything goes through the cluster sea
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -12,9 +13,11 @@ from components.catalog import InstanceType, catalog, resolve_instance
 from components.seam import KubernetesCluster
 from components.sizing.memory import GIB, weight_bytes
 from infra.config import StackConfig
+from infra.config.alerting import receiver_secret
 from infra.config.models import ModelConfig
 from infra.platforms.base import Platform
 from infra.sizing import architecture_of, replica_hourly_usd, stack_load_estimates
+from workloads.alerts import Receiver
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.embeddings import HTTP_PORT as EMBEDDINGS_PORT
 from workloads.embeddings import Embeddings, EmbeddingsArgs
@@ -39,6 +42,8 @@ MIN_CACHE_GIB = 20
 class WorkloadSecrets:
     hf_token: pulumi.Output[str] | None = None
     """Hugging Face token for gated models; without it only ungated models load."""
+    alert_receivers: pulumi.Output[str] | None = None
+    """The URL or key of each alert receiver, by name, as one JSON object."""
 
 
 def replica_resources(instance: InstanceType, gpus: int) -> tuple[str, str]:
@@ -78,7 +83,9 @@ def deploy_workloads(
     names = NamespacesArgs(serving_root=SERVING_ROOT if needs_root else None)
     namespaces = Namespaces("namespaces", names, kubernetes_provider=provider)
 
-    monitoring = _monitoring(config, cluster, namespaces) if config.monitoring.enabled else None
+    monitoring = (
+        _monitoring(config, cluster, namespaces, secrets) if config.monitoring.enabled else None
+    )
     operators = monitoring.operators if monitoring else []
     # Queue-depth scaling reads Prometheus: without monitoring, replicas stay fixed.
     keda = (
@@ -241,7 +248,10 @@ def _embeddings(
 
 
 def _monitoring(
-    config: StackConfig, cluster: KubernetesCluster, namespaces: Namespaces
+    config: StackConfig,
+    cluster: KubernetesCluster,
+    namespaces: Namespaces,
+    secrets: WorkloadSecrets,
 ) -> Monitoring:
     names = namespaces.args
     prices: dict[str, float] = {}
@@ -256,6 +266,15 @@ def _monitoring(
         prices[instance.gpu.value] = round(
             replica_hourly_usd(config.cloud, instance, pool.capacity_type, 1), 4
         )
+    receivers = tuple(
+        Receiver(
+            name=r.name,
+            kind=r.type.value,
+            severities=tuple(s.value for s in r.severities),
+            channel=r.channel,
+        )
+        for r in config.monitoring.receivers
+    )
     return Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -263,13 +282,24 @@ def _monitoring(
             node_agents_namespace=names.node_agents,
             serving_namespace=names.serving,
             data_namespace=names.data,
+            more_serving_namespaces=(names.serving_root,) if names.serving_root else (),
             retention_days=config.monitoring.retention_days,
             storage_class=cluster.default_storage_class,
+            cloud=config.cloud,
             grafana=config.monitoring.grafana,
             gpus=bool(config.gpu_pools),
             gpu_hourly_usd=prices,
+            receivers=receivers,
         ),
         cluster=cluster,
         namespace=namespaces.namespace("monitoring"),
         node_agents_namespace=namespaces.namespace("node-agents"),
+        # Each receiver's entry of the secret, still a secret; the config check made sure
+        # every receiver has one.
+        receiver_secrets={
+            r.name: secrets.alert_receivers.apply(partial(receiver_secret, name=r.name))
+            for r in receivers
+        }
+        if secrets.alert_receivers is not None
+        else {},
     )

@@ -23,8 +23,14 @@ def read_stack_config() -> StackConfig:
 
 def read_workload_secrets() -> WorkloadSecrets:
     """Secrets the workloads need, as Pulumi secrets: `llm-infra:hfToken` (optional; set it
-    with `pulumi config set --secret hfToken …`; without it only ungated models load)."""
-    return WorkloadSecrets(hf_token=pulumi.Config(PROJECT_NAMESPACE).get_secret("hfToken"))
+    with `pulumi config set --secret hfToken …`; without it only ungated models load) and
+    `llm-infra:alertReceivers` (the URL or key of each alert receiver, by name; set each
+    with `pulumi config set --secret --path 'alertReceivers.<name>' …`)."""
+    config = pulumi.Config(PROJECT_NAMESPACE)
+    return WorkloadSecrets(
+        hf_token=config.get_secret("hfToken"),
+        alert_receivers=config.get_secret("alertReceivers"),
+    )
 
 
 def _config_value(key: str) -> str | None:

@@ -1,7 +1,38 @@
-"""Alerting rules for serving, GPUs and Qdrant, as a PrometheusRule spec (pure)."""
+"""Alerting rules for serving, GPUs and Qdrant, as a PrometheusRule spec, and where
+Alertmanager sends them (pure)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+RECEIVERS_SECRET = "alert-receivers"
+"""The Secret that holds each receiver's URL or key, under the receiver's name."""
+# prometheus-operator (v0.86.1, pkg/alertmanager/statefulset.go: secretsDir) mounts every
+# Secret listed in the Alertmanager's `spec.secrets` at /etc/alertmanager/secrets/<name>/.
+SECRETS_DIR = "/etc/alertmanager/secrets"
+# Alertmanager v0.28.1 (the chart's image) reads each secret from a file
+# (config/notifiers.go): webhook `url_file`, Slack `api_url_file`, PagerDuty
+# `routing_key_file`; the URL or key never appears in its configuration.
+SECRET_FILE_FIELD = {
+    "webhook": ("webhook_configs", "url_file"),
+    "slack": ("slack_configs", "api_url_file"),
+    "pagerduty": ("pagerduty_configs", "routing_key_file"),
+}
+NULL_RECEIVER = "null"
+ReceiverKind = Literal["webhook", "slack", "pagerduty"]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    kind: ReceiverKind
+    severities: tuple[str, ...] = ("critical", "warning")
+    channel: str | None = None
+    """Slack only: the channel or user to post to; default the webhook's own."""
+
+    @property
+    def secret_file(self) -> str:
+        return f"{SECRETS_DIR}/{RECEIVERS_SECRET}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -26,10 +57,17 @@ def _alert(name: str, expr: str, duration: str, severity: str, summary: str) -> 
 
 
 def rule_groups(
-    thresholds: AlertThresholds, *, serving_namespace: str, data_namespace: str, qdrant: str
+    thresholds: AlertThresholds,
+    *,
+    serving_namespace: str,
+    data_namespace: str,
+    qdrant: str,
+    more_serving_namespaces: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
+    """`more_serving_namespaces`: other namespaces model servers run in (TGI's own)."""
     t = thresholds
-    ours = f'namespace=~"{serving_namespace}|{data_namespace}"'
+    watched = "|".join([serving_namespace, *more_serving_namespaces, data_namespace])
+    ours = f'namespace=~"{watched}"'
     serving = [
         _alert(
             "LLMTimeToFirstTokenHigh",
@@ -106,3 +144,40 @@ def rule_groups(
         {"name": "llm-data", "rules": data},
         {"name": "llm-pods", "rules": pods},
     ]
+
+
+def _receiver(receiver: Receiver) -> dict[str, Any]:
+    configs, field = SECRET_FILE_FIELD[receiver.kind]
+    entry: dict[str, Any] = {field: receiver.secret_file, "send_resolved": True}
+    if receiver.channel is not None:
+        entry["channel"] = receiver.channel
+    return {"name": receiver.name, configs: [entry]}
+
+
+def alertmanager_config(receivers: Sequence[Receiver]) -> dict[str, Any]:
+    """kube-prometheus-stack's `alertmanager.config` for these receivers: every alert goes to
+    each receiver that takes its severity, and the stack's always-firing Watchdog to none.
+
+    Helm merges these maps into the chart's default config (its `global` and
+    `inhibit_rules` stay); the `routes` and `receivers` lists replace the chart's."""
+    routes: list[dict[str, Any]] = [
+        {"receiver": NULL_RECEIVER, "matchers": ['alertname = "Watchdog"']}
+    ]
+    for receiver in receivers:
+        severities = "|".join(receiver.severities)
+        routes.append(
+            {
+                "receiver": receiver.name,
+                "matchers": [f'severity =~ "{severities}"'],
+                # and on to the next receiver: PagerDuty and Slack can both take a critical
+                "continue": True,
+            }
+        )
+    return {
+        "route": {
+            "receiver": NULL_RECEIVER,
+            "group_by": ["namespace", "alertname"],
+            "routes": routes,
+        },
+        "receivers": [{"name": NULL_RECEIVER}, *(_receiver(r) for r in receivers)],
+    }

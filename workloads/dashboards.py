@@ -4,14 +4,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-# Substrings of DCGM's `modelName` label per llm-infra GPU type.
+# DCGM's `modelName` label is the driver's device name (NVML); per llm-infra GPU type, the
+# names of every instance the catalog has on any cloud, as a PromQL regex (anchored at both
+# ends). The A10G is AWS's variant of the A10 that Azure's NVadsA10 v5 sizes carry
+# ("NVIDIA A10", or "NVIDIA A10-<n>Q" under Azure's vGPU driver); "A10" alone would also
+# match the A100s.
 DCGM_MODEL_NAMES = {
-    "a10g": "A10G",
-    "l4": "L4",
-    "a100-40gb": "A100.*40GB",
-    "a100-80gb": "A100.*80GB",
-    "h100": "H100",
+    "a10g": "NVIDIA A10(G|-[0-9]+[A-Z])?",
+    "l4": "NVIDIA L4",
+    "a100-40gb": "NVIDIA A100[- ].*40GB.*",
+    "a100-80gb": "NVIDIA A100[- ].*80GB.*",
+    "h100": "NVIDIA H100( .*)?",
 }
+# Dashboards sum sampled gauges over time at this step; a sample stands for a step.
+STEP_MINUTES = 5
 
 
 def _panel(index: int, title: str, targets: Mapping[str, str], unit: str) -> dict[str, Any]:
@@ -107,14 +113,21 @@ def gpu_dashboard() -> dict[str, Any]:
     )
 
 
+def gpu_count(gpu: str) -> str:
+    """GPUs of one type present now (0 when none)."""
+    return f'(count(DCGM_FI_DEV_GPU_UTIL{{modelName=~"{DCGM_MODEL_NAMES[gpu]}"}}) or vector(0))'
+
+
+def over_last_day(per_hour: str) -> str:
+    """A per-hour quantity summed over the last 24 hours: its value every step, times the
+    step in hours (a sample count would count steps, not hours)."""
+    return f"sum_over_time(({per_hour})[24h:{STEP_MINUTES}m]) * {STEP_MINUTES} / 60"
+
+
 def cost_dashboard(gpu_hourly_usd: Mapping[str, float]) -> dict[str, Any]:
     """GPU hours × the catalog's price per GPU hour, per GPU type the stack uses."""
     rate = (
-        " + ".join(
-            f'(count(DCGM_FI_DEV_GPU_UTIL{{modelName=~".*{DCGM_MODEL_NAMES[gpu]}.*"}})'
-            f" or vector(0)) * {price}"
-            for gpu, price in sorted(gpu_hourly_usd.items())
-        )
+        " + ".join(f"{gpu_count(gpu)} * {price}" for gpu, price in sorted(gpu_hourly_usd.items()))
         or "vector(0)"
     )
     return _dashboard(
@@ -125,15 +138,10 @@ def cost_dashboard(gpu_hourly_usd: Mapping[str, float]) -> dict[str, Any]:
             _panel(
                 1,
                 "GPU hours (last 24h)",
-                {"GPU hours": "sum(count_over_time(count(DCGM_FI_DEV_GPU_UTIL)[24h:1h]))"},
+                {"GPU hours": over_last_day("count(DCGM_FI_DEV_GPU_UTIL) or vector(0)")},
                 "short",
             ),
-            _panel(
-                2,
-                "GPU cost, last 24h (USD)",
-                {"USD": f"sum_over_time(({rate})[24h:1h])"},
-                "currencyUSD",
-            ),
+            _panel(2, "GPU cost, last 24h (USD)", {"USD": over_last_day(rate)}, "currencyUSD"),
             _panel(
                 3,
                 "Idle GPUs",

@@ -33,6 +33,9 @@ class User(_Fact):
 class WrittenPath(_Fact):
     path: str
     why: str
+    moved_by: str | None = Field(
+        None, description="An env var that moves the path: where it is set, its value is."
+    )
 
 
 class EnvFact(_Fact):

@@ -9,8 +9,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.enums import Cloud
 from components.seam import GPU_LABEL, GPU_TOLERATION, KubernetesCluster
-from workloads.alerts import AlertThresholds, rule_groups
+from workloads.alerts import (
+    RECEIVERS_SECRET,
+    AlertThresholds,
+    Receiver,
+    alertmanager_config,
+    rule_groups,
+)
 from workloads.dashboards import dashboards
 from workloads.monitors import MONITORING_API
 from workloads.placement import cpu_placement
@@ -28,6 +35,39 @@ PROMETHEUS_PORT = 9090
 GRAFANA_SECRET = "grafana-admin"
 DASHBOARD_LABEL = "grafana_dashboard"
 
+# kube-prometheus-stack scrapes these by default; a managed cluster does not let a
+# workload reach them, so each would be a target down and its "…Down" alert would fire
+# forever. `<component>.enabled: false` drops both the scrape and the component's rules.
+# The control plane's controller manager, scheduler and etcd run on the cloud's side on
+# EKS, GKE and AKS alike.
+CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd")
+NOT_SCRAPED: Mapping[Cloud, tuple[str, ...]] = {
+    # The EKS kube-proxy add-on (no configuration values set here) binds its metrics to
+    # 127.0.0.1:10249, out of Prometheus' reach.
+    Cloud.AWS: (*CONTROL_PLANE, "kubeProxy"),
+    # Dataplane V2 (ADVANCED_DATAPATH) runs no kube-proxy, and GKE's DNS is kube-dns,
+    # which serves no CoreDNS metrics on 9153.
+    Cloud.GCP: (*CONTROL_PLANE, "kubeProxy", "coreDns"),
+    # The Cilium dataplane replaces kube-proxy.
+    Cloud.AZURE: (*CONTROL_PLANE, "kubeProxy"),
+}
+
+# On GKE the driver lives on the host under /home/kubernetes/bin/nvidia and reaches only
+# containers that request GPUs (the exporter requests none), and GKE's device plugin
+# names GPUs by device (nvidia0), not by UUID: Google's DCGM exporter manifest
+# (GoogleCloudPlatform/prometheus-engine examples/nvidia-dcgm/exporter.yaml) mounts the
+# driver at /usr/local/nvidia, sets LD_LIBRARY_PATH and the device-name GPU id, and runs
+# privileged to see /dev/nvidia*.
+GKE_DRIVER_HOST_PATH = "/home/kubernetes/bin/nvidia"
+GKE_DRIVER_MOUNT = "/usr/local/nvidia"
+# The chart's own default for `extraVolumeMounts` (deployment/values.yaml at chart 4.1.1):
+# Helm replaces a list, so setting the key must keep this entry.
+DCGM_METRICS_MOUNT = {
+    "name": "exporter-metrics-volume",
+    "mountPath": "/etc/dcgm-exporter/default-counters.csv",
+    "subPath": "default-counters.csv",
+}
+
 
 def prometheus_url(namespace: str) -> str:
     return f"http://{FULLNAME}-prometheus.{namespace}.svc:{PROMETHEUS_PORT}"
@@ -41,6 +81,8 @@ class MonitoringArgs:
     data_namespace: str
     retention_days: int
     storage_class: str
+    cloud: Cloud
+    """Which cluster components are scraped, and how the DCGM exporter finds the driver."""
     grafana: bool = True
     gpus: bool = True
     """Deploy the DCGM exporter (only where there are GPU nodes)."""
@@ -49,6 +91,10 @@ class MonitoringArgs:
     """Price per GPU hour of each GPU type the stack uses, for the cost dashboard."""
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     qdrant_service: str = "qdrant"
+    more_serving_namespaces: tuple[str, ...] = ()
+    """Other namespaces model servers run in (TGI's, when the stack has one)."""
+    receivers: tuple[Receiver, ...] = ()
+    """Where Alertmanager sends alerts; each one's URL or key is in the receivers Secret."""
     stack_version: str = STACK_VERSION
     dcgm_version: str = DCGM_VERSION
 
@@ -107,7 +153,7 @@ def stack_values(
             "resources": _limits("250m", "512Mi"),
             **on_cpu,
         },
-        "alertmanager": {"alertmanagerSpec": {**on_cpu}},
+        "alertmanager": alertmanager_values(args.receivers, on_cpu),
         # node-exporter reads the host (hostPID, hostPath): it goes to the privileged
         # node-agents namespace, the only one whose Pod Security level allows that.
         "prometheus-node-exporter": {"namespaceOverride": args.node_agents_namespace},
@@ -118,11 +164,28 @@ def stack_values(
             "admissionWebhooks": {"patch": {**on_cpu}},
         },
         "kube-state-metrics": {"resources": _limits("100m", "256Mi"), **on_cpu},
+        **{component: {"enabled": False} for component in NOT_SCRAPED[args.cloud]},
     }
 
 
-def dcgm_values() -> dict[str, Any]:
-    return {
+def alertmanager_values(
+    receivers: tuple[Receiver, ...], placement: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Without receivers, the chart's own config (alerts reach no one); with them, the
+    routes and receivers, whose URLs and keys Alertmanager reads from the mounted Secret."""
+    spec: dict[str, Any] = dict(placement)
+    if not receivers:
+        return {"alertmanagerSpec": spec}
+    spec["secrets"] = [RECEIVERS_SECRET]
+    return {"alertmanagerSpec": spec, "config": alertmanager_config(receivers)}
+
+
+def dcgm_values(cloud: Cloud) -> dict[str, Any]:
+    """The DCGM exporter on GPU nodes only. Per-pod GPU attribution needs nothing here: the
+    chart sets `DCGM_EXPORTER_KUBERNETES=true` itself, and the exporter then labels each
+    GPU's series with the namespace/pod/container holding it (kubelet pod-resources API);
+    honorLabels keeps those labels instead of the exporter pod's own."""
+    values: dict[str, Any] = {
         "affinity": {
             "nodeAffinity": {
                 "requiredDuringSchedulingIgnoredDuringExecution": {
@@ -133,24 +196,32 @@ def dcgm_values() -> dict[str, Any]:
             }
         },
         "tolerations": [GPU_TOLERATION.as_dict()],
-        # Per-pod GPU attribution: the exporter maps each GPU to the pod holding it through
-        # the kubelet's pod-resources API and labels its series with namespace/pod/container;
-        # honorLabels keeps those labels instead of the exporter pod's own.
-        "kubernetes": {"enablePodLabels": True},
-        "extraEnv": [
-            {"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"},
-            {"name": "DCGM_EXPORTER_KUBERNETES_GPU_ID_TYPE", "value": "uid"},
-        ],
         "serviceMonitor": {"enabled": True, "interval": "15s", "honorLabels": True},
         "resources": _limits("200m", "512Mi"),
     }
+    if cloud is Cloud.GCP:
+        values["securityContext"] = {"privileged": True}
+        values["extraHostVolumes"] = [
+            {"name": "nvidia-install-dir-host", "hostPath": GKE_DRIVER_HOST_PATH}
+        ]
+        values["extraVolumeMounts"] = [
+            DCGM_METRICS_MOUNT,
+            {"name": "nvidia-install-dir-host", "mountPath": GKE_DRIVER_MOUNT, "readOnly": True},
+        ]
+        values["extraEnv"] = [
+            {"name": "LD_LIBRARY_PATH", "value": f"{GKE_DRIVER_MOUNT}/lib64"},
+            {"name": "DCGM_EXPORTER_KUBERNETES_GPU_ID_TYPE", "value": "device-name"},
+        ]
+    return values
 
 
 class Monitoring(pulumi.ComponentResource):
     """Prometheus, Alertmanager and Grafana with the platform's rules and dashboards.
 
     Creates: a generated Grafana admin password (`-grafana-password`, pulumi-random) in a
-    Secret (`-grafana-admin`); the kube-prometheus-stack release (`-stack`); with GPUs,
+    Secret (`-grafana-admin`); with alert receivers, a Secret of their URLs and keys
+    (`-alert-receivers`, from `receiver_secrets`, by receiver name) that Alertmanager
+    mounts; the kube-prometheus-stack release (`-stack`); with GPUs,
     the DCGM exporter release in the node-agents namespace (`-dcgm`); the PrometheusRule
     (`-rules`); with Grafana, one dashboard ConfigMap each for serving, GPUs and cost
     (`-dashboard-serving`, `-dashboard-gpus`, `-dashboard-cost`). ServiceMonitors and
@@ -168,9 +239,17 @@ class Monitoring(pulumi.ComponentResource):
         cluster: KubernetesCluster,
         namespace: k8s.core.v1.Namespace,
         node_agents_namespace: k8s.core.v1.Namespace,
+        receiver_secrets: Mapping[str, pulumi.Input[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:Monitoring", name, None, opts)
+        secrets = dict(receiver_secrets or {})
+        missing = [r.name for r in args.receivers if r.name not in secrets]
+        if missing:
+            raise ValueError(
+                f"alert receivers without a URL or key: {', '.join(missing)} "
+                "(set them in llm-infra:alertReceivers)"
+            )
         # Prometheus claims a volume: the CPU nodes, the storage driver and class first.
         placement = cpu_placement(cluster, claims_volumes=True)
         provider = cluster.kubernetes_provider
@@ -198,6 +277,21 @@ class Monitoring(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        waits: list[pulumi.Resource] = [admin]
+        if args.receivers:
+            # Alertmanager reads each URL or key from this Secret's file; the Helm values
+            # name only the file.
+            waits.append(
+                k8s.core.v1.Secret(
+                    f"{name}-alert-receivers",
+                    metadata=wire({"name": RECEIVERS_SECRET, "namespace": ns, "labels": labels}),
+                    type="Opaque",
+                    string_data=wire(
+                        {r.name: pulumi.Output.secret(secrets[r.name]) for r in args.receivers}
+                    ),
+                    opts=child,
+                )
+            )
         stack = k8s.helm.v3.Release(
             f"{name}-stack",
             name=STACK_CHART,
@@ -212,7 +306,7 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
-                depends_on=[namespace, node_agents_namespace, admin, *placement.ready],
+                depends_on=[namespace, node_agents_namespace, *waits, *placement.ready],
             ),
         )
         self.operators = [stack]
@@ -224,7 +318,7 @@ class Monitoring(pulumi.ComponentResource):
                 version=args.dcgm_version,
                 repository_opts={"repo": DCGM_REPOSITORY},
                 namespace=args.node_agents_namespace,
-                values=wire(dcgm_values()),
+                values=wire(dcgm_values(args.cloud)),
                 atomic=True,
                 opts=pulumi.ResourceOptions(
                     parent=self, provider=provider, depends_on=[node_agents_namespace, stack]
@@ -241,6 +335,7 @@ class Monitoring(pulumi.ComponentResource):
                         args.thresholds,
                         serving_namespace=args.serving_namespace,
                         data_namespace=args.data_namespace,
+                        more_serving_namespaces=args.more_serving_namespaces,
                         qdrant=args.qdrant_service,
                     )
                 }

@@ -19,9 +19,18 @@ def service_monitor_spec(
     *,
     path: str = "/metrics",
     extra: Mapping[str, Any] | None = None,
+    without_labels: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """Scrapes the Services matching `selector` that carry none of `without_labels`: a
+    Service that selects the same pods as another (a headless one for peer discovery)
+    would get every pod scraped once per Service."""
+    label_selector: dict[str, Any] = {"matchLabels": dict(selector)}
+    if without_labels:
+        label_selector["matchExpressions"] = [
+            {"key": key, "operator": "DoesNotExist"} for key in without_labels
+        ]
     return {
-        "selector": {"matchLabels": dict(selector)},
+        "selector": label_selector,
         "namespaceSelector": {"matchNames": [namespace]},
         "endpoints": [{"port": port, "path": path, "interval": SCRAPE_INTERVAL, **(extra or {})}],
     }

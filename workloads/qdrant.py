@@ -29,6 +29,14 @@ IMAGE = "qdrant/qdrant"
 VERSION = "v1.15.5"
 HTTP_PORT, GRPC_PORT, P2P_PORT = 6333, 6334, 6335
 STORAGE = "/qdrant/storage"
+# Qdrant archives every snapshot in a temporary file on the storage volume first
+# (`storage/snapshots_temp` when `temp_path` is unset), then moves it to the snapshots
+# path: keeping that path on the same volume makes the move a rename and needs no room
+# on the node's disk, whatever the size of the collections.
+SNAPSHOTS = f"{STORAGE}/snapshots"
+# The headless Service selects the same pods as the ClusterIP one; this label keeps it out
+# of the ServiceMonitor, so each pod is scraped once.
+PEERS_LABEL = "llm-infra.io/peer-discovery"
 API_KEY_ENV = "QDRANT__SERVICE__API_KEY"
 API_KEY_SECRET_KEY = "api-key"
 API_KEY_LENGTH = 48
@@ -71,7 +79,7 @@ def startup_script(name: str, namespace: str) -> str:
 def qdrant_env(replicas: int, secret_name: str) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "QDRANT__STORAGE__STORAGE_PATH", "value": STORAGE},
-        {"name": "QDRANT__STORAGE__SNAPSHOTS_PATH", "value": "/qdrant/snapshots"},
+        {"name": "QDRANT__STORAGE__SNAPSHOTS_PATH", "value": SNAPSHOTS},
         # The marker file Qdrant writes once initialised; the root filesystem is read-only.
         {"name": "QDRANT_INIT_FILE_PATH", "value": "/qdrant/init/.qdrant-initialized"},
         {"name": "QDRANT__TELEMETRY_DISABLED", "value": "true"},
@@ -121,7 +129,6 @@ def qdrant_container(args: QdrantArgs, secret_name: str) -> dict[str, Any]:
         "securityContext": container_security_context(),
         "volumeMounts": [
             {"name": "storage", "mountPath": STORAGE},
-            {"name": "snapshots", "mountPath": "/qdrant/snapshots"},
             {"name": "init", "mountPath": "/qdrant/init"},
             {"name": "tmp", "mountPath": "/tmp"},
         ],
@@ -179,7 +186,6 @@ def statefulset_spec(
                 "terminationGracePeriodSeconds": 60,
                 "containers": [qdrant_container(args, secret_name)],
                 "volumes": [
-                    {"name": "snapshots", "emptyDir": {"sizeLimit": f"{args.storage_gib}Gi"}},
                     {"name": "init", "emptyDir": {"sizeLimit": "16Mi"}},
                     {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
                 ],
@@ -192,6 +198,28 @@ def statefulset_spec(
 SNAPSHOT_POD_LABELS = {"app.kubernetes.io/name": "qdrant-snapshot"}
 
 
+def _step(
+    name: str,
+    image: str,
+    script: str,
+    *,
+    env: list[dict[str, pulumi.Input[str]]],
+    cpu: str,
+    memory: str,
+    mounts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": PULL_POLICY,
+        "command": ["sh", "-c", script],
+        "env": env,
+        "resources": resources(cpu, memory),
+        "securityContext": container_security_context(),
+        "volumeMounts": mounts,
+    }
+
+
 def snapshot_job_spec(
     args: QdrantArgs,
     *,
@@ -202,14 +230,39 @@ def snapshot_job_spec(
     pod_labels: Mapping[str, str] | None = None,
     placement: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    work = [{"name": "snapshots", "mountPath": snapshots.SNAPSHOT_DIR}]
-    alive = {"exec": {"command": ["sh", "-c", f"test -d {snapshots.SNAPSHOT_DIR}"]}}
+    """Snapshot (init), stream to the bucket (init), then clean up and report: each step
+    runs only when the one before it succeeded (see workloads/snapshots.py)."""
+    work = {"name": "work", "mountPath": snapshots.WORK_DIR}
+    key = {"name": "api-key", "mountPath": snapshots.API_KEY_DIR, "readOnly": True}
+    paths: list[dict[str, pulumi.Input[str]]] = [
+        {"name": snapshots.WORK_ENV, "value": snapshots.WORK_DIR},
+        {
+            "name": snapshots.API_KEY_FILE_ENV,
+            "value": f"{snapshots.API_KEY_DIR}/{snapshots.API_KEY_FILE}",
+        },
+        {"name": "BUCKET", "value": bucket},
+    ]
+    remote = snapshots.rclone_remote(args.cloud, args.region, largest_snapshot_gib=args.storage_gib)
     remote_env: list[dict[str, pulumi.Input[str]]] = [
-        {"name": key, "value": value}
-        for key, value in sorted(snapshots.rclone_remote(args.cloud, args.region).items())
+        {"name": name, "value": value} for name, value in sorted(remote.items())
     ]
     if account is not None:
         remote_env.append({"name": snapshots.ACCOUNT_ENV, "value": account})
+    upload_memory = snapshots.upload_memory_mib(args.cloud, args.storage_gib)
+    # The report step is the pod's one long-lived container; these fail only when the
+    # shared work directory is gone.
+    alive = {"exec": {"command": ["sh", "-c", f"test -d {snapshots.WORK_DIR}"]}}
+    report = _step(
+        "cleanup",
+        snapshots.CURL_IMAGE,
+        snapshots.cleanup_script(),
+        env=paths,
+        cpu="100m",
+        memory="64Mi",
+        mounts=[work, key],
+    )
+    report["livenessProbe"] = {**alive, "periodSeconds": 30}
+    report["readinessProbe"] = {**alive, "periodSeconds": 30}
     pod = {
         "serviceAccountName": service_account,
         "automountServiceAccountToken": False,
@@ -218,45 +271,29 @@ def snapshot_job_spec(
         "securityContext": pod_security_context(),
         **(placement or {}),
         "initContainers": [
-            {
-                "name": "snapshot",
-                "image": snapshots.CURL_IMAGE,
-                "command": [
-                    "sh",
-                    "-c",
-                    snapshots.snapshot_script(args.name, args.namespace, args.replicas, HTTP_PORT),
-                ],
-                "imagePullPolicy": PULL_POLICY,
-                "resources": resources("250m", "256Mi"),
-                "securityContext": container_security_context(),
-                "volumeMounts": [
-                    *work,
-                    {"name": "api-key", "mountPath": snapshots.API_KEY_DIR, "readOnly": True},
-                ],
-            }
+            _step(
+                "snapshot",
+                snapshots.CURL_IMAGE,
+                snapshots.snapshot_script(args.name, args.namespace, args.replicas, HTTP_PORT),
+                env=paths,
+                cpu="250m",
+                memory="128Mi",
+                mounts=[work, key],
+            ),
+            _step(
+                "upload",
+                snapshots.RCLONE_IMAGE,
+                snapshots.upload_script(args.backup_retention_days),
+                env=[*paths, {"name": "HOME", "value": "/tmp"}, *remote_env],
+                cpu="500m",
+                memory=f"{upload_memory}Mi",
+                mounts=[work, key, {"name": "tmp", "mountPath": "/tmp"}],
+            ),
         ],
-        "containers": [
-            {
-                "name": "upload",
-                "image": snapshots.RCLONE_IMAGE,
-                "imagePullPolicy": PULL_POLICY,
-                "command": ["sh", "-c", snapshots.upload_script(args.backup_retention_days)],
-                "env": [
-                    {"name": "BUCKET", "value": bucket},
-                    {"name": "HOME", "value": "/tmp"},
-                    *remote_env,
-                ],
-                "resources": resources("500m", "512Mi"),
-                # A batch step has no server to probe; these fail only when the shared
-                # volume is gone, which is the one thing that would stall the upload.
-                "livenessProbe": {**alive, "periodSeconds": 30},
-                "readinessProbe": {**alive, "periodSeconds": 30},
-                "securityContext": container_security_context(),
-                "volumeMounts": [*work, {"name": "tmp", "mountPath": "/tmp"}],
-            }
-        ],
+        "containers": [report],
         "volumes": [
-            {"name": "snapshots", "emptyDir": {"sizeLimit": f"{args.storage_gib}Gi"}},
+            # The manifest and the replies of Qdrant's API only: snapshots never touch it.
+            {"name": "work", "emptyDir": {"sizeLimit": "64Mi"}},
             {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
             {
                 "name": "api-key",
@@ -282,7 +319,7 @@ def snapshot_job_spec(
                 "template": {
                     "metadata": {
                         "labels": {
-                            "app.kubernetes.io/name": "qdrant-snapshot",
+                            **SNAPSHOT_POD_LABELS,
                             **(pod_labels or {}),
                         }
                     },
@@ -351,7 +388,13 @@ class Qdrant(pulumi.ComponentResource):
         )
         headless = k8s.core.v1.Service(
             f"{name}-headless",
-            metadata=wire({"name": f"{args.name}-headless", "namespace": ns, "labels": labels}),
+            metadata=wire(
+                {
+                    "name": f"{args.name}-headless",
+                    "namespace": ns,
+                    "labels": {**labels, PEERS_LABEL: "true"},
+                }
+            ),
             spec=wire(
                 {
                     "clusterIP": "None",
@@ -412,6 +455,7 @@ class Qdrant(pulumi.ComponentResource):
                     ns,
                     selector,
                     "http",
+                    without_labels=(PEERS_LABEL,),
                     # /metrics needs the API key; Prometheus reads it from the Secret.
                     extra={
                         "authorization": {

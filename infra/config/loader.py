@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from components.enums import Cloud, Environment
+from infra.config.alerting import ALERT_RECEIVERS_KEY, receiver_issues
 from infra.config.checks import ConfigView, run_checks
 from infra.config.defaults import apply_environment_defaults
 from infra.config.errors import (
@@ -30,8 +31,8 @@ REGION_KEYS = {
 }
 GCP_PROJECT_KEY = "gcp:project"
 E = TypeVar("E", Cloud, Environment)
-CONFIG_KEYS = (PLATFORM_KEY, *REGION_KEYS.values(), GCP_PROJECT_KEY)
-"""Every config key the program reads."""
+CONFIG_KEYS = (PLATFORM_KEY, *REGION_KEYS.values(), GCP_PROJECT_KEY, ALERT_RECEIVERS_KEY)
+"""Every config key the program validates (of `llm-infra:alertReceivers`, the names only)."""
 
 
 def load_stack_config(
@@ -56,6 +57,7 @@ def load_stack_config(
         ]
     view = ConfigView.from_raw(raw)
     issues += run_checks(view) + run_platform_checks(view)
+    issues += receiver_issues(raw, values.get(ALERT_RECEIVERS_KEY))
     if issues or config is None:
         raise ConfigError(_unique(issues), source=source)
     return config

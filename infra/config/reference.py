@@ -56,6 +56,13 @@ One more key lives beside `llm-infra:platform`: `llm-infra:hfToken`, an optional
 (`pulumi config set --secret hfToken hf_…`). It becomes a Kubernetes Secret the model
 servers read as `HF_TOKEN`; without it only ungated Hugging Face models load (gated ones
 such as Llama need it, or their weights in the stack's bucket through `weights_uri`).
+
+And `llm-infra:alertReceivers`, a secret with one entry per `monitoring.receivers[]` name:
+the receiver's webhook URL, Slack incoming-webhook URL or PagerDuty routing key
+(`pulumi config set --secret --path 'alertReceivers.<name>' <URL or key>`). It becomes a
+Kubernetes Secret that Alertmanager mounts and reads; the URLs and keys never appear in
+the Helm values or the plan. A receiver without its entry, or an entry without its
+receiver, is a config error.
 """
 
 

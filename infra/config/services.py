@@ -1,5 +1,6 @@
 """`vector_db` and `monitoring`: the platform's shared services."""
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
@@ -32,7 +33,46 @@ class EmbeddingsConfig(Section):
     replicas: int = Field(1, ge=1, le=100, description="Embedding server pods.")
 
 
+class AlertReceiverType(StrEnum):
+    """Where Alertmanager sends alerts; the URL or key is a secret (`llm-infra:alertReceivers`)."""
+
+    WEBHOOK = "webhook"  # POSTs Alertmanager's JSON to a URL
+    SLACK = "slack"  # an incoming-webhook URL
+    PAGERDUTY = "pagerduty"  # an Events API v2 integration (routing) key
+
+
+class Severity(StrEnum):
+    """The severities of the platform's alert rules."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AlertReceiverConfig(Section):
+    name: DnsLabel = Field(
+        description="Receiver name; also its entry in the `llm-infra:alertReceivers` secret."
+    )
+    type: AlertReceiverType = Field(description="webhook, slack or pagerduty.")
+    severities: tuple[Severity, ...] = Field(
+        (Severity.CRITICAL, Severity.WARNING),
+        min_length=1,
+        description="Alert severities sent to this receiver.",
+    )
+    channel: str | None = Field(
+        None,
+        description="Slack channel or user (`#llm-alerts`), Slack only. Default: the "
+        "incoming webhook's own channel.",
+    )
+
+
 class MonitoringConfig(Section):
     enabled: bool = Field(True, description="Deploy Prometheus, Grafana and GPU metrics.")
     retention_days: int = Field(ge=1, le=3650, description="Metrics retention, days.")
     grafana: bool = Field(True, description="Deploy Grafana with the serving dashboards.")
+    receivers: tuple[AlertReceiverConfig, ...] = Field(
+        (),
+        description="Where Alertmanager sends the platform's alerts; each receiver's URL or "
+        "key goes in the secret `llm-infra:alertReceivers` under its name. Default: none, "
+        "and alerts are only seen in Alertmanager and Grafana.",
+    )

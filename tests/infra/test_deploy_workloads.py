@@ -11,7 +11,7 @@ from infra.deploy_workloads import cache_size_gib, replica_resources
 from infra.offline.convert import default_provider_records, to_record
 from infra.offline.mocks import MockContext, PlanMocks
 from infra.offline.plan import plan_stack
-from infra.offline.runner import program_body, run_under_mocks
+from infra.offline.runner import ProgramError, program_body, run_under_mocks
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
 from tests.harness import ROOT, as_config_strings, load, minimal_platform, shipped_config_values
 
@@ -326,7 +326,7 @@ def test_on_azure_the_snapshot_job_uploads_to_the_container_as_its_identity(ship
     job = plan.get("kubernetes:batch/v1:CronJob", "qdrant-snapshots").inputs["spec"]
     template = job["jobTemplate"]["spec"]["template"]
     assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
-    (upload,) = template["spec"]["containers"]
+    (upload,) = [c for c in template["spec"]["initContainers"] if c["name"] == "upload"]
     env = {e["name"]: e.get("value") for e in upload["env"]}
     assert env["BUCKET"] == "vector-snapshots"
     assert env["RCLONE_CONFIG_DEST_TYPE"] == "azureblob"
@@ -414,3 +414,90 @@ def test_with_a_hub_token_each_serving_namespace_gets_its_own_secret():
     }
     tgi = next(r for r in records if r.name == "qwen2-5-7b" and r.type.endswith("ModelServer"))
     assert "hf-token-serving-root" in json.dumps(tgi.options.depends_on)
+
+
+RECEIVER_SECRETS = {
+    "oncall": "pd-routing-key-plaintext-0123",
+    "team": "https://hooks.slack.com/services/T0/B0/plaintext0123",
+}
+
+
+@pytest.fixture(scope="module")
+def project_with_receivers(tmp_path_factory):
+    """The gcp-prod stack with two alert receivers, their URL and key set as a plain config
+    value: the program must still treat them as secrets everywhere."""
+    folder = tmp_path_factory.mktemp("receivers")
+    (folder / "Pulumi.yaml").write_text(
+        f"name: llm-infra\nruntime: python\nmain: {ROOT / 'infra'}\n"
+    )
+    document = yaml.safe_load((ROOT / "Pulumi.gcp-prod.yaml").read_text())
+    document["config"]["llm-infra:platform"]["monitoring"] = {
+        "receivers": [
+            {"name": "oncall", "type": "pagerduty", "severities": ["critical"]},
+            {"name": "team", "type": "slack", "channel": "#llm-alerts"},
+        ]
+    }
+    document["config"]["llm-infra:alertReceivers"] = RECEIVER_SECRETS
+    (folder / "Pulumi.gcp-prod.yaml").write_text(yaml.safe_dump(document))
+    return folder
+
+
+def test_alert_receivers_reach_alertmanager_through_a_secret_only(project_with_receivers):
+    plan = plan_stack("gcp-prod", project_with_receivers)
+    text = json.dumps([r.inputs for r in plan.resources]) + json.dumps(plan.outputs)
+    assert not [v for v in RECEIVER_SECRETS.values() if v in text]
+    secret = plan.get("kubernetes:core/v1:Secret", "monitoring-alert-receivers")
+    assert secret.inputs["stringData"] == "[secret]"
+    values = plan.get("kubernetes:helm.sh/v3:Release", "monitoring-stack").inputs["values"]
+    receivers = {r["name"] for r in values["alertmanager"]["config"]["receivers"]}
+    assert receivers == {"null", "oncall", "team"}
+
+
+def test_alert_receiver_secrets_never_reach_the_rendered_manifests(
+    project_with_receivers, tmp_path, capsys
+):
+    from infra.cli import main
+
+    out = tmp_path / "rendered"
+    assert (
+        main(
+            [
+                "--project-dir",
+                str(project_with_receivers),
+                "render",
+                "-s",
+                "gcp-prod",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any("alert" in p.name for p in files)  # the Secret, without its values
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not [v for v in RECEIVER_SECRETS.values() if v in text], path
+
+
+def test_a_receiver_whose_secret_is_missing_stops_the_plan_with_the_fix(tmp_path):
+    platform = minimal_platform(monitoring={"receivers": [{"name": "oncall", "type": "pagerduty"}]})
+    with pytest.raises(ProgramError) as error:
+        run_under_mocks(
+            program_body(ROOT / "infra"),
+            mocks=PlanMocks(MockContext(project="llm-infra", stack="t", region="us-east-1")),
+            project="llm-infra",
+            stack="t",
+            config={"llm-infra:platform": json.dumps(platform)},
+        )
+    assert "llm-infra:alertReceivers.oncall: is not set" in str(error.value)
+    assert "pulumi config set --secret --path 'alertReceivers.oncall'" in str(error.value)
+
+
+def test_alerts_watch_the_tgi_namespace_too(shipped_plan):
+    rules = shipped_plan("prod").get(
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules"
+    )
+    expressions = [r["expr"] for g in rules.inputs["spec"]["groups"] for r in g["rules"]]
+    watched = [e for e in expressions if "llm-serving-root" in e]
+    assert watched, "no alert covers the namespace TGI servers run in"

@@ -1,4 +1,4 @@
-from workloads.alerts import AlertThresholds, rule_groups
+from workloads.alerts import AlertThresholds, Receiver, alertmanager_config, rule_groups
 
 
 def rules():
@@ -40,3 +40,54 @@ def test_every_rule_has_a_severity_and_summary():
     for rule in rules().values():
         assert rule["labels"]["severity"] in {"info", "warning", "critical"}
         assert rule["annotations"]["summary"]
+
+
+def test_alerts_reach_each_receiver_that_takes_their_severity():
+    receivers = (
+        Receiver(name="oncall", kind="pagerduty", severities=("critical",)),
+        Receiver(name="team", kind="slack", channel="#llm"),
+        Receiver(name="hook", kind="webhook", severities=("info", "warning", "critical")),
+    )
+    config = alertmanager_config(receivers)
+    route = config["route"]
+    assert route["receiver"] == "null"
+    watchdog, *routes = route["routes"]
+    # kube-prometheus-stack's always-firing Watchdog goes nowhere, as in the chart's default
+    assert watchdog == {"receiver": "null", "matchers": ['alertname = "Watchdog"']}
+    assert [(r["receiver"], r["matchers"]) for r in routes] == [
+        ("oncall", ['severity =~ "critical"']),
+        ("team", ['severity =~ "critical|warning"']),
+        ("hook", ['severity =~ "info|warning|critical"']),
+    ]
+    assert all(r["continue"] for r in routes)  # a critical reaches PagerDuty and Slack
+    assert {r["name"] for r in config["receivers"]} == {"null", "oncall", "team", "hook"}
+    # every severity a rule uses reaches the receivers that want it
+    severities = {r["labels"]["severity"] for r in rules().values()}
+    assert severities <= {"info", "warning", "critical"}
+
+
+def test_receivers_name_secret_files_never_secrets():
+    # Alertmanager v0.28.1 config/notifiers.go: PagerdutyConfig.RoutingKeyFile
+    # (`routing_key_file`), SlackConfig.APIURLFile (`api_url_file`), WebhookConfig.URLFile
+    # (`url_file`); prometheus-operator v0.86.1 mounts spec.secrets under
+    # /etc/alertmanager/secrets/<name> (pkg/alertmanager/statefulset.go: secretsDir).
+    config = alertmanager_config(
+        (
+            Receiver(name="a", kind="pagerduty"),
+            Receiver(name="b", kind="slack"),
+            Receiver(name="c", kind="webhook"),
+        )
+    )
+    found = {r["name"]: r for r in config["receivers"]}
+    assert found["a"]["pagerduty_configs"] == [
+        {"routing_key_file": "/etc/alertmanager/secrets/alert-receivers/a", "send_resolved": True}
+    ]
+    assert found["b"]["slack_configs"] == [
+        {"api_url_file": "/etc/alertmanager/secrets/alert-receivers/b", "send_resolved": True}
+    ]
+    assert found["c"]["webhook_configs"] == [
+        {"url_file": "/etc/alertmanager/secrets/alert-receivers/c", "send_resolved": True}
+    ]
+    text = str(config)
+    for field in ('routing_key"', "'routing_key'", "'api_url'", "'url'", "service_key"):
+        assert field not in text

@@ -56,12 +56,12 @@ def violations(
     mounts = writable_mounts(spec, container, claims)
     if (container.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True:
         problems.append("the root filesystem is writable")
-    for written in found.writes:
-        if not _under(written.path, mounts):
-            problems.append(
-                f"writes {written.path} ({written.why}) but no writable volume is there"
-            )
     env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    for written in found.writes:
+        # the image writes where its own setting says, once the container sets it
+        path = str(env.get(written.moved_by) or written.path) if written.moved_by else written.path
+        if not _under(path, mounts):
+            problems.append(f"writes {path} ({written.why}) but no writable volume is there")
     for fact in found.env:
         if fact.name not in env:
             problems.append(f"needs {fact.name} ({fact.why})")

@@ -118,11 +118,72 @@ def test_snapshots_upload_through_workload_identity():
     # the identity's pod labels reach the job's pods (AKS injects the token by them)
     template = job["jobTemplate"]["spec"]["template"]["metadata"]
     assert template["labels"]["example.com/use"] == "true"
-    (upload,) = pod["containers"]
+    # snapshot, then upload, then clean up and report: each only after the one before
+    snapshot, upload = pod["initContainers"]
+    (report,) = pod["containers"]
+    assert [snapshot["name"], upload["name"], report["name"]] == ["snapshot", "upload", "cleanup"]
     env = {e["name"]: e.get("value") for e in upload["env"]}
     assert env["BUCKET"] == "snapshots-bucket"
     assert env["RCLONE_CONFIG_DEST_ENV_AUTH"] == "true"
-    assert "--min-age 14d" in upload["command"][-1]
+    assert "rclone copyto" in upload["command"][-1]
+    assert '-lt "$cutoff"' in upload["command"][-1]  # 14 days by the backup's stamp
+    assert "14 * 86400" in upload["command"][-1]
+
+
+def test_the_snapshot_job_keeps_no_snapshot_on_its_disk():
+    plan, _ = deploy()
+    job = plan.get("kubernetes:batch/v1:CronJob", "qdrant-snapshots").inputs["spec"]
+    pod = job["jobTemplate"]["spec"]["template"]["spec"]
+    # the upload streams from Qdrant to the bucket: the work directory holds a manifest
+    (work,) = [v for v in pod["volumes"] if v["name"] == "work"]
+    assert work["emptyDir"]["sizeLimit"] == "64Mi"
+    # a streamed 200 GiB snapshot fits S3's 10,000 parts
+    (upload,) = [c for c in pod["initContainers"] if c["name"] == "upload"]
+    env = {e["name"]: e.get("value") for e in upload["env"]}
+    assert int(env["RCLONE_CONFIG_DEST_CHUNK_SIZE"].removesuffix("M")) * 10_000 >= 200 * 1024
+
+
+def test_qdrant_writes_its_snapshots_to_its_own_volume():
+    # Qdrant v1.15.5 archives a snapshot in a temporary file under the storage path first
+    # (lib/collection/src/collection/snapshots.rs: tempfile_in(global_temp_dir);
+    # lib/storage/src/content_manager/toc/temp_directories.rs: storage/snapshots_temp when
+    # temp_path is unset), then moves it to the snapshots path: on the same volume that is
+    # a rename, and no node disk is needed however large the collections.
+    plan, _ = deploy()
+    pod = plan.get(STS, "qdrant-statefulset").inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["QDRANT__STORAGE__SNAPSHOTS_PATH"].startswith(
+        env["QDRANT__STORAGE__STORAGE_PATH"] + "/"
+    )
+    # no emptyDir sized to the volume on a node disk that may be smaller
+    assert {v["name"] for v in pod["volumes"]} == {"init", "tmp"}
+
+
+def matches(selector, labels):
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "DoesNotExist", expression
+        if expression["key"] in labels:
+            return False
+    return True
+
+
+def test_each_qdrant_pod_is_scraped_once():
+    plan, _ = deploy()
+    monitor = plan.get(
+        "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "qdrant-service-monitor"
+    ).inputs["spec"]
+    services = plan.of_type("kubernetes:core/v1:Service")
+    assert len(services) == 2
+    scraped = [
+        s.inputs["metadata"]["name"]
+        for s in services
+        if matches(monitor["selector"], s.inputs["metadata"]["labels"])
+    ]
+    # the headless Service selects the same pods (peer discovery) and is left out
+    assert scraped == ["qdrant"]
 
 
 def test_no_bucket_no_snapshot_job():

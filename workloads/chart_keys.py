@@ -1,0 +1,156 @@
+"""The Helm values keys the platform sets, per pinned chart, each with where the chart
+declares it at that release: not a copy of any chart, only the keys we use.
+
+A key stands for its whole value: below it the chart hands the value on as it is
+(`toYaml` into a pod spec, or the application's own configuration), so its fields are
+Kubernetes' or the application's, not the chart's. Every entry is `<source>:<line>`,
+`<source>` naming one of the record's files (repository, tag, path).
+
+Bumping a chart means re-reading its values file at the new tag and updating its record:
+tests/workloads/test_chart_keys.py fails when a pinned version differs from its record,
+and when a values function sets a key the record does not have.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChartKeys:
+    version: str
+    sources: Mapping[str, str]
+    """Source name → `<owner>/<repo>@<tag> <path>`."""
+    keys: Mapping[str, str]
+    """Dotted values key → `<source>:<line>`."""
+
+
+KPS = "prometheus-community/helm-charts@kube-prometheus-stack-78.3.2"
+CHARTS: Mapping[str, ChartKeys] = {
+    "kube-prometheus-stack": ChartKeys(
+        version="78.3.2",
+        sources={
+            "chart": f"{KPS} charts/kube-prometheus-stack/values.yaml",
+            # the subcharts at the versions the chart's Chart.yaml depends on
+            "grafana": "grafana/helm-charts@grafana-10.1.2 charts/grafana/values.yaml",
+            "kube-state-metrics": "prometheus-community/helm-charts@kube-state-metrics-6.3.0 "
+            "charts/kube-state-metrics/values.yaml",
+        },
+        keys={
+            "fullnameOverride": "chart:23",
+            "alertmanager.config": "chart:508",
+            "alertmanager.alertmanagerSpec.secrets": "chart:928",
+            "alertmanager.alertmanagerSpec.nodeSelector": "chart:1055",
+            "alertmanager.alertmanagerSpec.tolerations": "chart:1093",
+            "grafana.enabled": "chart:1226",
+            "grafana.admin.existingSecret": "grafana:497",
+            "grafana.admin.userKey": "grafana:498",
+            "grafana.admin.passwordKey": "grafana:499",
+            "grafana.resources": "grafana:354",
+            "grafana.nodeSelector": "grafana:365",
+            "grafana.tolerations": "grafana:370",
+            "grafana.sidecar.dashboards.enabled": "grafana:1068",
+            "grafana.sidecar.dashboards.label": "grafana:1088",
+            "grafana.sidecar.dashboards.labelValue": "grafana:1090",
+            "grafana.sidecar.dashboards.searchNamespace": "grafana:1100",
+            "kubeControllerManager.enabled": "chart:1843",
+            "coreDns.enabled": "chart:1954",
+            "kubeEtcd.enabled": "chart:2134",
+            "kubeScheduler.enabled": "chart:2243",
+            "kubeProxy.enabled": "chart:2353",
+            "kube-state-metrics.nodeSelector": "kube-state-metrics:335",
+            "kube-state-metrics.tolerations": "kube-state-metrics:351",
+            "kube-state-metrics.resources": "kube-state-metrics:477",
+            "prometheus-node-exporter.namespaceOverride": "chart:2549",
+            "prometheusOperator.admissionWebhooks.patch.nodeSelector": "chart:2955",
+            "prometheusOperator.admissionWebhooks.patch.tolerations": "chart:2957",
+            "prometheusOperator.resources": "chart:3223",
+            "prometheusOperator.nodeSelector": "chart:3245",
+            "prometheusOperator.tolerations": "chart:3250",
+            "prometheus.prometheusSpec.tolerations": "chart:4040",
+            "prometheus.prometheusSpec.nodeSelector": "chart:4103",
+            "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues": "chart:4133",
+            "prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues": "chart:4158",
+            "prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues": "chart:4181",
+            "prometheus.prometheusSpec.retention": "chart:4249",
+            "prometheus.prometheusSpec.resources": "chart:4347",
+            "prometheus.prometheusSpec.storageSpec": "chart:4354",
+        },
+    ),
+    "dcgm-exporter": ChartKeys(
+        version="4.1.1",
+        # chart 4.1.1 is tagged 4.2.3-4.1.1 (DCGM 4.2.3, exporter 4.1.1)
+        sources={"chart": "NVIDIA/dcgm-exporter@4.2.3-4.1.1 deployment/values.yaml"},
+        keys={
+            "securityContext": "chart:84",
+            "resources": "chart:105",
+            "serviceMonitor.enabled": "chart:114",
+            "serviceMonitor.interval": "chart:115",
+            "serviceMonitor.honorLabels": "chart:116",
+            "tolerations": "chart:130",
+            "affinity": "chart:133",
+            "extraHostVolumes": "chart:141",
+            "extraVolumeMounts": "chart:153",
+            "extraEnv": "chart:158",
+        },
+    ),
+    "keda": ChartKeys(
+        version="2.18.1",
+        sources={"chart": "kedacore/charts@v2.18.1 keda/values.yaml"},
+        keys={
+            "resources.operator": "chart:512",
+            "resources.metricServer": "chart:520",
+            "resources.webhooks": "chart:528",
+            "nodeSelector": "chart:536",
+            "tolerations": "chart:538",
+        },
+    ),
+    "nvidia-device-plugin": ChartKeys(
+        version="0.17.1",
+        sources={
+            "chart": "NVIDIA/k8s-device-plugin@v0.17.1 "
+            "deployments/helm/nvidia-device-plugin/values.yaml"
+        },
+        keys={
+            "affinity": "chart:63",
+            "tolerations": "chart:85",
+            "priorityClassName": "chart:98",
+        },
+    ),
+    "cluster-autoscaler": ChartKeys(
+        version="9.43.1",
+        sources={
+            "chart": "kubernetes/autoscaler@cluster-autoscaler-chart-9.43.1 "
+            "charts/cluster-autoscaler/values.yaml"
+        },
+        keys={
+            "autoDiscovery.clusterName": "chart:17",
+            "awsRegion": "chart:76",
+            "cloudProvider": "chart:120",
+            "extraArgs": "chart:174",
+            "image.tag": "chart:260",
+            "nodeSelector": "chart:288",
+            "rbac.serviceAccount.annotations": "chart:334",
+            "rbac.serviceAccount.create": "chart:336",
+            "rbac.serviceAccount.name": "chart:338",
+            "resources": "chart:346",
+        },
+    ),
+}
+
+
+def keys_set(values: Mapping[str, Any], keys: Mapping[str, str], prefix: str = "") -> Iterator[str]:
+    """Every key `values` sets, dotted, stopping at the keys of the record (whose values
+    the chart passes on whole): a recorded key where it is one, else each leaf."""
+    for name, value in values.items():
+        path = f"{prefix}{name}"
+        if path in keys or not isinstance(value, Mapping) or not value:
+            yield path
+        else:
+            yield from keys_set(value, keys, f"{path}.")
+
+
+def unrecorded(chart: str, values: Mapping[str, Any]) -> list[str]:
+    """The keys `values` sets that the chart's record does not have."""
+    keys = CHARTS[chart].keys
+    return sorted(path for path in keys_set(values, keys) if path not in keys)
