@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from components.aws.cloudwatch import RETENTION_DAYS, nearest_retention
 from components.enums import Cloud
+from infra.config.aws_checks import AWS_CHECKS
 from infra.config.checks import Check, ConfigView
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 
@@ -116,6 +117,7 @@ PLATFORM_CHECKS: tuple[Check, ...] = (
     check_gcp_admin_principals,
     check_gke_authorized_networks,
     check_aks_pool_names,
+    *AWS_CHECKS,
 )
 
 
