@@ -33,7 +33,7 @@ AUTOSCALER_RELEASES: Mapping[str, AutoscalerRelease] = {
 }
 
 
-class UnsupportedKubernetesVersion(ValueError):
+class UnsupportedKubernetesVersionError(ValueError):
     """No autoscaler release is pinned for this Kubernetes minor."""
 
 
@@ -41,7 +41,7 @@ def autoscaler_release(kubernetes_version: str) -> AutoscalerRelease:
     release = AUTOSCALER_RELEASES.get(kubernetes_version)
     if release is None:
         known = ", ".join(AUTOSCALER_RELEASES)
-        raise UnsupportedKubernetesVersion(
+        raise UnsupportedKubernetesVersionError(
             f"no Cluster Autoscaler release is pinned for Kubernetes {kubernetes_version} "
             f"(pinned: {known})"
         )

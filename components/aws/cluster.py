@@ -89,13 +89,14 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     `public_access_cidrs`; for each admin principal an access entry with
     AmazonEKSClusterAdminPolicy (`-admin-<i>`, `-admin-<i>-policy`); the IAM OIDC
     provider for IRSA (`-oidc`); the vpc-cni (network policy enforcement on) and
-    kube-proxy managed add-ons (`-vpc-cni`, `-kube-proxy`); the node role with the worker, CNI and ECR-read policies
-    (`-node-role`, `-node-role-<policy>`); a Kubernetes provider (`-k8s`) from a
-    kubeconfig that uses `aws eks get-token`; the default StorageClass, encrypted gp3
-    (`-gp3`). `bind_workload_identity` / `workload_identity` add IRSA roles
-    (`-<name>`); with `read_buckets` / `write_buckets`, `bind_workload_identity` adds the
-    role's inline policies on the buckets given to `attach_buckets` (`-<name>-<bucket>-read`,
-    `-<name>-<bucket>-read-write`), each naming that bucket and its key only.
+    kube-proxy managed add-ons (`-vpc-cni`, `-kube-proxy`); the node role with the
+    worker, CNI and ECR-read policies (`-node-role`, `-node-role-<policy>`); a Kubernetes
+    provider (`-k8s`) from a kubeconfig that uses `aws eks get-token`; the default
+    StorageClass, encrypted gp3 (`-gp3`). `bind_workload_identity` / `workload_identity`
+    add IRSA roles (`-<name>`); with `read_buckets` / `write_buckets`,
+    `bind_workload_identity` adds the role's inline policies on the buckets given to
+    `attach_buckets` (`-<name>-<bucket>-read`, `-<name>-<bucket>-read-write`), each naming
+    that bucket and its key only.
     """
 
     cluster_name: pulumi.Output[str]
