@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.aws.autoscaler_releases import AUTOSCALER_RELEASES
-from components.aws.cpu_pool import PodDemand, cpu_instance, holds
+from components.aws.cpu_pool import PodDemand, cpu_instance, holds, platform_pods
 from infra.offline.runner import ProgramError
-from infra.platforms.aws import build_aws, cpu_pool_size
+from infra.platforms.aws import build_aws, cpu_pool_size, cpu_workloads
 from tests.harness import load, minimal_platform, run_components, shipped_config_values
 
 NG = "aws:eks/nodeGroup:NodeGroup"
@@ -374,3 +374,54 @@ def test_shipped_cpu_pools_are_the_sized_default(stack):
         "min_nodes": sized.min_nodes,
         "max_nodes": sized.max_nodes,
     }
+
+
+def requests_in(values):
+    """Every `requests` mapping with a CPU request in a Helm release's values."""
+    if isinstance(values, dict):
+        if isinstance(values.get("requests"), dict) and "cpu" in values["requests"]:
+            yield values["requests"]
+        for value in values.values():
+            yield from requests_in(value)
+    elif isinstance(values, list):
+        for value in values:
+            yield from requests_in(value)
+
+
+CPU_RELEASES = ("monitoring-stack", "keda-release", "autoscaler-release")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_sizing_counts_at_least_what_the_plan_puts_on_the_cpu_pool(shipped_plan, stack):
+    # The pool is sized from components.aws.cpu_pool.platform_pods; the plan's own pod specs
+    # and chart values are what will really ask for room, so the table must cover them.
+    plan = shipped_plan(stack)
+    cpu, memory = 0, 0
+    found = 0
+    for kind in ("Deployment", "StatefulSet", "CronJob"):
+        for resource in plan.of_type(f"kubernetes:apps/v1:{kind}") + plan.of_type(
+            f"kubernetes:batch/v1:{kind}"
+        ):
+            spec = resource.inputs["spec"]
+            template = spec.get("template") or spec["jobTemplate"]["spec"]["template"]
+            if template["spec"].get("nodeSelector") != {"llm-infra.io/pool": "system"}:
+                continue
+            for container in template["spec"]["containers"]:
+                requests = container["resources"]["requests"]
+                cpu += millicores(requests["cpu"]) * spec.get("replicas", 1)
+                memory += mib(requests["memory"]) * spec.get("replicas", 1)
+                found += 1
+    for name in CPU_RELEASES:
+        for requests in requests_in(plan.get(RELEASE, name).inputs["values"]):
+            cpu += millicores(requests["cpu"])
+            memory += mib(requests["memory"])
+            found += 1
+    assert found >= 8
+    sized = platform_pods(cpu_workloads(load_shipped(stack)))
+    assert cpu <= sum(p.cpu_millicores * p.replicas for p in sized)
+    assert memory <= sum(p.memory_mib * p.replicas for p in sized)
+
+
+def load_shipped(stack):
+    values = shipped_config_values(stack)
+    return load(values["llm-infra:platform"], aws_region=values["aws:region"])
