@@ -53,19 +53,12 @@ def check_aws_kubernetes_version(view: ConfigView) -> Iterator[ConfigIssue]:
 
 
 def check_aws_system_pool(view: ConfigView) -> Iterator[ConfigIssue]:
-    """A CPU pool written in config must hold the platform's largest CPU pod, and give
-    every zone's node group room for a node."""
+    """A CPU pool type written in config must hold the platform's largest CPU pod. (A
+    `max_nodes` below the zone count still gives every zone's group room for one node.)"""
     if view.cloud is not Cloud.AWS or view.cluster is None:
         return
     system, path = view.cluster.system_pool, f"{P}.cluster.system_pool"
     given = system.model_fields_set
-    zones = _zone_count(view)
-    if "max_nodes" in given and zones is not None and system.max_nodes < zones:
-        yield ConfigIssue(
-            f"{path}.max_nodes",
-            f"{system.max_nodes} is below the {zones} zones, each with a CPU node group",
-            f"use at least {zones}",
-        )
     if system.instance_type is None:
         return
     instance = cpu_instance(system.instance_type)
@@ -98,13 +91,6 @@ def check_aws_system_pool(view: ConfigView) -> Iterator[ConfigIssue]:
             f"{pod.memory_mib}Mi",
             "use a larger type, or drop the key to have it sized",
         )
-
-
-def _zone_count(view: ConfigView) -> int | None:
-    if view.network is None:
-        return None
-    zones = view.network.availability_zones
-    return len(zones) if zones else view.network.zone_count
 
 
 AWS_CHECKS: tuple[Check, ...] = (check_aws_nat, check_aws_kubernetes_version, check_aws_system_pool)

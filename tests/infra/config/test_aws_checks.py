@@ -62,14 +62,3 @@ def test_a_type_without_sizing_facts_needs_counts():
     assert issue.startswith(f"{P}.cluster.system_pool.instance_type: 'c7i.xlarge' has no sizing")
     platform["cluster"]["system_pool"].update(min_nodes=2, max_nodes=4)
     assert load(platform).cluster.system_pool.instance_type == "c7i.xlarge"
-
-
-def test_every_zone_needs_room_for_a_cpu_node():
-    platform = minimal_platform()
-    platform["network"]["availability_zones"] = ["us-east-1a", "us-east-1b", "us-east-1c"]
-    platform["cluster"]["system_pool"] = {"min_nodes": 1, "max_nodes": 2}
-    (issue,) = issues_of(platform)
-    assert issue == (
-        f"{P}.cluster.system_pool.max_nodes: 2 is below the 3 zones, each with a CPU node "
-        "group; use at least 3"
-    )
