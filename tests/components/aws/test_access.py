@@ -7,7 +7,8 @@ SESSION = "arn:aws:sts::123456789012:assumed-role/deployer/ci-run-7"
 def test_a_roles_session_names_the_role_whatever_its_path():
     # role names are unique in an account, paths aside; STS session ARNs carry no path
     assert principal_of(SESSION) == principal_of(ROLE)
-    assert principal_of("arn:aws:iam::123456789012:user/alice").kind == "user"
+    alice = principal_of("arn:aws:iam::123456789012:user/alice")
+    assert alice is not None and alice.kind == "user"
     assert principal_of("not-an-arn") is None
 
 

@@ -12,6 +12,7 @@ from components.aws.autoscaler_releases import AUTOSCALER_RELEASES
 from components.aws.cpu_pool import PodDemand, cpu_instance, holds, platform_pods
 from infra.offline.runner import ProgramError
 from infra.platforms.aws import build_aws, cpu_pool_size, cpu_workloads
+from infra.platforms.base import Platform
 from tests.harness import load, minimal_platform, run_components, shipped_config_values
 
 NG = "aws:eks/nodeGroup:NodeGroup"
@@ -239,10 +240,11 @@ def test_the_autoscaler_waits_for_every_cpu_group_and_the_device_plugin_too(ship
 
 
 def test_readiness_names_every_cpu_group_the_storage_driver_and_each_gpu_pools_own_group():
-    kept = []
+    kept: list[Platform] = []
     plan = build(minimal_platform(), keep=kept)
     (platform,) = kept
     cluster = platform.cluster
+    assert cluster is not None
     groups = {g.urn for g in cpu_groups(plan)}
     assert len(groups) == 2
 
