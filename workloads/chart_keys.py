@@ -117,23 +117,26 @@ CHARTS: Mapping[str, ChartKeys] = {
             "priorityClassName": "chart:98",
         },
     ),
+    # The autoscaler's chart follows the cluster's minor (components/aws/autoscaler_releases.py);
+    # these keys, read at 9.53.0 (Kubernetes 1.34), are at the same paths in every pinned
+    # release: 9.44.0, 9.46.6, 9.51.0 (charts/cluster-autoscaler/values.yaml) and 9.59.0.
     "cluster-autoscaler": ChartKeys(
-        version="9.43.1",
+        version="9.53.0",
         sources={
-            "chart": "kubernetes/autoscaler@cluster-autoscaler-chart-9.43.1 "
-            "charts/cluster-autoscaler/values.yaml"
+            "chart": "kubernetes/autoscaler@cluster-autoscaler-chart-9.53.0 "
+            "cluster-autoscaler/charts/cluster-autoscaler/values.yaml"
         },
         keys={
             "autoDiscovery.clusterName": "chart:17",
             "awsRegion": "chart:76",
-            "cloudProvider": "chart:120",
-            "extraArgs": "chart:174",
-            "image.tag": "chart:260",
-            "nodeSelector": "chart:288",
-            "rbac.serviceAccount.annotations": "chart:334",
-            "rbac.serviceAccount.create": "chart:336",
-            "rbac.serviceAccount.name": "chart:338",
-            "resources": "chart:346",
+            "cloudProvider": "chart:141",
+            "extraArgs": "chart:207",
+            "image.tag": "chart:301",
+            "nodeSelector": "chart:329",
+            "rbac.serviceAccount.annotations": "chart:375",
+            "rbac.serviceAccount.create": "chart:377",
+            "rbac.serviceAccount.name": "chart:379",
+            "resources": "chart:398",
         },
     ),
 }

@@ -1,6 +1,6 @@
 """EKS managed add-ons that run Deployments, so they wait for the first nodes."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -38,11 +38,11 @@ class ClusterAddons(pulumi.ComponentResource):
         args: ClusterAddonsArgs,
         *,
         cluster: Cluster,
-        nodes: pulumi.Resource,
+        nodes: Sequence[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:aws:ClusterAddons", name, None, opts)
-        after_nodes = pulumi.ResourceOptions(parent=self, depends_on=[nodes])
+        after_nodes = pulumi.ResourceOptions(parent=self, depends_on=list(nodes))
 
         def addon(
             role: str, addon_name: str, service_account_role_arn: pulumi.Input[str] | None = None

@@ -1,7 +1,7 @@
 """The Kubernetes Cluster Autoscaler: scales node groups, GPU groups from zero and back."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.aws.autoscaler_releases import autoscaler_release
 from components.aws.cluster import Cluster
 from components.aws.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.aws.policies import cluster_autoscaler_policy
@@ -16,17 +17,8 @@ from components.seam import POOL_LABEL
 
 CHART = "cluster-autoscaler"
 CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
-CHART_VERSION = "9.43.1"
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
-# The autoscaler's minor version must match the cluster's. Latest patch per minor on
-# registry.k8s.io (kubernetes/k8s.io promotions, checked 2026-11); a minor not listed
-# gets its .0 release, which every minor has.
-IMAGE_TAGS = {"1.32": "v1.32.5", "1.33": "v1.33.3", "1.34": "v1.34.2"}
-
-
-def image_tag(kubernetes_version: str) -> str:
-    return IMAGE_TAGS.get(kubernetes_version, f"v{kubernetes_version}.0")
 
 
 @dataclass(frozen=True)
@@ -49,7 +41,7 @@ def autoscaler_values(args: ClusterAutoscalerArgs, role_arn: str) -> dict[str, A
         "cloudProvider": "aws",
         "awsRegion": args.region,
         "autoDiscovery": {"clusterName": args.cluster_name},
-        "image": {"tag": image_tag(args.kubernetes_version)},
+        "image": {"tag": autoscaler_release(args.kubernetes_version).image_tag},
         "rbac": {
             "serviceAccount": {
                 "create": True,
@@ -62,7 +54,17 @@ def autoscaler_values(args: ClusterAutoscalerArgs, role_arn: str) -> dict[str, A
             # Of the groups that fit the pending pods, grow the one that leaves the least
             # idle CPU and memory: for GPU pods, the smallest node with enough GPUs.
             "expander": "least-waste",
+            # The CPU pool is one node group per zone, so a pod whose volume lives in one
+            # zone gets a node there (a multi-zone group's template node carries its first
+            # zone only: cloudprovider/aws/aws_manager.go; EKS user guide,
+            # "managed-node-groups"); balancing keeps the zones even. Each group has its
+            # own launch template, whose id and version EKS puts in node labels (EKS user
+            # guide, "managed-node-update-behavior"): ignore them, as the AWS comparator
+            # already ignores `eks.amazonaws.com/nodegroup`
+            # (processors/nodegroupset/aws_nodegroups.go).
             "balance-similar-node-groups": "true",
+            "balancing-ignore-label_1": "eks.amazonaws.com/sourceLaunchTemplateId",
+            "balancing-ignore-label_2": "eks.amazonaws.com/sourceLaunchTemplateVersion",
             "scale-down-unneeded-time": f"{args.scale_down_unneeded_minutes}m",
             "scale-down-delay-after-add": "10m",
             # Only empty-ish nodes go: a node running a model server is well above this.
@@ -86,7 +88,9 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     inline policy that reads Auto Scaling groups and changes only those tagged as this
     cluster's (`-policy`); the Helm release (`-release`) discovering node groups by their
     `k8s.io/cluster-autoscaler/<cluster>` tag, expander least-waste, scale-down settings
-    that leave busy GPU nodes alone, running on the system pool (so it waits for `nodes`).
+    that leave busy GPU nodes alone, running on the CPU pool (so it waits for `nodes`, the
+    CPU pool's node groups). Chart version and image come from `AUTOSCALER_RELEASES` by
+    the cluster's Kubernetes minor.
     """
 
     def __init__(
@@ -95,7 +99,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         args: ClusterAutoscalerArgs,
         *,
         cluster: Cluster,
-        nodes: pulumi.Resource,
+        nodes: Sequence[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:aws:ClusterAutoscaler", name, None, opts)
@@ -122,14 +126,14 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             f"{name}-release",
             name=CHART,
             chart=CHART,
-            version=CHART_VERSION,
+            version=autoscaler_release(args.kubernetes_version).chart_version,
             repository_opts={"repo": CHART_REPOSITORY},
             namespace=NAMESPACE,
             values=role_arn.apply(lambda arn: autoscaler_values(args, arn)),
             atomic=True,
             # The release waits for the autoscaler's pod, which needs a system node to run on.
             opts=pulumi.ResourceOptions(
-                parent=self, provider=cluster.kubernetes_provider, depends_on=[nodes]
+                parent=self, provider=cluster.kubernetes_provider, depends_on=list(nodes)
             ),
         )
         self.register_outputs({"role_arn": identity.role_arn})

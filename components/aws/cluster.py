@@ -36,6 +36,10 @@ ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAd
 # Add-ons that run as DaemonSets and so need no nodes to become active; coredns and the
 # EBS CSI driver run Deployments and come with ClusterAddons, after the first nodes.
 NODELESS_ADDONS = ("vpc-cni", "kube-proxy")
+# The VPC CNI enforces NetworkPolicies only with its network policy agent turned on (EKS
+# user guide, "cni-network-policy-configure": configuration values
+# `{"enableNetworkPolicy": "true"}`, vpc-cni v1.14.0-eksbuild.3 or later).
+ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 STORAGE_CLASS = "gp3-encrypted"
 
 
@@ -84,17 +88,20 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     endpoint always on and public only when config allows it, limited to
     `public_access_cidrs`; for each admin principal an access entry with
     AmazonEKSClusterAdminPolicy (`-admin-<i>`, `-admin-<i>-policy`); the IAM OIDC
-    provider for IRSA (`-oidc`); the vpc-cni and kube-proxy managed add-ons (`-vpc-cni`,
-    `-kube-proxy`); the node role with the worker, CNI and ECR-read policies
-    (`-node-role`, `-node-role-<policy>`); a Kubernetes provider (`-k8s`) from a
-    kubeconfig that uses `aws eks get-token`; the default StorageClass, encrypted gp3
-    (`-gp3`). `bind_workload_identity` / `workload_identity` add IRSA roles
-    (`-<name>`); with `read_buckets` / `write_buckets`, `bind_workload_identity` adds the
-    role's inline policies on the buckets given to `attach_buckets` (`-<name>-<bucket>-read`,
-    `-<name>-<bucket>-read-write`), each naming that bucket and its key only.
+    provider for IRSA (`-oidc`); the vpc-cni (network policy enforcement on) and
+    kube-proxy managed add-ons (`-vpc-cni`, `-kube-proxy`); the node role with the
+    worker, CNI and ECR-read policies (`-node-role`, `-node-role-<policy>`); a Kubernetes
+    provider (`-k8s`) from a kubeconfig that uses `aws eks get-token`; the default
+    StorageClass, encrypted gp3 (`-gp3`). `bind_workload_identity` / `workload_identity`
+    add IRSA roles (`-<name>`); with `read_buckets` / `write_buckets`,
+    `bind_workload_identity` adds the role's inline policies on the buckets given to
+    `attach_buckets` (`-<name>-<bucket>-read`, `-<name>-<bucket>-read-write`), each naming
+    that bucket and its key only.
     """
 
     cluster_name: pulumi.Output[str]
+    kubernetes_version: pulumi.Output[str]
+    """The control plane's version, which node groups follow."""
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
@@ -205,6 +212,9 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
                 f"{name}-{addon}",
                 cluster_name=cluster.name,
                 addon_name=addon,
+                configuration_values=(
+                    json.dumps(ADDON_CONFIGURATION[addon]) if addon in ADDON_CONFIGURATION else None
+                ),
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 tags=tags(addon),
@@ -255,6 +265,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
         self.attach_storage_driver(storage_class)
         self._issuer = issuer
         self.cluster_name = cluster.name
+        self.kubernetes_version = cluster.version
         self.endpoint = cluster.endpoint
         self.kubeconfig = kubeconfig
         self.oidc_provider_arn = oidc.arn

@@ -6,13 +6,45 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.node_template import autoscaler_tags, eks_taints, node_labels, node_taints
+from components.aws.node_template import (
+    autoscaler_tags,
+    discovery_tags,
+    eks_taints,
+    node_labels,
+    node_taints,
+    node_template_tags,
+    tag_resource_suffixes,
+)
 from components.enums import CapacityType, GpuType
 
 EKS_CAPACITY_TYPES = {CapacityType.ON_DEMAND: "ON_DEMAND", CapacityType.SPOT: "SPOT"}
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
 CPU_AMI_TYPE = "AL2023_x86_64_STANDARD"
 ROOT_DEVICE = "/dev/xvda"  # the AL2023 EKS AMIs' root volume
+
+
+def update_config(gpu: bool) -> aws.eks.NodeGroupUpdateConfigArgsDict:
+    """One node at a time. A version update by default first launches up to twice as many
+    new nodes as the group has zones (EKS user guide, "managed-node-update-behavior");
+    for GPU groups the MINIMAL strategy terminates an old node before launching its
+    replacement instead, so an update never buys extra GPU nodes (EKS API reference,
+    NodegroupUpdateConfig `updateStrategy`)."""
+    if gpu:
+        return {"max_unavailable": 1, "update_strategy": "MINIMAL"}
+    return {"max_unavailable": 1}
+
+
+def legacy_tag_names(
+    name: str, cluster_name: str, template_tags: Mapping[str, str]
+) -> dict[str, str]:
+    """The names the Auto Scaling group tags had when they were named by their place in
+    the sorted list of discovery and node-template tags (before the accelerator label),
+    by key: aliases, so renaming them by key replaces nothing."""
+    old_keys = sorted(
+        {**discovery_tags(cluster_name), **template_tags}.keys()
+        - {k for k in template_tags if k.endswith("/label/k8s.amazonaws.com/accelerator")}
+    )
+    return {key: f"{name}-asg-tag-{index}" for index, key in enumerate(old_keys)}
 
 
 @dataclass(frozen=True)
@@ -40,9 +72,13 @@ class NodeGroup(pulumi.ComponentResource):
     public IP, tags on instances and volumes; the node group (`-ng`) with the AL2023
     NVIDIA AMI for GPU pools (standard AL2023 otherwise), the pool's labels, the GPU taint
     `nvidia.com/gpu=present:NoSchedule` on GPU pools, and autoscaling bounds (the
-    autoscaler owns the desired size afterwards); the autoscaler's node-template tags on
-    the node group and on its Auto Scaling group (`-asg-tag-<i>`), so a group at zero
-    can scale up.
+    autoscaler owns the desired size afterwards), the cluster's Kubernetes version (nodes
+    follow a control-plane upgrade), one node at a time on updates (GPU groups with the
+    MINIMAL strategy), GPU nodes also labelled `k8s.amazonaws.com/accelerator`; the
+    autoscaler's discovery and node-template tags on the node group, and the node-template
+    tags on its Auto Scaling group, one resource per key (`-asg-tag-<key>`, e.g.
+    `-asg-tag-label-llm-infra-io-pool`), so a group at zero can scale up. EKS tags the Auto
+    Scaling group for discovery itself.
     """
 
     node_group: aws.eks.NodeGroup
@@ -56,6 +92,7 @@ class NodeGroup(pulumi.ComponentResource):
         args: NodeGroupArgs,
         *,
         cluster_name: pulumi.Input[str],
+        kubernetes_version: pulumi.Input[str],
         node_role_arn: pulumi.Input[str],
         subnet_ids: Sequence[pulumi.Input[str]],
         cluster_security_group_id: pulumi.Input[str],
@@ -66,6 +103,7 @@ class NodeGroup(pulumi.ComponentResource):
         labels = node_labels(args.pool, args.gpu)
         taints = node_taints(args.gpu)
         scaling_tags = autoscaler_tags(args.cluster_name, labels, taints, args.gpus_per_node)
+        template_tags = node_template_tags(labels, taints, args.gpus_per_node)
         resource_tags = {**args.tags, "Name": f"{name}-node"}
 
         template = aws.ec2.LaunchTemplate(
@@ -109,6 +147,8 @@ class NodeGroup(pulumi.ComponentResource):
         node_group = aws.eks.NodeGroup(
             f"{name}-ng",
             cluster_name=cluster_name,
+            # The cluster's version: a control-plane upgrade then upgrades the nodes too.
+            version=kubernetes_version,
             node_role_arn=node_role_arn,
             subnet_ids=list(subnet_ids),
             instance_types=[args.instance_type],
@@ -119,7 +159,7 @@ class NodeGroup(pulumi.ComponentResource):
                 "max_size": args.max_nodes,
                 "desired_size": args.min_nodes,
             },
-            update_config={"max_unavailable": 1},
+            update_config=update_config(args.gpu is not None),
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             labels=labels,
             taints=eks_taints(taints),
@@ -128,18 +168,21 @@ class NodeGroup(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
         )
         # Managed node groups do not copy their tags to the Auto Scaling group, where the
-        # autoscaler reads them.
+        # autoscaler reads the node template; EKS adds the discovery tags there itself.
         asg_name = node_group.resources.apply(
             lambda resources: str(resources[0].autoscaling_groups[0].name)  # type: ignore[index]
         )
-        for index, (key, value) in enumerate(sorted(scaling_tags.items())):
+        legacy = legacy_tag_names(name, args.cluster_name, template_tags)
+        for key, suffix in tag_resource_suffixes(template_tags).items():
             aws.autoscaling.Tag(
-                f"{name}-asg-tag-{index}",
+                f"{name}-asg-tag-{suffix}",
                 autoscaling_group_name=asg_name,
-                tag={"key": key, "value": value, "propagate_at_launch": False},
-                opts=child,
+                tag={"key": key, "value": template_tags[key], "propagate_at_launch": False},
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    aliases=[pulumi.Alias(name=legacy[key])] if key in legacy else None,
+                ),
             )
-
         self.node_group = node_group
         self.node_group_name = node_group.node_group_name
         self.register_outputs({"node_group_name": self.node_group_name})

@@ -11,11 +11,23 @@ class SystemPoolConfig(Section):
     instance_type: str | None = Field(
         None,
         description="CPU instance type / machine type / VM size for cluster add-ons. "
-        "Default: the cloud's small general-purpose type (m6i.large, e2-standard-4, "
-        "Standard_D4s_v5).",
+        "Default: the cloud's small general-purpose type (e2-standard-4, Standard_D4s_v5); on "
+        "AWS the m6i type sized from what the platform runs on CPU (docs/RUNBOOK.md).",
     )
-    min_nodes: int = Field(2, ge=1, le=100, description="Lower autoscaling bound.")
-    max_nodes: int = Field(4, ge=1, le=100, description="Upper autoscaling bound.")
+    min_nodes: int = Field(
+        2,
+        ge=1,
+        le=100,
+        description="Lower autoscaling bound. On AWS: all zones' node groups together, "
+        "sized from what the platform runs on CPU when unset.",
+    )
+    max_nodes: int = Field(
+        4,
+        ge=1,
+        le=100,
+        description="Upper autoscaling bound. On AWS: all zones' node groups together, at "
+        "least one per zone, twice the sized minimum when unset.",
+    )
     disk_size_gib: int = Field(50, ge=20, le=2048, description="Root disk per node, GiB.")
 
 

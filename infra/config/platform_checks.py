@@ -16,6 +16,7 @@ from components.gcp.maintenance import (
     meets_gke_minimum,
     weekly_hours,
 )
+from infra.config.aws_checks import AWS_CHECKS
 from infra.config.checks import Check, ConfigView
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 
@@ -145,6 +146,7 @@ PLATFORM_CHECKS: tuple[Check, ...] = (
     check_gke_authorized_networks,
     check_gke_maintenance_window,
     check_aks_pool_names,
+    *AWS_CHECKS,
 )
 
 

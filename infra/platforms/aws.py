@@ -5,24 +5,84 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.access import duplicates_of_deployer
 from components.aws.addons import ClusterAddons, ClusterAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.bucket import Bucket, BucketArgs
 from components.aws.cluster import Cluster, ClusterArgs
+from components.aws.cpu_pool import CpuPoolSize, CpuWorkloads, platform_pods, size_cpu_pool
 from components.aws.network import FlowLogsArgs, Network, NetworkArgs
 from components.aws.node_group import NodeGroup, NodeGroupArgs
 from components.catalog import catalog, resolve_instance
 from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.enums import CapacityType, Cloud
-from infra.config import StackConfig
+from infra.config import ConfigError, ConfigIssue, StackConfig
+from infra.config.errors import PLATFORM_KEY
 from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
 
-SYSTEM_INSTANCE_TYPE = "m6i.large"
+
+def cpu_workloads(config: StackConfig) -> CpuWorkloads:
+    """What the stack runs on the CPU pool (see `deploy_workloads`)."""
+    embeddings = config.embeddings
+    return CpuWorkloads(
+        prod=config.is_prod,
+        monitoring=config.monitoring.enabled,
+        grafana=config.monitoring.grafana,
+        qdrant_replicas=config.vector_db.replicas if config.vector_db.enabled else 0,
+        embeddings_replicas=(
+            embeddings.replicas if embeddings.enabled and embeddings.pool is None else 0
+        ),
+    )
+
+
+def zone_count(config: StackConfig) -> int:
+    zones = config.network.availability_zones
+    return len(zones) if zones else config.network.zone_count
+
+
+def cpu_pool_size(config: StackConfig) -> CpuPoolSize:
+    """The CPU pool: sized from what the stack runs there, unless `cluster.system_pool`
+    says otherwise (its `min_nodes` / `max_nodes` count all zones together)."""
+    system = config.cluster.system_pool
+    given = system.model_fields_set
+    return size_cpu_pool(
+        platform_pods(cpu_workloads(config)),
+        zone_count(config),
+        instance_type=system.instance_type,
+        min_nodes=system.min_nodes if "min_nodes" in given else None,
+        max_nodes=system.max_nodes if "max_nodes" in given else None,
+    )
+
+
+def refuse_deployer_as_admin(config: StackConfig, caller_arn: str) -> None:
+    """An access entry for the identity running `pulumi up` conflicts (409) with the one
+    EKS gives the cluster's creator (components.aws.access)."""
+    duplicates = duplicates_of_deployer(config.cluster.admin_principals, caller_arn)
+    if duplicates:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    f"{PLATFORM_KEY}.cluster.admin_principals[{index}]",
+                    f"'{config.cluster.admin_principals[index]}' is the identity running "
+                    f"`pulumi up` ({caller_arn}); EKS already gives the cluster's creator "
+                    "cluster-admin, and a second access entry for it fails with 409 "
+                    "ResourceInUseException",
+                    "remove it from admin_principals (list only the other administrators)",
+                )
+                for index in duplicates
+            ],
+            source=f"stack '{pulumi.get_stack()}'",
+        )
 
 
 def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
+    if config.cluster.admin_principals:
+        try:
+            refuse_deployer_as_admin(config, aws.get_caller_identity().arn)
+        except ConfigError as error:
+            raise pulumi.RunError(error.render()) from None
     keep = config.protect_state
     cluster_name = f"{pulumi.get_project()}-{pulumi.get_stack()}"
     network = Network(
@@ -56,22 +116,30 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         ),
         subnet_ids=network.private_subnet_ids,
     )
+    # One CPU node group per zone: the Cluster Autoscaler cannot add a node in a chosen
+    # zone of a multi-zone group, and a pod whose EBS volume is in a zone needs a node
+    # there (cluster-autoscaler/cloudprovider/aws/README.md, "Common Notes and Gotchas";
+    # EKS user guide, "managed-node-groups"). All carry the CPU pool's label.
+    cpu = cpu_pool_size(config)
     system = config.cluster.system_pool
-    system_nodes = _node_group(
-        f"{SYSTEM_POOL}-nodes",
-        NodeGroupArgs(
-            pool=SYSTEM_POOL,
-            cluster_name=cluster_name,
-            instance_type=system.instance_type or SYSTEM_INSTANCE_TYPE,
-            capacity_type=CapacityType.ON_DEMAND,
-            min_nodes=system.min_nodes,
-            max_nodes=system.max_nodes,
-            disk_size_gib=system.disk_size_gib,
-            tags=tags,
-        ),
-        cluster,
-        network.private_subnet_ids,
-    )
+    cpu_groups = [
+        _node_group(
+            f"{SYSTEM_POOL}-nodes-{index}",
+            NodeGroupArgs(
+                pool=SYSTEM_POOL,
+                cluster_name=cluster_name,
+                instance_type=cpu.instance_type,
+                capacity_type=CapacityType.ON_DEMAND,
+                min_nodes=low,
+                max_nodes=high,
+                disk_size_gib=system.disk_size_gib,
+                tags=tags,
+            ),
+            cluster,
+            [network.private_subnet_ids[index]],
+        ).node_group
+        for index, (low, high) in enumerate(cpu.per_zone())
+    ]
     gpu_groups = {
         pool.name: _node_group(
             f"gpu-{pool.name}",
@@ -82,9 +150,10 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         for pool in config.gpu_pools
     }
     addons = ClusterAddons(
-        "addons", ClusterAddonsArgs(tags=tags), cluster=cluster, nodes=system_nodes.node_group
+        "addons", ClusterAddonsArgs(tags=tags), cluster=cluster, nodes=cpu_groups
     )
-    cluster.attach_cpu_nodes(system_nodes.node_group)
+    cluster.attach_cpu_nodes(*cpu_groups)
+    # The StorageClass is attached inside the cluster; the driver that provisions it here.
     cluster.attach_storage_driver(addons.storage_driver)
     ClusterAutoscaler(
         "autoscaler",
@@ -96,13 +165,16 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             tags=tags,
         ),
         cluster=cluster,
-        nodes=system_nodes.node_group,
+        nodes=cpu_groups,
     )
     if config.gpu_pools:
         plugin = NvidiaDevicePlugin(
             "nvidia-device-plugin",
             DevicePluginArgs(cloud=Cloud.AWS),
             kubernetes_provider=cluster.kubernetes_provider,
+            # Its release goes through the API once the cluster has nodes; its children
+            # are registered only after the component, which waits for these.
+            opts=pulumi.ResourceOptions(depends_on=cpu_groups),
         )
         for pool, group in gpu_groups.items():
             cluster.attach_gpu_pool(pool, group.node_group, plugin.release)
@@ -141,6 +213,7 @@ def _node_group(
         name,
         args,
         cluster_name=cluster.cluster_name,
+        kubernetes_version=cluster.kubernetes_version,
         node_role_arn=cluster.node_role_arn,
         subnet_ids=subnet_ids,
         cluster_security_group_id=cluster.cluster_security_group_id,

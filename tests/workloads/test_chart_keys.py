@@ -9,7 +9,9 @@ import pytest
 
 from components import device_plugin
 from components.aws import autoscaler
+from components.aws.autoscaler_releases import autoscaler_release
 from components.enums import Cloud
+from infra.config.cluster import ClusterConfig
 from workloads import autoscaling, monitoring
 from workloads.alerts import Receiver
 from workloads.chart_keys import CHARTS, keys_set, unrecorded
@@ -59,13 +61,17 @@ def variants():
     )
 
 
+DEFAULT_KUBERNETES_VERSION = ClusterConfig.model_fields["kubernetes_version"].default
+
+
 def test_each_pinned_chart_version_is_the_recorded_one():
     pinned = {
         "kube-prometheus-stack": monitoring.STACK_VERSION,
         "dcgm-exporter": monitoring.DCGM_VERSION,
         "keda": autoscaling.CHART_VERSION,
         "nvidia-device-plugin": device_plugin.CHART_VERSION,
-        "cluster-autoscaler": autoscaler.CHART_VERSION,
+        # the shipped stacks' minor (the config default)
+        "cluster-autoscaler": autoscaler_release(DEFAULT_KUBERNETES_VERSION).chart_version,
     }
     assert set(pinned) == set(CHARTS)
     for chart, version in pinned.items():

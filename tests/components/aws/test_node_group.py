@@ -29,6 +29,7 @@ def build(**overrides):
         cluster = aws.eks.Cluster(
             "eks",
             role_arn="arn:aws:iam::123456789012:role/eks",
+            version="1.34",
             vpc_config={"subnet_ids": ["subnet-a"]},
         )
         role = aws.iam.Role("node-role", assume_role_policy="{}")
@@ -36,6 +37,7 @@ def build(**overrides):
             "gpu-standard",
             NodeGroupArgs(**args),
             cluster_name=cluster.name,
+            kubernetes_version=cluster.version,
             node_role_arn=role.arn,
             subnet_ids=["subnet-a", "subnet-b"],
             cluster_security_group_id=cluster.vpc_config.apply(
@@ -66,7 +68,14 @@ def test_gpu_group_scales_from_zero_and_the_autoscaler_owns_its_size(gpu):
 
 def test_gpu_nodes_are_labelled_and_tainted(gpu):
     group = gpu.get(NG, "gpu-standard-ng").inputs
-    assert group["labels"] == {"llm-infra.io/gpu": "l4", "llm-infra.io/pool": "standard"}
+    # k8s.amazonaws.com/accelerator: the autoscaler's AWS GPU label (kubernetes/autoscaler
+    # cluster-autoscaler/cloudprovider/aws/aws_cloud_provider.go `GPULabel`, README "Special
+    # note on GPU instances"), so it waits for the device plugin instead of scaling again
+    assert group["labels"] == {
+        "llm-infra.io/gpu": "l4",
+        "llm-infra.io/pool": "standard",
+        "k8s.amazonaws.com/accelerator": "l4",
+    }
     assert group["taints"] == [
         {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
     ]
@@ -109,29 +118,109 @@ def test_group_depends_on_the_cluster_and_role_and_nothing_else(gpu):
     template = gpu.get(LT, "gpu-standard-lt")
     assert group.property_dependencies["clusterName"] == [cluster.urn]
     assert group.property_dependencies["nodeRoleArn"] == [role.urn]
+    assert group.property_dependencies["version"] == [cluster.urn]
     assert set(group.dependencies) == {cluster.urn, role.urn, template.urn}
     assert group.options.depends_on == []
 
 
+def asg_tags(plan):
+    return {t.name: t for t in plan.of_type("aws:autoscaling/tag:Tag")}
+
+
 def test_autoscaler_can_build_a_node_from_tags_on_the_auto_scaling_group(gpu):
     group = gpu.get(NG, "gpu-standard-ng")
-    tags = {
-        t.inputs["tag"]["key"]: t.inputs["tag"]["value"]
-        for t in gpu.of_type("aws:autoscaling/tag:Tag")
-    }
-    prefix = "k8s.io/cluster-autoscaler"
+    tags = {t.inputs["tag"]["key"]: t.inputs["tag"]["value"] for t in asg_tags(gpu).values()}
+    prefix = "k8s.io/cluster-autoscaler/node-template"
     assert tags == {
-        f"{prefix}/enabled": "true",
-        f"{prefix}/llm-test": "owned",
-        f"{prefix}/node-template/label/llm-infra.io/gpu": "l4",
-        f"{prefix}/node-template/label/llm-infra.io/pool": "standard",
-        f"{prefix}/node-template/taint/nvidia.com/gpu": "present:NoSchedule",
-        f"{prefix}/node-template/resources/nvidia.com/gpu": "1",
+        f"{prefix}/label/llm-infra.io/gpu": "l4",
+        f"{prefix}/label/llm-infra.io/pool": "standard",
+        f"{prefix}/label/k8s.amazonaws.com/accelerator": "l4",
+        f"{prefix}/taint/nvidia.com/gpu": "present:NoSchedule",
+        f"{prefix}/resources/nvidia.com/gpu": "1",
     }
-    for tag in gpu.of_type("aws:autoscaling/tag:Tag"):
+    for tag in asg_tags(gpu).values():
         assert tag.inputs["autoscalingGroupName"].startswith("eks-")
         assert tag.property_dependencies["autoscalingGroupName"] == [group.urn]
     assert all(group.inputs["tags"][k] == v for k, v in tags.items())
+
+
+def test_eks_discovery_tags_are_on_the_group_but_never_managed_on_its_asg(gpu):
+    # EKS tags a managed node group's Auto Scaling group for the autoscaler's discovery itself
+    # (EKS user guide, "managed-node-groups"); a Tag resource for them would delete EKS's tag
+    # when it is replaced or removed.
+    keys = {t.inputs["tag"]["key"] for t in asg_tags(gpu).values()}
+    assert keys and not keys & {
+        "k8s.io/cluster-autoscaler/enabled",
+        "k8s.io/cluster-autoscaler/llm-test",
+    }
+    group = gpu.get(NG, "gpu-standard-ng").inputs["tags"]
+    assert group["k8s.io/cluster-autoscaler/enabled"] == "true"
+
+
+def test_asg_tags_are_named_by_key_not_by_position(gpu):
+    # `tag.key` forces replacement of an aws.autoscaling.Tag (terraform-provider-aws
+    # internal/service/autoscaling/group_tag.go): named by position, adding one key renamed
+    # every later tag, and the replace deleted a key another resource then owned.
+    names = {name: t.inputs["tag"]["key"] for name, t in asg_tags(gpu).items()}
+    assert names == {
+        "gpu-standard-asg-tag-label-llm-infra-io-gpu": (
+            "k8s.io/cluster-autoscaler/node-template/label/llm-infra.io/gpu"
+        ),
+        "gpu-standard-asg-tag-label-llm-infra-io-pool": (
+            "k8s.io/cluster-autoscaler/node-template/label/llm-infra.io/pool"
+        ),
+        "gpu-standard-asg-tag-label-k8s-amazonaws-com-accelerator": (
+            "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator"
+        ),
+        "gpu-standard-asg-tag-taint-nvidia-com-gpu": (
+            "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"
+        ),
+        "gpu-standard-asg-tag-resources-nvidia-com-gpu": (
+            "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"
+        ),
+    }
+    cpu = build(pool="system", gpu=None, gpus_per_node=0, instance_type="m6i.large")
+    assert set(asg_tags(cpu)) == {"gpu-standard-asg-tag-label-llm-infra-io-pool"}
+
+
+def test_tags_named_by_position_before_keep_their_state_through_aliases(gpu):
+    # The old names were positions in the sorted discovery + node-template keys, without the
+    # accelerator label: each key keeps its resource, the accelerator tag is new.
+    aliases = {name: t.options.aliases for name, t in asg_tags(gpu).items()}
+    assert aliases["gpu-standard-asg-tag-label-k8s-amazonaws-com-accelerator"] == []
+    assert len(aliases["gpu-standard-asg-tag-label-llm-infra-io-pool"]) == 1
+    positions = sorted(
+        [
+            "k8s.io/cluster-autoscaler/enabled",
+            "k8s.io/cluster-autoscaler/llm-test",
+            "k8s.io/cluster-autoscaler/node-template/label/llm-infra.io/gpu",
+            "k8s.io/cluster-autoscaler/node-template/label/llm-infra.io/pool",
+            "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu",
+            "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu",
+        ]
+    )
+    for name, tag in asg_tags(gpu).items():
+        key = tag.inputs["tag"]["key"]
+        if key in positions:
+            assert f"gpu-standard-asg-tag-{positions.index(key)}" in str(aliases[name]), name
+
+
+def test_gpu_groups_update_one_node_at_a_time_without_surge_cpu_groups_one_at_a_time(gpu):
+    # EKS user guide, "managed-node-update-behavior": by default an update launches up to twice
+    # as many nodes as the group has zones; MINIMAL (EKS API NodegroupUpdateConfig
+    # updateStrategy) terminates first, so a GPU group never buys extra GPU nodes.
+    assert gpu.get(NG, "gpu-standard-ng").inputs["updateConfig"] == {
+        "maxUnavailable": 1,
+        "updateStrategy": "MINIMAL",
+    }
+    cpu = build(pool="system", gpu=None, gpus_per_node=0, instance_type="m6i.large")
+    assert cpu.get(NG, "gpu-standard-ng").inputs["updateConfig"] == {"maxUnavailable": 1}
+
+
+def test_the_group_follows_the_clusters_kubernetes_version(gpu):
+    group = gpu.get(NG, "gpu-standard-ng")
+    assert group.inputs["version"] == "1.34"
+    assert group.property_dependencies["version"] == [gpu.get("aws:eks/cluster:Cluster", "eks").urn]
 
 
 def test_on_demand_capacity_and_a_floor_in_prod():
@@ -157,7 +246,7 @@ def test_cpu_group_has_no_gpu_label_taint_or_nvidia_ami():
     assert group["labels"] == {"llm-infra.io/pool": "system"}
     assert group.get("taints", []) == []
     keys = {t.inputs["tag"]["key"] for t in plan.of_type("aws:autoscaling/tag:Tag")}
-    assert not any("taint" in k or "nvidia" in k for k in keys)
+    assert keys and not any("taint" in k or "nvidia" in k or "accelerator" in k for k in keys)
 
 
 def test_instances_and_volumes_carry_the_tags(gpu):
