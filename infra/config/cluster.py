@@ -4,6 +4,8 @@ from pydantic import Field
 
 from components.enums import ControlPlaneLog, EndpointAccess
 from infra.config.base import Cidr, KubernetesVersion, Section
+from infra.config.cpu_pool import CpuPoolConfig
+from infra.config.maintenance import MaintenanceWindowConfig
 
 
 class SystemPoolConfig(Section):
@@ -46,4 +48,13 @@ class ClusterConfig(Section):
     )
     system_pool: SystemPoolConfig = Field(
         default_factory=SystemPoolConfig, description="CPU pool for cluster add-ons."
+    )
+    cpu_pool: CpuPoolConfig = Field(
+        default_factory=CpuPoolConfig,
+        description="CPU pool for the platform's own workloads where it is not the system "
+        "pool (Azure).",
+    )
+    maintenance_window: MaintenanceWindowConfig = Field(
+        default_factory=MaintenanceWindowConfig,
+        description="When automatic control-plane and node-image upgrades may run (Azure).",
     )
