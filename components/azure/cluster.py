@@ -348,7 +348,9 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
             scope=cluster.id,
             subscription_id=subscription_id,
             principal_type=None,
-            opts=child,
+            # A stack deployed before keeps the type it was created with: an assignment's
+            # properties cannot change in place, and that one was accepted.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["principalType"]),
         )
         propagation = time.Sleep(
             f"{name}-deployer-admin-propagation",

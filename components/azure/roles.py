@@ -17,8 +17,8 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 # directory lookup a just-created identity may not pass yet (Azure RBAC docs, "Assign Azure
 # roles using Azure Resource Manager templates": new service principal, principalType).
 # A principal that exists already (whoever runs `pulumi up`: a person after `az login` or a
-# pipeline's service principal) takes None: ARM then looks its type up, and a wrong type is
-# refused (PrincipalTypeNotSupported / mismatch), so it is never guessed.
+# pipeline's service principal) takes None: ARM then looks its type up (principalType is
+# optional in the role assignments API), where a wrong type would be refused.
 SERVICE_PRINCIPAL = "ServicePrincipal"
 
 # Namespace for role-assignment names: uuid5 of stable strings gives the same GUID on every
@@ -53,7 +53,11 @@ def role_assignment(
         name,
         role_assignment_name=assignment_name(pulumi.get_project(), pulumi.get_stack(), name),
         principal_id=principal_id,
-        principal_type=principal_type,
+        # The SDK fills in 'User' for a plain None; an Output of None leaves the property out
+        # of the request, so ARM looks the principal's type up.
+        principal_type=(
+            principal_type if principal_type is not None else pulumi.Output.from_input(None)
+        ),
         role_definition_id=pulumi.Output.from_input(subscription_id).apply(
             lambda subscription: role_definition_id(subscription, role)
         ),
