@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumiverse_time as time
+import pulumiverse_time
 from pulumi_azure_native import containerservice, managedidentity
 
 from components.azure.disk_encryption import disk_encryption
@@ -143,11 +143,12 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
     cluster-admin through Azure RBAC for whoever deploys (`-deployer-admin`) and the wait
     for it to propagate (`-deployer-admin-propagation`); a Kubernetes provider (`-k8s`) from
     the user kubeconfig that waits for both; the StorageClass workloads name, encrypted
-    Premium SSD (`-premium-ssd`, not the cluster default: AKS keeps its own). `bind_workload_identity` / `workload_identity` add
-    user-assigned identities federated to one service account (`-<name>`); with
-    `read_buckets` / `write_buckets`, `bind_workload_identity` adds Storage Blob Data
-    Reader / Contributor role assignments scoped to the containers given to
-    `attach_buckets` (`-<name>-<container>-read`, `-<name>-<container>-read-write`).
+    Premium SSD (`-premium-ssd`, not the cluster default: AKS keeps its own).
+    `bind_workload_identity` / `workload_identity` add user-assigned identities federated
+    to one service account (`-<name>`); with `read_buckets` / `write_buckets`,
+    `bind_workload_identity` adds Storage Blob Data Reader / Contributor role assignments
+    scoped to the containers given to `attach_buckets` (`-<name>-<container>-read`,
+    `-<name>-<container>-read-write`).
     """
 
     cluster_name: pulumi.Output[str]
@@ -352,7 +353,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
             # properties cannot change in place, and that one was accepted.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["principalType"]),
         )
-        propagation = time.Sleep(
+        propagation = pulumiverse_time.Sleep(
             f"{name}-deployer-admin-propagation",
             create_duration=RBAC_PROPAGATION,
             # A new grant (a new deployer) waits again.

@@ -9,10 +9,11 @@ from components.azure.pool_profile import PoolProfile, pool_settings
 class NodePool(pulumi.ComponentResource):
     """A separately managed AKS agent pool in the node subnet.
 
-    Creates: the agent pool (`-pool`, Azure name `args.agent_pool` or `args.pool`) with the cluster autoscaler
-    between `min_nodes` and `max_nodes`, the pool's `llm-infra.io/pool` label, and on GPU
-    pools the `llm-infra.io/gpu` label, the taint `nvidia.com/gpu=present:NoSchedule` and
-    AKS's NVIDIA driver; spot pools are evicted with Delete at up to the on-demand price.
+    Creates: the agent pool (`-pool`, Azure name `args.agent_pool` or `args.pool`) with the
+    cluster autoscaler between `min_nodes` and `max_nodes`, the pool's `llm-infra.io/pool`
+    label, and on GPU pools the `llm-infra.io/gpu` label, the taint
+    `nvidia.com/gpu=present:NoSchedule` and AKS's NVIDIA driver; spot pools are evicted with
+    Delete at up to the on-demand price.
     """
 
     agent_pool_name: pulumi.Output[str]

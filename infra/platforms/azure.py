@@ -16,8 +16,8 @@ from components.catalog import catalog, resolve_instance
 from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.enums import CapacityType, Cloud, NatStrategy
 from infra.config import StackConfig
-from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.maintenance import MaintenanceWindowConfig
+from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
 
