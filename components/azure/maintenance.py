@@ -7,7 +7,8 @@ node OS channel (node image reimages). Without them either may run at any time.
 """
 
 from dataclasses import dataclass
-from typing import Any
+
+from pulumi_azure_native.containerservice import MaintenanceWindowArgsDict, ScheduleArgsDict
 
 AUTO_UPGRADE_SCHEDULE = "aksManagedAutoUpgradeSchedule"
 NODE_OS_UPGRADE_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
@@ -24,7 +25,7 @@ class MaintenanceWindow:
     """4 to 24: AKS refuses shorter windows."""
 
 
-def schedule(window: MaintenanceWindow) -> dict[str, Any]:
+def schedule(window: MaintenanceWindow) -> ScheduleArgsDict:
     """A weekly schedule on the one day given, or a daily one when every day is."""
     days = set(window.days)
     if days == set(WEEK):
@@ -36,7 +37,7 @@ def schedule(window: MaintenanceWindow) -> dict[str, Any]:
     return {"weekly": {"day_of_week": window.days[0], "interval_weeks": 1}}
 
 
-def maintenance_window(window: MaintenanceWindow) -> dict[str, Any]:
+def maintenance_window(window: MaintenanceWindow) -> MaintenanceWindowArgsDict:
     """The `maintenance_window` argument of a maintenance configuration, in UTC."""
     return {
         "schedule": schedule(window),

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from ipaddress import IPv4Network
 
 import pulumi
@@ -59,12 +60,11 @@ def build(*, prod: bool, extra=None):
         disk_vault_name="kvd-test",
         keep=prod,
         tags={"team": "ml"},
-        **(
-            {"maintenance": MaintenanceWindow(days=WEEK, start_time_utc="22:30", duration_hours=6)}
-            if prod
-            else {}
-        ),
     )
+    if prod:
+        args = replace(
+            args, maintenance=MaintenanceWindow(days=WEEK, start_time_utc="22:30", duration_hours=6)
+        )
 
     def body():
         cluster = Cluster(

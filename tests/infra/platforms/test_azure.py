@@ -1,6 +1,7 @@
 """The Azure platform as the shipped stack (and its tests-only dev variant) builds it."""
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
@@ -255,7 +256,13 @@ def test_dev_cpu_pools_keep_one_node_a_zone(dev):
 def test_the_cpu_pools_are_what_cpu_workloads_select_and_wait_for():
     platform_raw = shipped_config_values("azure-prod")["llm-infra:platform"]
     config = load(platform_raw, azure_location="eastus")
-    seen: dict = {}
+    seen: dict[str, Any] = {}
+
+    def record(key: str):
+        def store(urns: list[str]) -> None:
+            seen[key] = set(urns)
+
+        return store
 
     def body():
         platform = build_azure(config, {"team": "ml"})
@@ -268,9 +275,7 @@ def test_the_cpu_pools_are_what_cpu_workloads_select_and_wait_for():
             ("storage", cluster.storage_ready()),
             ("standard", cluster.gpu_nodes_ready("standard")),
         ):
-            pulumi.Output.all(*(r.urn for r in resources)).apply(
-                lambda urns, key=key: seen.__setitem__(key, set(urns))
-            )
+            pulumi.Output.all(*(r.urn for r in resources)).apply(record(key))
 
     plan = run_components(body, region="eastus", cloud="azure")
     assert seen["selector"] == {"llm-infra.io/pool": "cpu"}
