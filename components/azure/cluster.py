@@ -7,15 +7,24 @@ from ipaddress import IPv4Network
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumiverse_time
 from pulumi_azure_native import containerservice, managedidentity
 
+from components.azure.disk_encryption import disk_encryption
 from components.azure.identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.azure.kms import secrets_key
+from components.azure.maintenance import (
+    AUTO_UPGRADE_SCHEDULE,
+    NODE_OS_UPGRADE_SCHEDULE,
+    MaintenanceWindow,
+    maintenance_window,
+)
 from components.azure.pool_profile import PoolProfile, pool_settings
 from components.azure.roles import (
     AKS_RBAC_CLUSTER_ADMIN,
     KEY_VAULT_CRYPTO_USER,
     NETWORK_CONTRIBUTOR,
+    READER,
     role_assignment,
 )
 from components.azure.storage import Container
@@ -26,6 +35,21 @@ from components.seam import (
 )
 
 STORAGE_CLASS = "premium-ssd"
+# The pool label of the User-mode CPU pools the platform's own workloads run on: the System
+# pool is tainted CriticalAddonsOnly and is for AKS's critical add-ons (AKS docs, "Manage
+# system node pools": application pods belong on user node pools).
+CPU_POOL = "cpu"
+# "New role assignments can take up to five minutes to propagate and be updated by the
+# authorization server" (AKS docs, "Use Azure RBAC for Kubernetes Authorization", Before you
+# begin): the Kubernetes provider waits that long after the deployer's cluster-admin grant.
+RBAC_PROPAGATION = "5m"
+# Every CPU pool is one zone's (a zonal disk needs a node in its zone); the autoscaler keeps
+# them level (AKS docs, "Cluster autoscaling in AKS overview": one node pool per zone with
+# balance-similar-node-groups for workloads on zonal volumes).
+AUTOSCALER_PROFILE = containerservice.ManagedClusterPropertiesAutoScalerProfileArgs(
+    balance_similar_node_groups="true"
+)
+DEFAULT_MAINTENANCE = MaintenanceWindow(days=("Sunday",), start_time_utc="02:00", duration_hours=4)
 # AKS taints every spot node with this itself; pods bound for a spot pool tolerate it.
 SPOT_TOLERATION = Toleration(
     key="kubernetes.azure.com/scalesetpriority",
@@ -91,6 +115,12 @@ class ClusterArgs:
     key_vault_name: str = ""
     standard_tier: bool = False
     """The Standard SKU tier: a financially backed API server SLA."""
+    disk_encryption: bool = False
+    """Managed disks (node OS disks of a new cluster, every volume of the StorageClass)
+    encrypted with a customer-managed key in a firewalled vault of their own."""
+    disk_vault_name: str = ""
+    maintenance: MaintenanceWindow = DEFAULT_MAINTENANCE
+    """When AKS may run the cluster's and the node images' automatic upgrades."""
     keep: bool = False
     """Protect and retain the cluster, its vault and key."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -105,14 +135,20 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
     (`-identity-secrets-key`); the managed cluster (`-aks`): Entra ID with Azure RBAC,
     local accounts off, OIDC issuer and workload identity on, Azure CNI overlay with
     Cilium network policy, private API server or authorized ranges, patch and node-image
-    auto-upgrades, and the System pool (CPU, `CriticalAddonsOnly=true:NoSchedule`);
-    cluster-admin through Azure RBAC for whoever deploys (`-deployer-admin`); a Kubernetes
-    provider (`-k8s`) from the user kubeconfig; the default StorageClass, encrypted
-    Premium SSD (`-premium-ssd`). `bind_workload_identity` / `workload_identity` add
-    user-assigned identities federated to one service account (`-<name>`); with
-    `read_buckets` / `write_buckets`, `bind_workload_identity` adds Storage Blob Data
-    Reader / Contributor role assignments scoped to the containers given to
-    `attach_buckets` (`-<name>-<container>-read`, `-<name>-<container>-read-write`).
+    auto-upgrades, the autoscaler balancing similar pools, and the System pool (CPU,
+    `CriticalAddonsOnly=true:NoSchedule`); with `disk_encryption` a firewalled vault, key
+    and Disk Encryption Set (`-disks-vault`, `-disks-key`, `-disks-set`, `-disks-set-key`)
+    the control plane may read (`-identity-disks`); the maintenance windows of the upgrade
+    and node OS channels (`-maintenance-auto-upgrade`, `-maintenance-node-os`);
+    cluster-admin through Azure RBAC for whoever deploys (`-deployer-admin`) and the wait
+    for it to propagate (`-deployer-admin-propagation`); a Kubernetes provider (`-k8s`) from
+    the user kubeconfig that waits for both; the StorageClass workloads name, encrypted
+    Premium SSD (`-premium-ssd`, not the cluster default: AKS keeps its own).
+    `bind_workload_identity` / `workload_identity` add user-assigned identities federated
+    to one service account (`-<name>`); with `read_buckets` / `write_buckets`,
+    `bind_workload_identity` adds Storage Blob Data Reader / Contributor role assignments
+    scoped to the containers given to `attach_buckets` (`-<name>-<container>-read`,
+    `-<name>-<container>-read-write`).
     """
 
     cluster_name: pulumi.Output[str]
@@ -121,6 +157,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
     kubeconfig: pulumi.Output[str]
 
     STORAGE_CLASS = STORAGE_CLASS
+    CPU_POOL = CPU_POOL
 
     def __init__(
         self,
@@ -195,6 +232,25 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
             )
             self.secrets_key_id = secrets.key.key_uri_with_version
 
+        self.disk_encryption_set_id: pulumi.Output[str] | None = None
+        if args.disk_encryption:
+            disks = disk_encryption(
+                f"{name}-disks",
+                vault_name=args.disk_vault_name,
+                resource_group_name=resource_group_name,
+                location=args.location,
+                tenant_id=tenant_id,
+                subscription_id=subscription_id,
+                tags=tags,
+                opts=stateful,
+            )
+            self.disk_encryption_set_id = disks.encryption_set.id
+            # Node OS disks and the CSI driver's volumes reference the set.
+            cluster_deps += [
+                disks.access,
+                assign("identity-disks", READER, disks.encryption_set.id),
+            ]
+
         ranges = service_ranges(args.vnet_cidr)
         cluster = containerservice.ManagedCluster(
             f"{name}-aks",
@@ -234,12 +290,25 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
                 ),
             ),
             api_server_access_profile=api_server_access(args.private, args.authorized_ip_ranges),
+            auto_scaler_profile=AUTOSCALER_PROFILE,
+            disk_encryption_set_id=self.disk_encryption_set_id,
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                 # Patch releases of the configured minor only; minors move with the config.
                 upgrade_channel="patch",
                 node_os_upgrade_channel="NodeImage",
             ),
-            # AKS creates a cluster only together with its System pool.
+            # AKS creates a cluster only together with its System pool, and that inline profile
+            # is left alone afterwards (ignore_changes below): a PUT of the cluster with a
+            # changed inline pool puts every pool of the cluster, the separate CPU and GPU
+            # AgentPools too, into Scaling (pulumi/pulumi-azure-native#4264, closed won't
+            # fix). It keeps its name and is never removed, so the inline profile the cluster
+            # PUT still carries always names a pool that exists (with a removed one, AKS
+            # refuses every later cluster change: "A new agent pool was introduced",
+            # pulumi/pulumi-azure-native#2719). A same-named AgentPool resource cannot adopt
+            # it: azure-native refuses to create a resource that already exists ("cannot create
+            # already existing resource", provider/pkg/provider/crud). The autoscaler owns its
+            # node count; other System pool changes are made with `az aks nodepool update`
+            # (docs/RUNBOOK.md).
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgs(
                     name=args.system_pool.pool,
@@ -252,18 +321,43 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
                 protect=args.keep,
                 retain_on_delete=args.keep,
                 depends_on=cluster_deps,
-                # The autoscaler owns the System pool's node count.
-                ignore_changes=["agentPoolProfiles[0].count"],
+                # AKS sets a customer-managed key on OS disks only when it creates a cluster
+                # (AKS docs, "Bring your own keys (BYOK) with Azure managed disks",
+                # Limitations): an existing cluster keeps its disks rather than being replaced.
+                ignore_changes=["agentPoolProfiles", "diskEncryptionSetID"],
             ),
         )
-        # Whoever runs `pulumi up` installs the in-cluster parts, so it needs admin at once;
-        # that is the pipeline's service principal (people join admin_group_object_ids).
-        role_assignment(
+        for role, config_name in (
+            ("auto-upgrade", AUTO_UPGRADE_SCHEDULE),
+            ("node-os", NODE_OS_UPGRADE_SCHEDULE),
+        ):
+            containerservice.MaintenanceConfiguration(
+                f"{name}-maintenance-{role}",
+                resource_group_name=resource_group_name,
+                resource_name_=cluster.name,
+                config_name=config_name,
+                maintenance_window=maintenance_window(args.maintenance),
+                opts=child,
+            )
+        # Whoever runs `pulumi up` installs the in-cluster parts, so it needs admin at once: a
+        # pipeline's service principal or a person after `az login`, so its type is not
+        # given (components.azure.roles).
+        deployer_admin = role_assignment(
             f"{name}-deployer-admin",
             role=AKS_RBAC_CLUSTER_ADMIN,
             principal_id=deployer_object_id,
             scope=cluster.id,
             subscription_id=subscription_id,
+            principal_type=None,
+            # A stack deployed before keeps the type it was created with: an assignment's
+            # properties cannot change in place, and that one was accepted.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["principalType"]),
+        )
+        propagation = pulumiverse_time.Sleep(
+            f"{name}-deployer-admin-propagation",
+            create_duration=RBAC_PROPAGATION,
+            # A new grant (a new deployer) waits again.
+            triggers={"assignment": deployer_admin.id},
             opts=child,
         )
 
@@ -277,21 +371,39 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
                 lambda configs: base64.b64decode(configs[0].value).decode()
             )
         )
-        provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=child)
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployer_admin, propagation]),
+        )
+        parameters: dict[str, pulumi.Input[str]] = {
+            "skuName": "Premium_LRS",
+            "cachingMode": "ReadOnly",
+            "fsType": "ext4",
+        }
+        if self.disk_encryption_set_id is not None:
+            # Azure Disk CSI driver parameter (driver-parameters.md, kubernetes-sigs/
+            # azuredisk-csi-driver): the set that encrypts each new volume.
+            parameters["diskEncryptionSetID"] = self.disk_encryption_set_id
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-premium-ssd",
             metadata={
                 "name": STORAGE_CLASS,
-                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                # AKS ships its own default class (`default`, AKS docs, "Storage options for
+                # applications in AKS": storage classes) and reconciles it; two defaults make
+                # an unnamed claim ambiguous. Ours is not default: every claim names it.
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "false"},
             },
             provisioner="disk.csi.azure.com",
-            # Managed disks are always encrypted at rest (platform-managed keys); a volume is
+            # Without a set, managed disks are encrypted with platform-managed keys; a volume is
             # created in the zone of its first pod, so locally redundant disks suffice.
-            parameters={"skuName": "Premium_LRS", "cachingMode": "ReadOnly", "fsType": "ext4"},
+            parameters=parameters,
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             reclaim_policy="Delete",
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            # Its parameters are immutable and its name fixed: a change replaces it in place
+            # (volumes already provisioned keep their disks).
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, delete_before_replace=True),
         )
 
         self._k8s_provider = provider

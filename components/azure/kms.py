@@ -1,4 +1,5 @@
-"""A Key Vault and key for AKS's KMS envelope encryption of Kubernetes secrets."""
+"""Key Vaults and keys for AKS: KMS envelope encryption of Kubernetes secrets, and the
+customer-managed key of the cluster's managed disks."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +12,14 @@ SOFT_DELETE_DAYS = 90
 # A new key version every six months. Versions carry no expiry, so the cluster keeps
 # decrypting with the version it holds until the next `pulumi up` hands it the newest.
 ROTATE_AFTER = "P180D"
+# Key Vault's firewall: nothing reaches the data plane except Azure's trusted services (Disk
+# Encryption Sets are one). Firewall rules apply to data-plane calls only (Key Vault docs,
+# "Configure Azure Key Vault firewalls and virtual networks"): the deployer still creates the
+# vault, its key and the key's rotation policy through Azure Resource Manager.
+TRUSTED_SERVICES_ONLY = keyvault.NetworkRuleSetArgs(
+    default_action=keyvault.NetworkRuleAction.DENY,
+    bypass=keyvault.NetworkRuleBypassOptions.AZURE_SERVICES,
+)
 
 
 @dataclass(frozen=True)
@@ -28,9 +37,12 @@ def secrets_key(
     tenant_id: pulumi.Input[str],
     tags: Mapping[str, str],
     opts: pulumi.ResourceOptions,
+    key_name: str = "kubernetes-secrets",
+    network_acls: keyvault.NetworkRuleSetArgs | None = None,
 ) -> SecretsKey:
-    """The vault (`<name>-vault`: RBAC authorization, soft delete, purge protection) and
-    its RSA-2048 key (`<name>-key`, the size AKS KMS takes) with a rotation policy."""
+    """The vault (`<name>-vault`: RBAC authorization, soft delete, purge protection, the
+    firewall `network_acls` if given) and its RSA-2048 key (`<name>-key`, a size both AKS KMS
+    and Disk Encryption Sets take) with a rotation policy."""
     vault = keyvault.Vault(
         f"{name}-vault",
         vault_name=vault_name,
@@ -46,6 +58,7 @@ def secrets_key(
             enabled_for_deployment=False,
             enabled_for_disk_encryption=False,
             enabled_for_template_deployment=False,
+            network_acls=network_acls,
         ),
         tags=dict(tags),
         opts=opts,
@@ -54,7 +67,7 @@ def secrets_key(
         f"{name}-key",
         resource_group_name=resource_group_name,
         vault_name=vault.name,
-        key_name="kubernetes-secrets",
+        key_name=key_name,
         properties=keyvault.KeyPropertiesArgs(
             kty="RSA",
             key_size=2048,

@@ -1,4 +1,4 @@
-"""An AKS user node pool: a GPU VM size, autoscaled, tainted and labelled for its pool."""
+"""An AKS user node pool: a VM size, autoscaled, labelled for its pool (GPU pools tainted)."""
 
 import pulumi
 from pulumi_azure_native import containerservice
@@ -9,10 +9,11 @@ from components.azure.pool_profile import PoolProfile, pool_settings
 class NodePool(pulumi.ComponentResource):
     """A separately managed AKS agent pool in the node subnet.
 
-    Creates: the agent pool (`-pool`, Azure name `args.pool`) with the cluster autoscaler
-    between `min_nodes` and `max_nodes`, the pool's `llm-infra.io/pool` label, and on GPU
-    pools the `llm-infra.io/gpu` label, the taint `nvidia.com/gpu=present:NoSchedule` and
-    AKS's NVIDIA driver; spot pools are evicted with Delete at up to the on-demand price.
+    Creates: the agent pool (`-pool`, Azure name `args.agent_pool` or `args.pool`) with the
+    cluster autoscaler between `min_nodes` and `max_nodes`, the pool's `llm-infra.io/pool`
+    label, and on GPU pools the `llm-infra.io/gpu` label, the taint
+    `nvidia.com/gpu=present:NoSchedule` and AKS's NVIDIA driver; spot pools are evicted with
+    Delete at up to the on-demand price.
     """
 
     agent_pool_name: pulumi.Output[str]
@@ -35,7 +36,7 @@ class NodePool(pulumi.ComponentResource):
             resource_group_name=resource_group_name,
             resource_name_=cluster_name,
             # The config checks keep pool names within what AKS accepts.
-            agent_pool_name=args.pool,
+            agent_pool_name=args.agent_pool or args.pool,
             # The autoscaler owns the node count once the pool exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
             **pool_settings(args, subnet_id),

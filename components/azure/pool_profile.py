@@ -31,6 +31,11 @@ class PoolProfile:
     capacity_type: CapacityType = CapacityType.ON_DEMAND
     gpu: GpuType | None = None
     """None for a CPU pool: no GPU label, no GPU taint, no GPU driver."""
+    gpu_label: str | None = None
+    """The `llm-infra.io/gpu` label where the VM's GPU is not `gpu`'s own variant (the
+    catalog's `gpu_label`: Azure's A10 VMs, configured as `a10g`, label `a10`)."""
+    agent_pool: str | None = None
+    """The AKS node pool's name where it differs from `pool` (one CPU pool per zone)."""
     zones: tuple[str, ...] = ()
     """Availability zones; empty where the VM size is not zonal in the region."""
     kubernetes_version: str | None = None
@@ -40,7 +45,7 @@ class PoolProfile:
 def node_labels(profile: PoolProfile) -> dict[str, str]:
     labels = {POOL_LABEL: profile.pool}
     if profile.gpu is not None:
-        labels[GPU_LABEL] = profile.gpu.value
+        labels[GPU_LABEL] = profile.gpu_label or profile.gpu.value
     return labels
 
 

@@ -32,6 +32,12 @@ class InstanceType(_Strict):
     gpu_memory_bandwidth_gbps: float | None = Field(
         None, gt=0, description="Per-GPU bandwidth where the variant differs (PCIe, NVL)."
     )
+    gpu_label: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="The GPU nodes are labelled with, where the type carries another "
+        "variant than `gpu` names (Azure's A10 VMs resolve `a10g` but hold an A10).",
+    )
 
 
 class Catalog(_Strict):

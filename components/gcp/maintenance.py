@@ -31,9 +31,9 @@ class MaintenanceWindow:
     names), from `start_time_utc` ("HH:MM", UTC, as GKE reads weekday recurrences) for
     `duration_hours`."""
 
-    days: tuple[str, ...] = ("saturday", "sunday")
+    days: tuple[str, ...] = ("sunday",)
     start_time_utc: str = "01:00"
-    duration_hours: int = 6
+    duration_hours: int = 12
 
 
 @dataclass(frozen=True)

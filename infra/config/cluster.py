@@ -4,6 +4,7 @@ from pydantic import Field
 
 from components.enums import ControlPlaneLog, EndpointAccess
 from infra.config.base import Cidr, KubernetesVersion, Section
+from infra.config.cpu_pool import CpuPoolConfig
 from infra.config.maintenance import MaintenanceWindowConfig
 
 
@@ -60,9 +61,14 @@ class ClusterConfig(Section):
     system_pool: SystemPoolConfig = Field(
         default_factory=SystemPoolConfig, description="CPU pool for cluster add-ons."
     )
+    cpu_pool: CpuPoolConfig = Field(
+        default_factory=CpuPoolConfig,
+        description="CPU pool for the platform's own workloads where it is not the system "
+        "pool (Azure).",
+    )
     maintenance_window: MaintenanceWindowConfig = Field(
         default_factory=MaintenanceWindowConfig,
         description="Weekly window (UTC) in which the cloud may upgrade the control plane "
-        "and nodes and reimage nodes (GKE's maintenance policy; EKS has none). Default: "
-        "Saturday and Sunday, 01:00 for 6 hours.",
+        "and nodes and reimage nodes (GKE's maintenance policy; AKS's auto-upgrade and "
+        "node-OS schedules; EKS has none). Default: Sunday, 01:00 for 12 hours.",
     )

@@ -1,4 +1,5 @@
-"""`cluster.maintenance_window`: when the cloud may upgrade the cluster and reimage nodes."""
+"""`cluster.maintenance_window`: when the cloud may upgrade the control plane and reimage
+nodes. Outside the window, automatic upgrades wait."""
 
 from enum import StrEnum
 
@@ -18,10 +19,13 @@ class Weekday(StrEnum):
 
 
 class MaintenanceWindowConfig(Section):
+    # The default suits both clouds that read it: one weekly day is what AKS takes (one day
+    # or all seven), and 12 hours a week is GKE's minimum of 48 hours in any 32 days.
     days: tuple[Weekday, ...] = Field(
-        (Weekday.SATURDAY, Weekday.SUNDAY),
+        (Weekday.SUNDAY,),
         min_length=1,
-        description="Days of the week (UTC) the window opens on.",
+        description="Days of the week (UTC) the window opens on. On Azure one day (a weekly "
+        "window) or all seven (a daily window).",
     )
     start_time_utc: str = Field(
         "01:00",
@@ -29,11 +33,11 @@ class MaintenanceWindowConfig(Section):
         description="Time the window opens, `HH:MM` in UTC.",
     )
     duration_hours: int = Field(
-        6,
+        12,
         ge=4,
         le=24,
-        description="Hours the window stays open each time; GKE counts only windows of 4 "
-        "hours or more.",
+        description="Hours the window stays open each time (AKS takes 4 to 24; GKE counts "
+        "only windows of 4 hours or more and needs 48 hours in any 32 days).",
     )
 
     @field_validator("days")

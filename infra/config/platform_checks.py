@@ -138,6 +138,48 @@ def check_aks_pool_names(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
+# On Azure the platform's CPU pods run on User pools labelled `cpu`, one AKS node pool per
+# zone named cpu<zone> (infra/platforms/azure.py): a GPU pool may take neither name.
+AKS_CPU_POOL = re.compile(r"cpu[0-9]*")
+
+
+def check_aks_cpu_pool(view: ConfigView) -> Iterator[ConfigIssue]:
+    if view.cloud is not Cloud.AZURE:
+        return
+    for index, pool in sorted(view.pools.items()):
+        if AKS_CPU_POOL.fullmatch(pool.name):
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].name",
+                f"'{pool.name}' is the name of the cluster's CPU pool on Azure (cluster.cpu_pool)",
+                "give the GPU pool another name",
+            )
+    if view.cluster is None:
+        return
+    cpu = view.cluster.cpu_pool
+    low, high = cpu.min_nodes_per_zone, cpu.max_nodes_per_zone
+    if low is not None and high is not None and low > high:
+        yield ConfigIssue(
+            f"{P}.cluster.cpu_pool.min_nodes_per_zone",
+            f"{low} is above max_nodes_per_zone ({high})",
+            "lower min_nodes_per_zone or raise max_nodes_per_zone",
+        )
+
+
+def check_aks_maintenance_days(view: ConfigView) -> Iterator[ConfigIssue]:
+    """An AKS maintenance configuration recurs daily, or weekly on one day (AKS docs, "Use
+    planned maintenance": schedule types)."""
+    if view.cloud is not Cloud.AZURE or view.cluster is None:
+        return
+    days = view.cluster.maintenance_window.days
+    if len(set(days)) not in (1, 7):
+        yield ConfigIssue(
+            f"{P}.cluster.maintenance_window.days",
+            f"{show([day.value for day in days])} is neither one day nor every day; an AKS "
+            "maintenance window recurs weekly on one day or daily",
+            f"keep one day (e.g. [{days[0].value}]) or list all seven",
+        )
+
+
 PLATFORM_CHECKS: tuple[Check, ...] = (
     check_log_retention,
     check_pool_zones_pinned,
@@ -147,6 +189,8 @@ PLATFORM_CHECKS: tuple[Check, ...] = (
     check_gke_maintenance_window,
     check_aks_pool_names,
     *AWS_CHECKS,
+    check_aks_cpu_pool,
+    check_aks_maintenance_days,
 )
 
 

@@ -5,7 +5,8 @@ from collections.abc import Mapping
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from components.azure.cluster import Cluster, ClusterArgs
+from components.azure.cluster import CPU_POOL, Cluster, ClusterArgs
+from components.azure.maintenance import MaintenanceWindow
 from components.azure.names import global_name
 from components.azure.network import Network, NetworkArgs
 from components.azure.node_pool import NodePool
@@ -15,11 +16,31 @@ from components.catalog import catalog, resolve_instance
 from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
 from components.enums import CapacityType, Cloud, NatStrategy
 from infra.config import StackConfig
+from infra.config.maintenance import MaintenanceWindowConfig
 from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
 
 SYSTEM_VM_SIZE = "Standard_D4s_v5"
+
+
+def cpu_agent_pool_name(zone: str | None) -> str:
+    """The AKS node pool of the CPU pool in `zone` (`cpu1`, …), or `cpu` without zones.
+
+    AKS names Linux node pools with 1-12 lowercase letters and digits, starting with a letter
+    (AKS docs, "Create node pools": naming rules); Azure zones are `1`, `2`, `3`."""
+    name = f"{CPU_POOL}{zone or ''}"
+    if not (name.isascii() and name.isalnum() and name.islower() and len(name) <= 12):
+        raise ValueError(f"zone {zone!r} gives no valid AKS node pool name ({name!r})")
+    return name
+
+
+def aks_maintenance(window: MaintenanceWindowConfig) -> MaintenanceWindow:
+    return MaintenanceWindow(
+        days=tuple(day.value.capitalize() for day in window.days),
+        start_time_utc=window.start_time_utc,
+        duration_hours=window.duration_hours,
+    )
 
 
 def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
@@ -67,6 +88,11 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             secrets_encryption=config.is_prod,
             key_vault_name=global_name("kv", project, stack, hyphens=True),
             standard_tier=config.is_prod,
+            # With KMS: the disk key's vault is, like the secrets vault, purge-protected, and its
+            # name stays taken for the soft-delete retention after a stack is destroyed.
+            disk_encryption=config.is_prod,
+            disk_vault_name=global_name("kvd", project, stack, hyphens=True),
+            maintenance=aks_maintenance(config.cluster.maintenance_window),
             keep=keep,
             tags=tags,
         ),
@@ -76,6 +102,30 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         tenant_id=client.tenant_id,
         deployer_object_id=client.object_id,
     )
+    cpu = config.cluster.cpu_pool
+    size = cpu.size(config.environment)
+    cpu_pools = [
+        NodePool(
+            f"{CPU_POOL}-{zone}" if zone else CPU_POOL,
+            PoolProfile(
+                pool=CPU_POOL,
+                agent_pool=cpu_agent_pool_name(zone),
+                vm_size=size.instance_type,
+                min_nodes=size.min_nodes_per_zone,
+                max_nodes=size.max_nodes_per_zone,
+                disk_size_gib=cpu.disk_size_gib,
+                zones=(zone,) if zone else (),
+                kubernetes_version=config.cluster.kubernetes_version,
+                tags=tags,
+            ),
+            resource_group_name=group.name,
+            cluster_name=cluster.cluster_name,
+            subnet_id=network.node_subnet_id,
+        )
+        for zone in (zones or (None,))
+    ]
+    # What pods on the CPU pool wait for: every zone's pool.
+    cluster.attach_cpu_nodes(*(pool.agent_pool for pool in cpu_pools))
     gpu_pools = {
         pool.name: NodePool(
             f"gpu-{pool.name}",
@@ -153,6 +203,7 @@ def _gpu_pool(config: StackConfig, pool: GpuPoolConfig, tags: Mapping[str, str])
         disk_size_gib=pool.disk_size_gib,
         capacity_type=pool.capacity_type,
         gpu=instance.gpu,
+        gpu_label=instance.gpu_label,
         zones=tuple(pool.zones or config.network.availability_zones or ()),
         kubernetes_version=config.cluster.kubernetes_version,
         tags=tags,

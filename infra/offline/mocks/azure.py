@@ -13,6 +13,7 @@ PROVIDER_NAMESPACES = {
     "managedidentity": "Microsoft.ManagedIdentity",
     "keyvault": "Microsoft.KeyVault",
     "authorization": "Microsoft.Authorization",
+    "compute": "Microsoft.Compute",
 }
 # the input that carries a resource's own name, where the provider lets one be given
 NAME_INPUTS = {
@@ -33,6 +34,8 @@ NAME_INPUTS = {
     "BlobContainer": "containerName",
     "BlobServiceProperties": "blobServicesName",
     "ManagementPolicy": "managementPolicyName",
+    "DiskEncryptionSet": "diskEncryptionSetName",
+    "MaintenanceConfiguration": "configName",
 }
 # Child resources: their id sits under the parent named by this input.
 CHILD_OF = {
@@ -46,6 +49,7 @@ CHILD_OF = {
     "BlobContainer": ("accountName", "storageAccounts", "blobServices/default/containers"),
     "BlobServiceProperties": ("accountName", "storageAccounts", "blobServices"),
     "ManagementPolicy": ("accountName", "storageAccounts", "managementPolicies"),
+    "MaintenanceConfiguration": ("resourceName", "managedClusters", "maintenanceConfigurations"),
 }
 TENANT_ID = "33333333-3333-4333-8333-333333333333"
 
@@ -139,6 +143,15 @@ def _outputs(
     if kind == "Key":
         uri = f"https://{inputs.get('vaultName')}.vault.azure.net/keys/{physical}"
         return {"keyUri": uri, "keyUriWithVersion": f"{uri}/{ctx.digest(resource_id, length=32)}"}
+    if kind == "DiskEncryptionSet":
+        # A system-assigned identity: Azure gives it a principal the vault grant names.
+        return {
+            "identity": {
+                **(inputs.get("identity") or {}),
+                "principalId": _guid(ctx, resource_id, "principal"),
+                "tenantId": TENANT_ID,
+            }
+        }
     if kind == "StorageAccount":
         return {"primaryEndpoints": {"blob": f"https://{physical}.blob.core.windows.net/"}}
     return {}

@@ -1,15 +1,18 @@
+from dataclasses import replace
 from ipaddress import IPv4Network
 
 import pulumi
 import pytest
 
 from components.azure.cluster import (
+    CPU_POOL,
     SPOT_TOLERATION,
     Cluster,
     ClusterArgs,
     api_server_access,
     service_ranges,
 )
+from components.azure.maintenance import MaintenanceWindow
 from components.azure.pool_profile import PoolProfile
 from components.azure.storage import Storage, StorageArgs
 from components.seam import GPU_TOLERATION, KubernetesCluster
@@ -24,6 +27,11 @@ SUBNET = (
     "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/n"
 )
 SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
+WEEK = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+VAULT = "azure-native:keyvault:Vault"
+SLEEP = "time:index/sleep:Sleep"
+MAINTENANCE = "azure-native:containerservice:MaintenanceConfiguration"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 
 
 def build(*, prod: bool, extra=None):
@@ -48,9 +56,15 @@ def build(*, prod: bool, extra=None):
         secrets_encryption=prod,
         key_vault_name="kv-test",
         standard_tier=prod,
+        disk_encryption=prod,
+        disk_vault_name="kvd-test",
         keep=prod,
         tags={"team": "ml"},
     )
+    if prod:
+        args = replace(
+            args, maintenance=MaintenanceWindow(days=WEEK, start_time_utc="22:30", duration_hours=6)
+        )
 
     def body():
         cluster = Cluster(
@@ -67,6 +81,9 @@ def build(*, prod: bool, extra=None):
         assert cluster.gpu_tolerations("cheap") == [GPU_TOLERATION, SPOT_TOLERATION]
         assert cluster.default_storage_class == "premium-ssd"
         assert cluster.gpu_node_selector("standard") == {"llm-infra.io/pool": "standard"}
+        # The platform's own CPU pods go to the User-mode CPU pools, which carry no taint.
+        assert cluster.cpu_node_selector() == {"llm-infra.io/pool": "cpu"}
+        assert cluster.cpu_tolerations() == []
         binding = cluster.bind_workload_identity(
             "qdrant", namespace="vector", service_account="qdrant"
         )
@@ -235,13 +252,19 @@ def test_kubeconfig_comes_from_the_user_credentials_and_stays_secret(dev):
     assert storage_class.provider == provider.urn
 
 
-def test_the_default_storage_class_is_premium_azure_disk(dev):
-    storage_class = dev.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-premium-ssd")
+def test_the_storage_class_is_premium_azure_disk_and_not_a_second_default(dev):
+    storage_class = dev.get(STORAGE_CLASS, "cluster-premium-ssd")
     assert storage_class.inputs["metadata"]["name"] == "premium-ssd"
     assert storage_class.inputs["provisioner"] == "disk.csi.azure.com"
     assert storage_class.inputs["parameters"]["skuName"] == "Premium_LRS"
+    # AKS creates its own default class `default` (AKS docs, "Storage options for
+    # applications in AKS", storage classes); a second default makes the class of a claim
+    # that names none ambiguous. Ours names itself non-default and claims name it.
     annotations = storage_class.inputs["metadata"]["annotations"]
-    assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert annotations["storageclass.kubernetes.io/is-default-class"] == "false"
+    assert "diskEncryptionSetID" not in storage_class.inputs["parameters"]
+    # a parameter change replaces the class; its fixed name needs the old one gone first
+    assert storage_class.options.delete_before_replace is True
 
 
 def test_service_ranges_avoid_the_vnet():
@@ -328,3 +351,119 @@ def test_an_unknown_bucket_key_names_it_and_the_known_ones():
 
     with pytest.raises(Exception, match=r"unknown bucket 'datasets'.*models, vector_snapshots"):
         build(prod=False, extra=ask_for_an_unknown_container)
+
+
+def test_the_kubernetes_provider_waits_for_the_deployers_grant_to_propagate(dev):
+    # AKS docs, "Use Azure RBAC for Kubernetes Authorization" (Before you begin): new role
+    # assignments take up to five minutes to propagate to the cluster's authorization server.
+    admin = dev.get(ROLE, "cluster-deployer-admin")
+    sleep = dev.get(SLEEP, "cluster-deployer-admin-propagation")
+    assert sleep.inputs["createDuration"] == "5m"
+    assert sleep.property_dependencies["triggers"] == [admin.urn]
+    provider = dev.get("pulumi:providers:kubernetes", "cluster-k8s")
+    assert set(provider.options.depends_on) >= {admin.urn, sleep.urn}
+    # so everything on the cluster (the StorageClass here) waits for both
+    storage_class = dev.get(STORAGE_CLASS, "cluster-premium-ssd")
+    assert storage_class.provider == provider.urn
+
+
+def test_the_deployers_grant_leaves_its_principal_type_to_arm(dev):
+    # ARM refuses a principalType that does not match the principal (a person after
+    # `az login` is a User); without one it looks the type up. Identities this component
+    # creates stay ServicePrincipal, which spares ARM the lookup a new identity can fail.
+    admin = dev.get(ROLE, "cluster-deployer-admin")
+    assert "principalType" not in admin.inputs
+    assert admin.options.ignore_changes == ["principalType"]
+    assert dev.get(ROLE, "cluster-identity-network").inputs["principalType"] == "ServicePrincipal"
+
+
+def test_the_inline_system_pool_is_never_touched_after_the_cluster_exists(dev, prod):
+    # pulumi/pulumi-azure-native#4264: changing an inline agentPoolProfiles entry puts every
+    # pool of the cluster, separate AgentPools included, into Scaling (closed: won't fix).
+    # #2719: the inline profile the cluster's PUT keeps carrying must name a pool that exists,
+    # so the System pool keeps its name and is never removed.
+    for plan in (dev, prod):
+        aks = plan.get(AKS, "cluster-aks")
+        assert "agentPoolProfiles" in aks.options.ignore_changes
+        (pool,) = aks.inputs["agentPoolProfiles"]
+        assert pool["name"] == "system"
+
+
+def test_the_autoscaler_balances_the_per_zone_pools(dev):
+    # AKS docs, "Cluster autoscaling in AKS overview": per-zone node pools for workloads on
+    # zonal volumes, with balance-similar-node-groups so that the zones grow alike.
+    profile = dev.get(AKS, "cluster-aks").inputs["autoScalerProfile"]
+    assert profile == {"balanceSimilarNodeGroups": "true"}
+
+
+def test_upgrades_keep_to_the_maintenance_windows(dev, prod):
+    # AKS docs, "Use planned maintenance": AKS reads these two configuration names, for the
+    # upgrade channel and the node OS channel; a window lasts at least four hours.
+    windows = {r.inputs["configName"]: r for r in dev.of_type(MAINTENANCE)}
+    assert set(windows) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+    for window in windows.values():
+        assert window.inputs["resourceName"] == "llm-test"
+        assert window.parent == dev.get("llm-infra:azure:Cluster", "cluster").urn
+        assert window.inputs["maintenanceWindow"] == {
+            "schedule": {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 1}},
+            "durationHours": 4,
+            "startTime": "02:00",
+            "utcOffset": "+00:00",
+        }
+    daily = prod.get(MAINTENANCE, "cluster-maintenance-node-os").inputs["maintenanceWindow"]
+    assert daily["schedule"] == {"daily": {"intervalDays": 1}}
+    assert (daily["startTime"], daily["durationHours"]) == ("22:30", 6)
+
+
+def test_prod_disks_use_a_customer_key_from_a_firewalled_vault(prod):
+    # AKS docs, "Bring your own keys (BYOK) with Azure managed disks": a Disk Encryption Set
+    # whose identity may use the key, in a vault with soft delete and purge protection.
+    vault = prod.get(VAULT, "cluster-disks-vault").inputs["properties"]
+    assert vault["enablePurgeProtection"] is True
+    assert vault["networkAcls"] == {"bypass": "AzureServices", "defaultAction": "Deny"}
+    key = prod.get("azure-native:keyvault:Key", "cluster-disks-key")
+    assert key.inputs["keyName"] == "managed-disks"
+    encryption_set = prod.get("azure-native:compute:DiskEncryptionSet", "cluster-disks-set")
+    assert encryption_set.inputs["encryptionType"] == "EncryptionAtRestWithCustomerKey"
+    assert encryption_set.inputs["rotationToLatestKeyVersionEnabled"] is True
+    assert encryption_set.inputs["identity"] == {"type": "SystemAssigned"}
+    assert set(encryption_set.property_dependencies["activeKey"]) == {
+        key.urn,
+        prod.get(VAULT, "cluster-disks-vault").urn,
+    }
+    grant = prod.get(ROLE, "cluster-disks-set-key")
+    # Key Vault Crypto Service Encryption User, on the disks vault
+    assert grant.inputs["roleDefinitionId"].endswith("e147488a-f6f5-4113-8e2d-b22465e65bf6")
+    assert grant.inputs["scope"].endswith("/vaults/kvd-test")
+    assert grant.property_dependencies["principalId"] == [encryption_set.urn]
+    reader = prod.get(ROLE, "cluster-identity-disks")
+    assert reader.inputs["roleDefinitionId"].endswith("acdd72a7-3385-48ef-bd42-f606fba81ae7")
+    aks = prod.get(AKS, "cluster-aks")
+    assert aks.property_dependencies["diskEncryptionSetID"] == [encryption_set.urn]
+    assert {grant.urn, reader.urn} <= set(aks.options.depends_on)
+    # AKS sets an OS disk key only at cluster creation: an existing cluster is not replaced
+    assert "diskEncryptionSetID" in aks.options.ignore_changes
+    storage_class = prod.get(STORAGE_CLASS, "cluster-premium-ssd")
+    assert (
+        storage_class.inputs["parameters"]["diskEncryptionSetID"]
+        == aks.inputs["diskEncryptionSetID"]
+    )
+
+
+def test_the_kms_vault_stays_reachable_for_the_kms_plugin(prod):
+    # AKS docs, "Add KMS etcd encryption" (Limitations): a public key vault behind a
+    # firewall that admits selected networks is not supported (it blocks the KMS plugin);
+    # a private vault needs API Server VNet Integration and KMS switched off and on again.
+    vault = prod.get(VAULT, "cluster-secrets-vault").inputs["properties"]
+    assert "networkAcls" not in vault
+    kms = prod.get(AKS, "cluster-aks").inputs["securityProfile"]["azureKeyVaultKms"]
+    assert kms["keyVaultNetworkAccess"] == "Public"
+
+
+def test_dev_has_no_disk_encryption_set(dev):
+    assert dev.of_type("azure-native:compute:DiskEncryptionSet") == []
+    assert "diskEncryptionSetID" not in dev.get(AKS, "cluster-aks").inputs
+
+
+def test_the_cpu_pool_is_the_user_pool_label():
+    assert CPU_POOL == "cpu"

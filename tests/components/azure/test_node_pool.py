@@ -72,3 +72,26 @@ def test_on_demand_pools_have_regular_priority_and_no_spot_settings():
     assert pool["scaleSetPriority"] == "Regular"
     assert "scaleSetEvictionPolicy" not in pool
     assert "spotMaxPrice" not in pool
+
+
+def test_a_pool_can_carry_a_pool_label_other_than_its_aks_name():
+    def body():
+        NodePool(
+            "cpu-1",
+            PoolProfile(
+                pool="cpu",
+                agent_pool="cpu1",
+                vm_size="Standard_D4s_v5",
+                min_nodes=1,
+                max_nodes=2,
+                disk_size_gib=100,
+                zones=("1",),
+            ),
+            resource_group_name="rg",
+            cluster_name="llm-test",
+            subnet_id="subnet-id",
+        )
+
+    pool = run_components(body, region="eastus", cloud="azure").get(POOL, "cpu-1-pool").inputs
+    assert pool["agentPoolName"] == "cpu1"
+    assert pool["nodeLabels"] == {"llm-infra.io/pool": "cpu"}

@@ -64,3 +64,29 @@ def test_a_pool_without_zones_leaves_zone_placement_to_azure():
     settings = pool_settings(SYSTEM, "subnet")
     assert "availability_zones" not in settings
     assert settings["count"] == 2
+
+
+def test_a_pool_whose_vm_holds_another_variant_is_labelled_with_that_gpu():
+    # Azure's NVadsA10 v5 VMs hold an NVIDIA A10 (Azure docs, "NVadsA10 v5-series"), which
+    # configs name a10g: the node label says what the node has.
+    a10 = PoolProfile(**{**GPU.__dict__, "gpu_label": "a10"})
+    assert node_labels(a10) == {"llm-infra.io/pool": "standard", "llm-infra.io/gpu": "a10"}
+    assert node_labels(GPU)["llm-infra.io/gpu"] == "a10g"
+
+
+def test_a_cpu_user_pool_has_no_taint_and_no_gpu_label():
+    cpu = PoolProfile(
+        pool="cpu",
+        agent_pool="cpu1",
+        vm_size="Standard_D4s_v5",
+        min_nodes=1,
+        max_nodes=2,
+        disk_size_gib=100,
+        zones=("1",),
+    )
+    settings = pool_settings(cpu, "subnet-id")
+    assert settings["mode"] == "User"
+    assert settings["node_taints"] == []
+    assert settings["node_labels"] == {"llm-infra.io/pool": "cpu"}
+    assert settings["availability_zones"] == ["1"]
+    assert "gpu_profile" not in settings

@@ -440,9 +440,9 @@ def test_upgrades_wait_for_the_weekly_maintenance_window(dev):
     # whenever GKE chooses.
     assert gke(dev)["maintenancePolicy"] == {
         "recurringWindow": {
-            "startTime": "2024-01-06T01:00:00Z",
-            "endTime": "2024-01-06T07:00:00Z",
-            "recurrence": "FREQ=WEEKLY;BYDAY=SA,SU",
+            "startTime": "2024-01-07T01:00:00Z",
+            "endTime": "2024-01-07T13:00:00Z",
+            "recurrence": "FREQ=WEEKLY;BYDAY=SU",
         }
     }
     plan = build(

@@ -18,18 +18,18 @@ from components.gcp.maintenance import (
 from infra.config.maintenance import MaintenanceWindowConfig
 
 
-def test_the_default_is_weekend_nights_and_matches_the_config_default():
+def test_the_default_is_sunday_night_and_matches_the_config_default():
     window = recurring_window(MaintenanceWindow())
-    assert window.recurrence == "FREQ=WEEKLY;BYDAY=SA,SU"
-    assert window.start_time == "2024-01-06T01:00:00Z"  # a Saturday
-    assert window.end_time == "2024-01-06T07:00:00Z"
+    assert window.recurrence == "FREQ=WEEKLY;BYDAY=SU"
+    assert window.start_time == "2024-01-07T01:00:00Z"  # a Sunday
+    assert window.end_time == "2024-01-07T13:00:00Z"
     config = MaintenanceWindowConfig()
     assert MaintenanceWindow() == MaintenanceWindow(
         days=tuple(d.value for d in config.days),
         start_time_utc=config.start_time_utc,
         duration_hours=config.duration_hours,
     )
-    assert meets_gke_minimum(MaintenanceWindow())  # 2 days × 6 h × 4 weeks = 48 h
+    assert meets_gke_minimum(MaintenanceWindow())  # 1 day × 12 h × 4 weeks = 48 h
 
 
 def test_days_are_listed_in_week_order_and_the_window_starts_on_the_first():

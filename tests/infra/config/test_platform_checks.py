@@ -95,3 +95,41 @@ def test_the_same_pool_name_is_fine_on_aws():
     platform["gpu_pools"][0]["name"] = "gpu-a10"
     platform["models"][0]["pool"] = "gpu-a10"
     assert load(platform).gpu_pools[0].name == "gpu-a10"
+
+
+@pytest.mark.parametrize("name", ["cpu", "cpu1", "cpu3"])
+def test_an_azure_gpu_pool_may_not_take_the_cpu_pools_names(name):
+    (issue,) = issues_of(azure_platform(name))
+    assert issue.startswith(f"{P}.gpu_pools[0].name: '{name}' is the name of the cluster's CPU")
+    assert issue.endswith("give the GPU pool another name")
+
+
+def test_cpu_pool_bounds_must_be_ordered_on_azure():
+    platform = azure_platform("standard")
+    platform["cluster"]["cpu_pool"] = {"min_nodes_per_zone": 3, "max_nodes_per_zone": 2}
+    (issue,) = issues_of(platform)
+    assert issue == (
+        f"{P}.cluster.cpu_pool.min_nodes_per_zone: 3 is above max_nodes_per_zone (2); "
+        "lower min_nodes_per_zone or raise max_nodes_per_zone"
+    )
+
+
+def test_an_aks_maintenance_window_is_one_day_or_every_day():
+    # AKS docs, "Use planned maintenance": a window recurs daily, weekly (one day) or monthly.
+    platform = azure_platform("standard")
+    platform["cluster"]["maintenance_window"] = {"days": ["saturday", "sunday"]}
+    (issue,) = issues_of(platform)
+    assert issue.startswith(
+        f'{P}.cluster.maintenance_window.days: ["saturday", "sunday"] is neither one day'
+    )
+    assert issue.endswith("keep one day (e.g. [saturday]) or list all seven")
+    week = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    platform["cluster"]["maintenance_window"] = {"days": week}
+    assert len(load(platform).cluster.maintenance_window.days) == 7
+
+
+def test_a_window_shorter_than_aks_takes_is_a_config_error():
+    platform = azure_platform("standard")
+    platform["cluster"]["maintenance_window"] = {"duration_hours": 2}
+    (issue,) = issues_of(platform)
+    assert issue.startswith(f"{P}.cluster.maintenance_window.duration_hours:")

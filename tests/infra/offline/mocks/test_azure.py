@@ -75,3 +75,35 @@ def test_user_credentials_are_a_base64_kubeconfig_using_kubelogin():
     config = yaml.safe_load(base64.b64decode(result["kubeconfigs"][0]["value"]))
     assert config["current-context"] == "llm-t"
     assert config["users"][0]["user"]["exec"]["command"] == "kubelogin"
+
+
+def test_a_disk_encryption_set_has_a_system_assigned_principal():
+    rid, state = azure.resource(
+        CTX,
+        "azure-native:compute:DiskEncryptionSet",
+        "des",
+        {"resourceGroupName": "rg", "identity": {"type": "SystemAssigned"}},
+    )
+    assert re.fullmatch(
+        rf"{GROUP}/providers/Microsoft\.Compute/diskEncryptionSets/des[0-9a-f]{{8}}", rid
+    )
+    assert state["identity"]["type"] == "SystemAssigned"
+    assert re.fullmatch(GUID, state["identity"]["principalId"])
+
+
+def test_maintenance_configurations_sit_under_their_cluster():
+    rid, state = azure.resource(
+        CTX,
+        "azure-native:containerservice:MaintenanceConfiguration",
+        "m",
+        {
+            "resourceGroupName": "rg",
+            "resourceName": "llm-t",
+            "configName": "aksManagedAutoUpgradeSchedule",
+        },
+    )
+    assert rid == (
+        f"{GROUP}/providers/Microsoft.ContainerService/managedClusters/llm-t/"
+        "maintenanceConfigurations/aksManagedAutoUpgradeSchedule"
+    )
+    assert state["name"] == "aksManagedAutoUpgradeSchedule"
