@@ -12,6 +12,7 @@ from components.sizing.architecture import ArchitectureError, ModelArchitecture
 from components.sizing.library import find_model
 from components.sizing.memory import GIB, Fit, fit
 from components.sizing.throughput import Throughput, decode_throughput
+from components.sizing.timings import GPU_NODE_SCALE_UP_S, IMAGE_PULL_S
 from infra.config.models import ModelConfig
 from infra.config.pools import GpuPoolConfig
 
@@ -80,11 +81,6 @@ NODE_DISK_MIB_S = 125
 HUB_DOWNLOAD_MIB_S = 100
 # The Run:ai streamer reading safetensors from a same-region bucket straight to the GPUs.
 BUCKET_STREAM_MIB_S = 500
-# The autoscaler adds a GPU node: the instance boots, joins, and the device plugin
-# advertises its GPUs.
-GPU_NODE_SCALE_UP_S = 600
-# Pulling the engine image (vLLM's and TGI's are several GB) onto a new node.
-IMAGE_PULL_S = 300
 # Engine start after the weights are in memory: CUDA graphs, torch.compile, warm-up.
 WARMUP_S = 300
 MARGIN = 1.5

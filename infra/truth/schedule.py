@@ -10,14 +10,18 @@ node of a pool they fit, opening nodes up to the pool's maximum. Findings:
 - pools that cannot hold their pods at maximum replicas within their maximum nodes;
 - GPUs left idle on a node because the pods that hold its other GPUs took its CPU or memory
   (advisory);
-- at minimum replicas, the nodes the first deploy waits for beyond the pools' minimum
-  (advisory: the autoscaler adds them, which takes minutes per GPU node).
+- at minimum replicas, the nodes the first deploy waits for beyond those the pools start
+  with (advisory: the autoscaler adds them, which takes minutes per GPU node), and
+  workloads whose await timeout is shorter than that wait (mandatory: `pulumi up` would
+  fail while the node is still coming).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from components.enums import Cloud
+from components.sizing.timings import GPU_NODE_SCALE_UP_S, IMAGE_PULL_S
 from infra.offline.record import PlanRecord
 from infra.truth.allocatable import GIB, Allocatable, allocatable, node_shape
 from infra.truth.pools import AKS_AGENT_POOL, AKS_CLUSTER, EKS_NODE_GROUP, NodePool, node_pools
@@ -51,6 +55,8 @@ class _Pool:
     nodes: list[_Node] = field(default_factory=list)
     overflow: int = 0
     """Nodes beyond the maximum the pods would need."""
+    late: list[PodGroup] = field(default_factory=list)
+    """Pods placed on nodes the pool adds after it starts (at minimum replicas)."""
 
     def empty_node(self) -> _Node:
         a = self.per_node
@@ -134,6 +140,13 @@ def _shortfall(request: Request, node: _Node) -> str:
     return " and ".join(short)
 
 
+def _start(pool: NodePool) -> int:
+    """The nodes a pool is created with: a first deploy starts from them. The autoscaler
+    adds nodes only for pending pods, also below a pool's minimum (GKE's start counts can
+    be below it: components/gcp/node_counts.py)."""
+    return min(pool.initial_nodes, pool.max_nodes)
+
+
 def _place(pools: list[_Pool], groups: Sequence[PodGroup], at_max: bool) -> list[Problem]:
     problems: list[Problem] = []
     replicas = [
@@ -146,9 +159,8 @@ def _place(pools: list[_Pool], groups: Sequence[PodGroup], at_max: bool) -> list
     ]
     too_big: set[str] = set()
     for pool in pools:
-        pool.overflow = 0
-        # a first deploy starts from the nodes a pool is created with
-        start = max(pool.pool.min_nodes, min(pool.pool.initial_nodes, pool.pool.max_nodes))
+        pool.overflow, pool.late = 0, []
+        start = _start(pool.pool)
         pool.nodes = [] if at_max else [pool.empty_node() for _ in range(start)]
     for group in replicas:
         hosts = [p for p in pools if group.template.fits(p.pool)]
@@ -188,6 +200,8 @@ def _place(pools: list[_Pool], groups: Sequence[PodGroup], at_max: bool) -> list
             node = pool.empty_node()
             if _fits(group.request, node) and len(pool.nodes) < pool.pool.max_nodes:
                 pool.nodes.append(node)
+                if not at_max:
+                    pool.late.append(group)
                 _take(node, group)
                 placed = True
                 break
@@ -217,8 +231,9 @@ def schedule_findings(plan: PlanRecord) -> list[Problem]:
             )
         problems += _stranded(pool)
     _place(pools, groups, at_max=False)
+    problems += _await_problems(pools)
     for pool in pools:
-        start = max(pool.pool.min_nodes, min(pool.pool.initial_nodes, pool.pool.max_nodes))
+        start = _start(pool.pool)
         waiting = len(pool.nodes) - start
         if waiting > 0:
             problems.append(
@@ -251,3 +266,61 @@ def _stranded(pool: _Pool) -> list[Problem]:
             mandatory=False,
         )
     ]
+
+
+# pulumi-kubernetes' await defaults at v4.32: Deployments and StatefulSets 10 minutes
+# (provider/pkg/await/deployment.go DefaultDeploymentTimeoutMins, statefulset.go
+# DefaultStatefulSetTimeoutMins), Helm releases 300 s (provider/pkg/provider/
+# helm_release.go defaultTimeoutSeconds); `pulumi.com/timeoutSeconds` and
+# `pulumi.com/skipAwait` annotations override a workload's (pkg/metadata/overrides.go).
+DEFAULT_AWAIT_S = {
+    "kubernetes:apps/v1:Deployment": 600,
+    "kubernetes:apps/v1:StatefulSet": 600,
+    "kubernetes:helm.sh/v3:Release": 300,
+}
+# A CPU node boots and joins in a few minutes: a planning figure, like the GPU node's.
+CPU_NODE_SCALE_UP_S = 300
+
+
+def await_timeout_s(resource_type: str, inputs: dict[str, Any]) -> int | None:
+    """How long `pulumi up` waits for the resource to be ready; None when it does not."""
+    if resource_type == "kubernetes:helm.sh/v3:Release":
+        if inputs.get("skipAwait"):
+            return None
+        return int(inputs.get("timeout") or DEFAULT_AWAIT_S[resource_type])
+    if resource_type not in DEFAULT_AWAIT_S:
+        return None
+    annotations = (inputs.get("metadata") or {}).get("annotations") or {}
+    if str(annotations.get("pulumi.com/skipAwait", "")).lower() == "true":
+        return None
+    if "pulumi.com/timeoutSeconds" in annotations:
+        return int(annotations["pulumi.com/timeoutSeconds"])
+    return DEFAULT_AWAIT_S[resource_type]
+
+
+def _await_problems(pools: list[_Pool]) -> list[Problem]:
+    problems, seen = [], set()
+    for pool in pools:
+        scale_up = GPU_NODE_SCALE_UP_S if pool.per_node.gpus else CPU_NODE_SCALE_UP_S
+        needed = scale_up + IMAGE_PULL_S
+        for group in pool.late:
+            resource = group.template.resource
+            if resource.urn in seen:
+                continue
+            seen.add(resource.urn)
+            timeout = await_timeout_s(resource.type, resource.inputs)
+            if timeout is None or timeout >= needed:
+                continue
+            problems.append(
+                Problem(
+                    resource.urn,
+                    group.component,
+                    f"'{group.component}' waits for a new node of pool '{pool.pool.name}' on "
+                    f"the first deploy (about {scale_up // 60} min, plus {IMAGE_PULL_S // 60} "
+                    f"min to pull its image) but pulumi up awaits it only {timeout} s; set "
+                    "its await timeout (pulumi.com/timeoutSeconds, or the release's timeout) "
+                    f"to at least {needed} s, or start the pool with more nodes",
+                    mandatory=True,
+                )
+            )
+    return problems

@@ -128,6 +128,18 @@ def pools_hold_max_replicas(
 
 
 @stack_rule(
+    "deploy-awaits-cover-scale-up",
+    "A workload whose pods wait for the autoscaler to add a node on the first deploy is "
+    "awaited at least as long as that takes",
+    mirrors="pulumi-kubernetes await timeouts; pulumi.com/timeoutSeconds",
+)
+def awaits_cover_scale_up(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    return _scheduling(resources, True, "but pulumi up awaits it only")
+
+
+@stack_rule(
     "deploy-no-idle-gpus",
     "No GPU is left idle on a node because the pods holding its other GPUs took the node's "
     "CPU or memory",
@@ -161,6 +173,7 @@ ALL: list[StackRule] = [
     waits_for_crds,
     pods_fit_a_node,
     pools_hold_max_replicas,
+    awaits_cover_scale_up,
     no_idle_gpus,
     first_scale_up,
 ]

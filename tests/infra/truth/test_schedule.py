@@ -75,7 +75,7 @@ def test_a_gpu_pool_with_too_few_nodes_for_its_models_at_max_replicas():
         pool("gpu", "g6.2xlarge", 0, 2, gpu=True),
         deployment("llm", "gpu", "6", "24Gi", 3, gpus=1),
     )
-    (message,) = mandatory(the_plan)
+    (message,) = [m for m in mandatory(the_plan) if "cannot hold" in m]
     assert "'gpu-ng' (g6.2xlarge) cannot hold its pods at maximum replicas" in message
     assert "need about 3 nodes and it may grow to 2" in message
 
@@ -119,3 +119,22 @@ def test_adding_capacity_never_makes_a_schedulable_stack_unschedulable(
     if not mandatory(before):
         assert mandatory(after) == []
     assert len(mandatory(after)) <= len(mandatory(before))
+
+
+def test_a_workload_waiting_for_a_new_gpu_node_needs_an_await_that_long():
+    # pulumi-kubernetes awaits a Deployment 10 minutes by default (provider/pkg/await/
+    # deployment.go DefaultDeploymentTimeoutMins at v4.32); a GPU node takes about as long.
+    gpu = pool("gpu", "g6.2xlarge", 0, 2, gpu=True)
+    llm = deployment("llm", "gpu", "6", "24Gi", 1, gpus=1)
+    (message,) = mandatory(plan(gpu, llm))
+    assert "'llm' waits for a new node of pool 'gpu-ng'" in message
+    assert "awaits it only 600 s" in message and "at least 900 s" in message
+    for annotation in ({"pulumi.com/timeoutSeconds": "1800"}, {"pulumi.com/skipAwait": "true"}):
+        waited = deployment("llm", "gpu", "6", "24Gi", 1, gpus=1)
+        waited.inputs["metadata"] = {"annotations": annotation}
+        assert mandatory(plan(gpu, waited)) == []
+
+
+def test_a_pool_that_starts_with_enough_nodes_needs_no_longer_await():
+    gpu = pool("gpu", "g6.2xlarge", 1, 2, gpu=True)
+    assert mandatory(plan(gpu, deployment("llm", "gpu", "6", "24Gi", 1, gpus=1))) == []
