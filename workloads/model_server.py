@@ -12,6 +12,7 @@ from components.enums import Engine
 from components.seam import MODELS_BUCKET, KubernetesCluster
 from workloads import engines
 from workloads.autoscaling import KEDA_API, QueueScaling, scaled_object_spec
+from workloads.contract_check import RUNS_AS_ROOT
 from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor_spec
@@ -42,7 +43,6 @@ TERMINATION_GRACE_SECONDS = 60
 AWAIT_TIMEOUT = "pulumi.com/timeoutSeconds"
 # Says on the workload itself why its image runs as uid 0; `llm-infra check` turns it into
 # a listed exemption from k8s-run-as-non-root.
-RUNS_AS_ROOT = f"{ANNOTATION}runs-as-root"
 
 
 @dataclass(frozen=True)

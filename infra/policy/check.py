@@ -11,11 +11,11 @@ from infra.config import StackConfig
 from infra.offline.plan import plan_with_config
 from infra.offline.stackfile import StackFileError
 from infra.policy.runner import Diagnostic, Exemption, PackResult, analyze, started_pack
+from workloads.contract_check import RUNS_AS_ROOT
 
 PACKS = ("security", "cost", "deploy")
 # A workload whose image must run as uid 0 says so, with the reason, in this annotation
 # (workloads/model_server.py); the rule it is exempt from lists it with that reason.
-RUNS_AS_ROOT = "llm-infra.io/runs-as-root"
 RUN_AS_NON_ROOT_RULE = "k8s-run-as-non-root"
 
 

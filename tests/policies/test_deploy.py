@@ -1,6 +1,7 @@
 """The deploy-truth pack, started as the Pulumi CLI starts it and driven over the analyzer
 protocol: purpose-made broken stacks fail with the resource and the fix; a sound one passes."""
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from infra.policy.runner import started_pack
 from tests.harness import ROOT
 from tests.policies.conftest import STACK, Pack, resource
+from workloads.images import contract
 
 NG = "aws:eks/nodeGroup:NodeGroup"
 
@@ -165,3 +167,35 @@ def test_a_gpu_pool_too_small_for_its_models_at_max_fails(deploy):
     found = deploy.violations([gpu, sized("llm", "gpu", "6", 3, gpus=1, deps=[gpu["urn"]])])
     (message,) = found["deploy-pools-hold-max-replicas"]
     assert "gpu-ng" in message and "raise its max_nodes" in message
+
+
+def test_a_container_breaking_its_image_contract_fails(deploy):
+    # the vLLM contract (workloads/images.yaml): torch's getpass needs USER under an
+    # arbitrary uid; the image's entrypoint is the api_server module, not `vllm serve`
+    vllm = contract("vllm")
+    pod = {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+        "containers": [
+            {
+                "name": "vllm",
+                "image": vllm.image(),
+                "command": ["vllm", "serve"],
+                "securityContext": {"readOnlyRootFilesystem": True},
+                "ports": [{"name": "http"}],
+            }
+        ],
+    }
+    server = resource(
+        "kubernetes:apps/v1:Deployment",
+        {"metadata": {"name": "llm"}, "spec": {"template": {"spec": pod}}},
+        name="llm-deployment",
+    )
+    server["parent"] = f"{STACK}llm-infra:workloads:ModelServer::llm"
+    messages = deploy.violations([server])["deploy-images-keep-contracts"]
+    assert any("needs USER" in m for m in messages)
+    assert any("command ['vllm', 'serve']" in m for m in messages)
+    assert all(vllm.tag in m for m in messages)
+    unknown = copy.deepcopy(server)
+    unknown["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:latest"
+    (message,) = deploy.violations([unknown])["deploy-images-keep-contracts"]
+    assert "nginx:latest has no contract" in message

@@ -6,8 +6,11 @@ from typing import Any
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
 from infra.truth.schedule import schedule_findings
 from infra.truth.waits import Finding, crd_findings, start_findings, wait_findings
-from policies.lib.props import plain
+from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
+from policies.lib.props import get, plain
 from policies.lib.rules import ADVISORY, Resource, StackRule, stack_rule
+from workloads.contract_check import violations
+from workloads.images import contract_of_image
 
 
 def as_plan(resources: Sequence[Resource]) -> PlanRecord:
@@ -94,6 +97,68 @@ def waits_for_crds(
     return _report(crd_findings(as_plan(resources)), "CRDs")
 
 
+NAMESPACE = "kubernetes:core/v1:Namespace"
+ENFORCE = "pod-security.kubernetes.io/enforce"
+# Components that build their containers from the contract, so set its entrypoint as the
+# command themselves.
+CONTRACT_BUILT = ("llm-infra:workloads:ModelServer", "llm-infra:workloads:Embeddings")
+
+
+def _parent_type(urn: str | None) -> str:
+    """A URN's resource type: `urn:pulumi:<stack>::<project>::<parent$…$type>::<name>`."""
+    return urn.split("::")[2].split("$")[-1] if urn and urn.count("::") >= 3 else ""
+
+
+@stack_rule(
+    "deploy-images-keep-contracts",
+    "Every container keeps its pinned image's contract (workloads/images.yaml): the user "
+    "the image runs as, writable volumes where it writes under a read-only root, the env it "
+    "needs under an arbitrary uid, a command it accepts, its metrics port",
+    mirrors="image Dockerfiles and entrypoints at the pinned tags",
+)
+def images_keep_contracts(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    levels = {
+        str(get(plain(r.props), "metadata", "name")): get(
+            plain(r.props), "metadata", "labels", ENFORCE
+        )
+        for r in resources
+        if r.type == NAMESPACE
+    }
+    for resource in resources:
+        if resource.type not in WORKLOAD_TYPES:
+            continue
+        props = plain(resource.props)
+        spec = pod_spec(resource.type, props)
+        metadata = props.get("metadata") or {}
+        claims = {
+            str(t.get("metadata", {}).get("name"))
+            for t in (props.get("spec") or {}).get("volumeClaimTemplates") or []
+        }
+        for _, container in containers(spec):
+            image = str(container.get("image"))
+            found = contract_of_image(image)
+            where = f"{resource.type} '{resource.name}' container '{container.get('name')}'"
+            if found is None:
+                yield (
+                    f"{where}: image {image} has no contract; pin an image whose sources were "
+                    "read into workloads/images.yaml",
+                    resource.urn,
+                )
+                continue
+            for problem in violations(
+                found,
+                spec=spec,
+                container=container,
+                claims=claims,
+                annotations=metadata.get("annotations") or {},
+                namespace_level=levels.get(str(metadata.get("namespace"))),
+                ours=_parent_type(resource.parent) in CONTRACT_BUILT,
+            ):
+                yield f"{where}: {problem} ({found.repository}:{found.tag})", resource.urn
+
+
 def _scheduling(
     resources: Sequence[Resource], mandatory: bool, wanted: str
 ) -> Iterable[tuple[str, str | None]]:
@@ -171,6 +236,7 @@ ALL: list[StackRule] = [
     waits_for_storage,
     pool_starts_within_max,
     waits_for_crds,
+    images_keep_contracts,
     pods_fit_a_node,
     pools_hold_max_replicas,
     awaits_cover_scale_up,
