@@ -72,7 +72,9 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
             repository_opts={"repo": CHART_REPOSITORY},
             namespace=NAMESPACE,
             values=device_plugin_values(),
-            atomic=True,
+            # A DaemonSet on GPU nodes only, which come and go (pools scale from zero): apply
+            # it and let it converge; GPU pods wait for their nodes to advertise GPUs anyway.
+            skip_await=True,
             opts=pulumi.ResourceOptions(parent=self, provider=kubernetes_provider),
         )
         self.register_outputs({})

@@ -319,7 +319,10 @@ class Monitoring(pulumi.ComponentResource):
                 repository_opts={"repo": DCGM_REPOSITORY},
                 namespace=args.node_agents_namespace,
                 values=wire(dcgm_values(args.cloud)),
-                atomic=True,
+                # A DaemonSet of node agents: its pods come and go with GPU nodes (and wait for the
+                # node's driver), so waiting for all of them would fail an install while GPU nodes
+                # join; apply it and let the DaemonSet converge.
+                skip_await=True,
                 opts=pulumi.ResourceOptions(
                     parent=self, provider=provider, depends_on=[node_agents_namespace, stack]
                 ),

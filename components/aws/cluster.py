@@ -43,6 +43,12 @@ ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 STORAGE_CLASS = "gp3-encrypted"
 
 
+def cidr_name(cidr: str) -> str:
+    """A CIDR as a resource-name suffix (`10.20.0.0/16` → `10-20-0-0-16`): each rule is
+    named by what it admits, so adding a range never renames another."""
+    return cidr.replace(".", "-").replace("/", "-").replace(":", "-")
+
+
 def vpc_config(
     access: EndpointAccess,
     public_access_cidrs: Sequence[str],
@@ -68,6 +74,9 @@ class ClusterArgs:
     region: str
     endpoint_access: EndpointAccess
     public_access_cidrs: tuple[str, ...] = ()
+    private_access_cidrs: tuple[str, ...] = ()
+    """Networks that reach the private endpoint over HTTPS: the VPC's own range first, then
+    those the config adds (a VPN, a peered runner network)."""
     control_plane_logs: tuple[ControlPlaneLog, ...] = tuple(ControlPlaneLog)
     log_retention_days: int = 90
     admin_principals: tuple[str, ...] = ()
@@ -180,6 +189,26 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
                 parent=self, depends_on=[cluster_policy, secrets_key_use, logs.log_group]
             ),
         )
+
+        # EKS gives the cluster security group no ingress beyond itself: a client elsewhere
+        # in the VPC (a runner, a bastion) or on a connected network reaches the private
+        # endpoint only through a rule admitting HTTPS from it (EKS user guide,
+        # "cluster-endpoint": private access needs 443 from the connected network).
+        cluster_security_group = cluster.vpc_config.apply(
+            lambda vpc: str(vpc.cluster_security_group_id)
+        )
+        for cidr in args.private_access_cidrs:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr_name(cidr)}",
+                security_group_id=cluster_security_group,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description=f"Kubernetes API from {cidr}",
+                tags=tags(f"api-from-{cidr_name(cidr)}"),
+                opts=child,
+            )
 
         for index, principal in enumerate(args.admin_principals):
             entry = aws.eks.AccessEntry(

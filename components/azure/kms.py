@@ -10,7 +10,9 @@ from pulumi_azure_native import keyvault
 # Key Vault's longest soft-delete retention: a deleted key can be recovered for 90 days.
 SOFT_DELETE_DAYS = 90
 # A new key version every six months. Versions carry no expiry, so the cluster keeps
-# decrypting with the version it holds until the next `pulumi up` hands it the newest.
+# encrypting with the version it was given: it moves to the newest only when a
+# `pulumi up --refresh` reads the key's new version into the cluster's KMS settings (a
+# plain `pulumi up` keeps the recorded one). The runbook says how to rotate on purpose.
 ROTATE_AFTER = "P180D"
 # Key Vault's firewall: nothing reaches the data plane except Azure's trusted services (Disk
 # Encryption Sets are one). Firewall rules apply to data-plane calls only (Key Vault docs,

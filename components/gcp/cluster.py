@@ -104,14 +104,26 @@ def issuer_url(project: str, location: str, cluster_name: str) -> str:
 
 
 def authorized_networks(
-    access: EndpointAccess, nodes_cidr: str, public_access_cidrs: Sequence[str]
+    access: EndpointAccess,
+    nodes_cidr: str,
+    public_access_cidrs: Sequence[str],
+    private_access_cidrs: Sequence[str] = (),
 ) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgs:
-    """Who reaches the API server: the node subnet always; `public_access_cidrs` only when
-    the endpoint is public. Google's own public ranges never."""
+    """Who reaches the API server: the node subnet always; the networks where `pulumi up`
+    runs (`private_access_cidrs`: the VPC's range, a VPN, a peered runner network);
+    `public_access_cidrs` only when the endpoint is public. Google's own public ranges
+    never. With authorized networks on, a private endpoint admits only these ranges (GKE
+    docs, "Access to cluster endpoints": authorized networks apply to the private endpoint)."""
     blocks = [
         gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
             cidr_block=nodes_cidr, display_name="nodes"
         )
+    ]
+    blocks += [
+        gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+            cidr_block=cidr, display_name=f"deploy-{index}"
+        )
+        for index, cidr in enumerate(c for c in private_access_cidrs if c != nodes_cidr)
     ]
     if access.is_public:
         blocks += [
@@ -141,6 +153,9 @@ class ClusterArgs:
     nodes_cidr: str
     """The node subnet's primary range, always an authorized network."""
     public_access_cidrs: tuple[str, ...] = ()
+    private_access_cidrs: tuple[str, ...] = ()
+    """Networks where `pulumi up` runs that reach the private endpoint (the VPC's range, a
+    VPN, a peered runner network)."""
     control_plane_logs: tuple[ControlPlaneLog, ...] = tuple(ControlPlaneLog)
     admin_principals: tuple[str, ...] = ()
     """IAM members (`user:…`, `group:…`, `serviceAccount:…`) given Kubernetes Engine Admin."""
@@ -310,9 +325,18 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
                 enable_private_endpoint=not args.endpoint_access.is_public,
+                # Without global access the private endpoint answers only clients in the
+                # cluster's region; a runner or VPN elsewhere in the VPC needs it (GKE docs,
+                # "Access to cluster endpoints": private endpoint global access).
+                master_global_access_config=gcp.container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
+                    enabled=True
+                ),
             ),
             master_authorized_networks_config=authorized_networks(
-                args.endpoint_access, args.nodes_cidr, args.public_access_cidrs
+                args.endpoint_access,
+                args.nodes_cidr,
+                args.public_access_cidrs,
+                args.private_access_cidrs,
             ),
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=workload_pool

@@ -42,6 +42,14 @@ class ClusterConfig(Section):
         description="Source ranges allowed to reach a public API endpoint. Required when "
         "`endpoint_access` is public; not allowed when it is private.",
     )
+    private_access_cidrs: tuple[Cidr, ...] = Field(
+        (),
+        description="Networks beside the stack's own that reach the private API endpoint: "
+        "where `pulumi up` runs for a private cluster (a VPN range, a peered CI runner "
+        "network). AWS: HTTPS to the cluster security group, which otherwise admits only the "
+        "VPC; GCP: master authorized networks (with global access), which otherwise admit "
+        "only the VPC.",
+    )
     control_plane_logs: tuple[ControlPlaneLog, ...] = Field(
         tuple(ControlPlaneLog),
         description="Control-plane log streams to ship to the cloud's log service.",

@@ -89,12 +89,29 @@ GKE_MAX_PUBLIC_CIDRS = 49
 def check_gke_authorized_networks(view: ConfigView) -> Iterator[ConfigIssue]:
     if view.cloud is not Cloud.GCP or view.cluster is None:
         return
-    count = len(view.cluster.public_access_cidrs)
+    # the VPC's own range is always authorized beside these
+    count = len(view.cluster.public_access_cidrs) + len(view.cluster.private_access_cidrs) + 1
     if count > GKE_MAX_PUBLIC_CIDRS:
         yield ConfigIssue(
             f"{P}.cluster.public_access_cidrs",
-            f"lists {count} ranges; GKE takes {GKE_MAX_PUBLIC_CIDRS} besides the node subnet",
+            f"with private_access_cidrs and the VPC's range lists {count} ranges; GKE takes "
+            f"{GKE_MAX_PUBLIC_CIDRS} besides the node subnet",
             "merge ranges into wider ones",
+        )
+
+
+def check_private_access_on_azure(view: ConfigView) -> Iterator[ConfigIssue]:
+    """An AKS private cluster is reached through its private DNS zone from linked virtual
+    networks, not by source range (AKS docs, "Create a private AKS cluster": connecting to
+    the private cluster); the ranges would be ignored."""
+    if view.cloud is not Cloud.AZURE or view.cluster is None:
+        return
+    if view.cluster.private_access_cidrs:
+        yield ConfigIssue(
+            f"{P}.cluster.private_access_cidrs",
+            "is not used on Azure: a private AKS API is reached from virtual networks "
+            "peered with the cluster's and linked to its private DNS zone",
+            "remove it, and peer the runner's network with the cluster's instead",
         )
 
 
@@ -186,6 +203,7 @@ PLATFORM_CHECKS: tuple[Check, ...] = (
     check_reserved_pool_names,
     check_gcp_admin_principals,
     check_gke_authorized_networks,
+    check_private_access_on_azure,
     check_gke_maintenance_window,
     check_aks_pool_names,
     *AWS_CHECKS,

@@ -108,6 +108,14 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             region=config.region,
             endpoint_access=config.cluster.endpoint_access,
             public_access_cidrs=tuple(str(c) for c in config.cluster.public_access_cidrs),
+            private_access_cidrs=tuple(
+                dict.fromkeys(
+                    [
+                        str(config.network.cidr),
+                        *(str(c) for c in config.cluster.private_access_cidrs),
+                    ]
+                )
+            ),
             control_plane_logs=config.cluster.control_plane_logs,
             log_retention_days=config.cluster.log_retention_days,
             admin_principals=config.cluster.admin_principals,

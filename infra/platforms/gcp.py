@@ -51,6 +51,14 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             endpoint_access=config.cluster.endpoint_access,
             nodes_cidr=network.nodes_cidr,
             public_access_cidrs=tuple(str(c) for c in config.cluster.public_access_cidrs),
+            private_access_cidrs=tuple(
+                dict.fromkeys(
+                    [
+                        str(config.network.cidr),
+                        *(str(c) for c in config.cluster.private_access_cidrs),
+                    ]
+                )
+            ),
             control_plane_logs=config.cluster.control_plane_logs,
             admin_principals=config.cluster.admin_principals,
             keep=keep,

@@ -22,12 +22,24 @@ from typing import Any
 
 from components.enums import Cloud
 from components.sizing.timings import GPU_NODE_SCALE_UP_S, IMAGE_PULL_S
-from infra.offline.record import PlanRecord
+from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
 from infra.truth.allocatable import GIB, Allocatable, allocatable, node_shape
+from infra.truth.pods import PodTemplate
 from infra.truth.pools import AKS_AGENT_POOL, AKS_CLUSTER, EKS_NODE_GROUP, NodePool, node_pools
 from infra.truth.requests import PodGroup, Request, pod_groups
 
 POOL_CLOUDS = {EKS_NODE_GROUP: Cloud.AWS, AKS_AGENT_POOL: Cloud.AZURE, AKS_CLUSTER: Cloud.AZURE}
+# The cloud's own kube-system Deployments, which land on the untainted (CPU) nodes beside
+# the stack's pods: (name, replicas, millicores, MiB per replica). EKS: CoreDNS 100m / 70Mi
+# (the add-on's manifest) and the EBS CSI controller 10m / 40Mi (aws-ebs-csi-driver chart
+# `controller.resources`); GKE: kube-dns 260m / 110Mi (kubedns, dnsmasq and sidecar
+# containers) and a planning allowance for metrics-server, the DNS autoscaler and
+# konnectivity agents. AKS runs its own on the System pool, which they tolerate.
+MANAGED_DEPLOYMENTS = {
+    Cloud.AWS: (("coredns", 2, 100, 70), ("ebs-csi-controller", 2, 10, 40)),
+    Cloud.GCP: (("kube-dns", 2, 260, 110), ("gke-system-allowance", 1, 300, 400)),
+    Cloud.AZURE: (),
+}
 
 
 @dataclass(frozen=True)
@@ -211,8 +223,33 @@ def _place(pools: list[_Pool], groups: Sequence[PodGroup], at_max: bool) -> list
     return problems
 
 
+def _managed(plan: PlanRecord) -> list[PodGroup]:
+    pools = node_pools(plan)
+    if not pools:
+        return []
+    cloud = _cloud(plan, pools[0])
+    groups = []
+    for name, replicas, cpu, mib in MANAGED_DEPLOYMENTS[cloud]:
+        record = ResourceRecord(
+            urn=f"managed:{cloud.value}:kube-system/{name}",
+            type="kubernetes:apps/v1:Deployment",
+            name=f"kube-system/{name}",
+            parent=None,
+            provider=None,
+            custom=True,
+            inputs={},
+            dependencies=[],
+            property_dependencies={},
+            options=ResourceOptions(),
+        )
+        template = PodTemplate(record, {}, (), (), daemon=False)
+        request = Request(cpu, mib * 2**20, 0)
+        groups.append(PodGroup(template, f"kube-system/{name}", request, replicas, replicas))
+    return groups
+
+
 def schedule_findings(plan: PlanRecord) -> list[Problem]:
-    groups = pod_groups(plan)
+    groups = [*pod_groups(plan), *_managed(plan)]
     pools, problems = _pools(plan, groups)
     problems += _place(pools, groups, at_max=True)
     for pool in pools:

@@ -190,3 +190,15 @@ def test_rules_and_dashboards_wait_for_the_operator():
         "monitoring-dashboard-serving",
     ]
     assert all(m.inputs["metadata"]["labels"]["grafana_dashboard"] == "1" for m in maps)
+
+
+def test_node_agent_releases_do_not_wait_for_nodes_that_come_and_go(shipped_plan):
+    # A DaemonSet's rollout waits for a pod on every matching node; GPU nodes join (and
+    # install their driver) while the release installs, so an awaited, atomic release of
+    # the DCGM exporter or the device plugin would roll back on a slow join.
+    plan = shipped_plan("prod")
+    releases = {r.inputs["chart"]: r.inputs for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+    for chart in ("dcgm-exporter", "nvidia-device-plugin"):
+        assert releases[chart].get("skipAwait") is True
+        assert not releases[chart].get("atomic")
+    assert releases["kube-prometheus-stack"]["atomic"] is True

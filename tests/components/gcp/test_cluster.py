@@ -1,3 +1,5 @@
+from typing import Any
+
 import pulumi
 import pytest
 
@@ -107,16 +109,35 @@ def test_children_are_parented_and_named_after_the_component(dev):
 
 
 def test_nodes_are_private_and_the_prod_endpoint_is_private_too(prod, dev):
+    # GKE docs, "Access to cluster endpoints": without global access the private endpoint
+    # answers only clients in the cluster's region
     assert gke(prod)["privateClusterConfig"] == {
         "enablePrivateNodes": True,
         "enablePrivateEndpoint": True,
+        "masterGlobalAccessConfig": {"enabled": True},
     }
     assert gke(dev)["privateClusterConfig"] == {
         "enablePrivateNodes": True,
         "enablePrivateEndpoint": False,
+        "masterGlobalAccessConfig": {"enabled": True},
     }
     assert prod.outputs["endpoint"] == "172.16.0.2"
     assert dev.outputs["endpoint"].startswith("198.51.100.")
+
+
+def test_the_networks_where_pulumi_up_runs_are_authorized_on_a_private_endpoint():
+    from components.enums import EndpointAccess
+    from components.gcp.cluster import authorized_networks
+
+    config = authorized_networks(
+        EndpointAccess.PRIVATE, "10.30.0.0/20", (), ("10.30.0.0/16", "192.168.8.0/24")
+    )
+    blocks: Any = config.cidr_blocks
+    assert [(b.cidr_block, b.display_name) for b in blocks] == [
+        ("10.30.0.0/20", "nodes"),
+        ("10.30.0.0/16", "deploy-0"),
+        ("192.168.8.0/24", "deploy-1"),
+    ]
 
 
 def test_authorized_networks_are_the_node_subnet_and_public_ranges_only_when_public(prod, dev):

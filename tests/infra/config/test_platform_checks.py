@@ -133,3 +133,17 @@ def test_a_window_shorter_than_aks_takes_is_a_config_error():
     platform["cluster"]["maintenance_window"] = {"duration_hours": 2}
     (issue,) = issues_of(platform)
     assert issue.startswith(f"{P}.cluster.maintenance_window.duration_hours:")
+
+
+def test_private_access_ranges_are_refused_on_azure_with_the_way_there():
+    # AKS docs, "Create a private AKS cluster": the private API is reached from networks
+    # peered with the cluster's and linked to its private DNS zone, not by source range
+    platform = minimal_platform(cloud="azure", region="eastus")
+    platform["network"] = {"availability_zones": ["1", "2"]}
+    platform["gpu_pools"] = [{"name": "standard", "gpu": "a10g"}]
+    platform["cluster"] = {"private_access_cidrs": ["192.168.8.0/24"]}
+    issues = issues_of(platform)
+    assert any(
+        i.startswith(f"{P}.cluster.private_access_cidrs: is not used on Azure") and "peer" in i
+        for i in issues
+    ), issues

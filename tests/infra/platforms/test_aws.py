@@ -107,6 +107,29 @@ def test_prod_endpoint_is_private_dev_is_limited_to_the_stack_files_ranges(shipp
     assert dev["publicAccessCidrs"] == ["0.0.0.0/0"]
 
 
+def test_the_private_endpoint_admits_https_from_the_vpc_and_the_configured_networks():
+    # EKS user guide, "cluster-endpoint": with private access only, the cluster security
+    # group must admit 443 from wherever kubectl (here: `pulumi up`) runs; EKS adds no such
+    # rule, so a runner in the VPC or on a VPN would time out on every Kubernetes resource.
+    platform = minimal_platform(
+        cluster={"endpoint_access": "private", "private_access_cidrs": ["192.168.8.0/24"]}
+    )
+    config = load(platform, aws_region="us-east-1")
+
+    def body() -> None:
+        build_aws(config, {})
+
+    plan = run_components(body)
+    rules = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    api = {r.name: r.inputs for r in rules if r.name.startswith("cluster-api-from-")}
+    # the VPC (the default network range) and the configured VPN range
+    assert set(api) == {"cluster-api-from-10-0-0-0-16", "cluster-api-from-192-168-8-0-24"}
+    for rule in api.values():
+        assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (443, 443, "tcp")
+    cluster = plan.get(EKS, "cluster-eks")
+    assert all(cluster.urn in r.dependencies for r in rules if r.name in api)
+
+
 def test_the_cluster_runs_in_the_private_subnets(shipped_plan):
     plan = shipped_plan("prod")
     private = {r.urn for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name}
