@@ -40,9 +40,22 @@ class Finding:
         return f"{self.type} '{self.name}': {self.problem}; {self.fix}"
 
 
+_INDEX: dict[int, tuple[PlanRecord, dict[str, ResourceRecord]]] = {}
+
+
+def _by_urn(plan: PlanRecord) -> dict[str, ResourceRecord]:
+    """The plan's resources by URN, built once per plan."""
+    cached = _INDEX.get(id(plan))
+    if cached is None or cached[0] is not plan:
+        _INDEX.clear()
+        cached = (plan, {r.urn: r for r in plan.resources})
+        _INDEX[id(plan)] = cached
+    return cached[1]
+
+
 def closure(plan: PlanRecord, start: ResourceRecord) -> set[str]:
     """Every resource `start` waits for: its dependencies and its provider's, transitively."""
-    by_urn = {r.urn: r for r in plan.resources}
+    by_urn = _by_urn(plan)
     seen: set[str] = set()
     todo = [start.urn]
     while todo:

@@ -1,16 +1,50 @@
 """Deploy-truth rules: will the stack come up? Read from the whole stack's resources."""
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
-from infra.truth.schedule import schedule_findings
+from infra.truth.schedule import Problem, schedule_findings
 from infra.truth.waits import Finding, crd_findings, start_findings, wait_findings
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
 from policies.lib.props import get, plain
 from policies.lib.rules import ADVISORY, Resource, StackRule, stack_rule
 from workloads.contract_check import violations
 from workloads.images import contract_of_image
+
+
+@dataclass(frozen=True)
+class Analysis:
+    waits: list[Finding]
+    starts: list[Finding]
+    crds: list[Finding]
+    scheduling: list[Problem]
+
+
+_LAST: dict[str, Analysis] = {}
+
+
+def analysis(resources: Sequence[Resource]) -> Analysis:
+    """The deploy-truth findings for these resources, computed once for all the rules that
+    read the same stack (the engine hands each stack rule its own copy of it, less the
+    rule's exemptions): keyed by the stack's content."""
+    plan = as_plan(resources)
+    key = json.dumps(
+        [(r.urn, r.dependencies, r.provider, r.parent, r.inputs) for r in plan.resources],
+        sort_keys=True,
+        default=str,
+    )
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = Analysis(
+            waits=wait_findings(plan),
+            starts=start_findings(plan),
+            crds=crd_findings(plan),
+            scheduling=schedule_findings(plan),
+        )
+    return _LAST[key]
 
 
 def as_plan(resources: Sequence[Resource]) -> PlanRecord:
@@ -48,7 +82,7 @@ def _report(findings: Iterable[Finding], wanted: str) -> Iterable[tuple[str, str
 def pods_fit_a_pool(
     resources: Sequence[Resource], config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
-    return _report(wait_findings(as_plan(resources)), "fit no node pool")
+    return _report(analysis(resources).waits, "fit no node pool")
 
 
 @stack_rule(
@@ -60,7 +94,7 @@ def pods_fit_a_pool(
 def waits_for_nodes(
     resources: Sequence[Resource], config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
-    return _report(wait_findings(as_plan(resources)), "does not wait for the nodes")
+    return _report(analysis(resources).waits, "does not wait for the nodes")
 
 
 @stack_rule(
@@ -72,7 +106,7 @@ def waits_for_nodes(
 def waits_for_storage(
     resources: Sequence[Resource], config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
-    return _report(wait_findings(as_plan(resources)), "claims volumes")
+    return _report(analysis(resources).waits, "claims volumes")
 
 
 @stack_rule(
@@ -83,7 +117,7 @@ def waits_for_storage(
 def pool_starts_within_max(
     resources: Sequence[Resource], config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
-    return _report(start_findings(as_plan(resources)), "more than its maximum")
+    return _report(analysis(resources).starts, "more than its maximum")
 
 
 @stack_rule(
@@ -94,7 +128,7 @@ def pool_starts_within_max(
 def waits_for_crds(
     resources: Sequence[Resource], config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
-    return _report(crd_findings(as_plan(resources)), "CRDs")
+    return _report(analysis(resources).crds, "CRDs")
 
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -162,7 +196,7 @@ def images_keep_contracts(
 def _scheduling(
     resources: Sequence[Resource], mandatory: bool, wanted: str
 ) -> Iterable[tuple[str, str | None]]:
-    for problem in schedule_findings(as_plan(resources)):
+    for problem in analysis(resources).scheduling:
         if problem.mandatory is mandatory and wanted in problem.message:
             yield problem.message, problem.urn
 
