@@ -95,7 +95,7 @@ def test_prod_pools_are_on_demand_in_every_zone_with_the_configs_bounds(prod):
         assert inputs["location"] == "us-central1"
         assert inputs["cluster"] == "llm-infra-gcp-prod"
     assert found["system-nodes-pool"]["autoscaling"]["totalMinNodeCount"] == 1
-    assert found["system-nodes-pool"]["autoscaling"]["totalMaxNodeCount"] == 3
+    assert found["system-nodes-pool"]["autoscaling"]["totalMaxNodeCount"] == 6
     assert found["gpu-large-pool"]["autoscaling"]["totalMaxNodeCount"] == 2
 
 
