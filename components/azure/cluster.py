@@ -350,8 +350,13 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
             subscription_id=subscription_id,
             principal_type=None,
             # A stack deployed before keeps the type it was created with: an assignment's
-            # properties cannot change in place, and that one was accepted.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["principalType"]),
+            # properties cannot change in place, and that one was accepted. When another
+            # identity runs `pulumi up` (a pipeline after a person), its grant replaces this
+            # one: the earlier deployer's grant stays in Azure rather than being deleted, so a
+            # pipeline's run never locks out the people (or pipeline) that deployed before.
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["principalType"], retain_on_delete=True
+            ),
         )
         propagation = pulumiverse_time.Sleep(
             f"{name}-deployer-admin-propagation",

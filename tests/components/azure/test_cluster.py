@@ -244,6 +244,13 @@ def test_the_deployer_is_cluster_admin_through_azure_rbac_on_this_cluster_only(d
     assert admin["scope"].endswith("/managedClusters/llm-test")
 
 
+def test_a_new_deployer_never_deletes_the_previous_deployers_grant(dev):
+    # The grant's principal is whoever runs `pulumi up`; another identity replaces it, and
+    # a replaced assignment must not be deleted, or the earlier deployer loses the cluster.
+    options = dev.get(ROLE, "cluster-deployer-admin").options
+    assert options.retain_on_delete is True
+
+
 def test_kubeconfig_comes_from_the_user_credentials_and_stays_secret(dev):
     assert dev.outputs["kubeconfig"] == "[secret]"
     assert dev.outputs["issuer"].startswith("https://eastus.oic.prod-aks.azure.com/")
