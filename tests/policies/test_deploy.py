@@ -199,3 +199,23 @@ def test_a_container_breaking_its_image_contract_fails(deploy):
     unknown["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:latest"
     (message,) = deploy.violations([unknown])["deploy-images-keep-contracts"]
     assert "nginx:latest has no contract" in message
+
+
+def test_a_gated_model_without_a_token_is_told_how_to_get_one(deploy):
+    def server(model: str, env: list[dict[str, Any]]) -> dict[str, Any]:
+        container = {"name": "vllm", "args": [f"--model={model}"], "env": env}
+        spec = {"template": {"spec": {"containers": [container]}}}
+        return resource("kubernetes:apps/v1:Deployment", {"spec": spec}, name=model.split("/")[1])
+
+    token = [
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}
+    ]
+    found = deploy.violations(
+        [
+            server("meta-llama/Llama-3.1-8B-Instruct", []),
+            server("meta-llama/Llama-3.1-70B-Instruct", token),
+            server("Qwen/Qwen2.5-7B-Instruct", []),
+        ]
+    )
+    (message,) = found["deploy-gated-models-have-a-token"]
+    assert "Llama-3.1-8B-Instruct is gated" in message and "llm-infra:hfToken" in message

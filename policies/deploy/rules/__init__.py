@@ -193,6 +193,48 @@ def images_keep_contracts(
                 yield f"{where}: {problem} ({found.repository}:{found.tag})", resource.urn
 
 
+# Hub repositories whose weights download only with a token of an account that accepted the
+# model's licence ("gated" on their model cards): Meta's Llama and Google's Gemma models.
+GATED_PREFIXES = ("meta-llama/", "google/gemma")
+MODEL_FLAGS = ("--model=", "--model-id=")
+
+
+def _hub_model(container: Mapping[str, Any]) -> str | None:
+    for arg in [*(container.get("command") or []), *(container.get("args") or [])]:
+        for flag in MODEL_FLAGS:
+            if str(arg).startswith(flag):
+                return str(arg)[len(flag) :]
+    return None
+
+
+@stack_rule(
+    "deploy-gated-models-have-a-token",
+    "A server of a gated Hub model (Llama, Gemma) reads a Hugging Face token; without one the "
+    "download is refused and the server restarts until the deploy times out",
+    mirrors="Hugging Face gated models",
+    enforcement=ADVISORY,
+)
+def gated_models_have_a_token(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    for resource in resources:
+        if resource.type not in WORKLOAD_TYPES:
+            continue
+        for _, container in containers(pod_spec(resource.type, plain(resource.props))):
+            model = _hub_model(container)
+            if model is None or not model.startswith(GATED_PREFIXES):
+                continue
+            names = {e.get("name") for e in container.get("env") or []}
+            if "HF_TOKEN" not in names:
+                yield (
+                    f"{resource.type} '{resource.name}': {model} is gated on the Hugging Face "
+                    "Hub and the server has no token; accept the licence on the model's page, "
+                    "then `pulumi config set --secret llm-infra:hfToken hf_…` (or stream the "
+                    "weights from the models bucket with weights_uri)",
+                    resource.urn,
+                )
+
+
 def _scheduling(
     resources: Sequence[Resource], mandatory: bool, wanted: str
 ) -> Iterable[tuple[str, str | None]]:
@@ -271,6 +313,7 @@ ALL: list[StackRule] = [
     pool_starts_within_max,
     waits_for_crds,
     images_keep_contracts,
+    gated_models_have_a_token,
     pods_fit_a_node,
     pools_hold_max_replicas,
     awaits_cover_scale_up,
