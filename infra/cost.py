@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from components.catalog import catalog, resolve_instance
 from components.catalog.pricing import CloudPrices, Price, price_catalog
-from components.enums import CapacityType
+from components.enums import CapacityType, Cloud
 from components.network.nat import nat_gateway_count
 from components.sizing.throughput import usd_per_million_tokens
 from infra.config import StackConfig
@@ -73,7 +73,7 @@ def estimate_cost(config: StackConfig) -> CostReport:
     hours = price_catalog().hours_per_month
     lines = [
         _cluster(prices, hours),
-        _system_nodes(config, prices, hours),
+        *_system_nodes(config, prices, hours),
         *_gpu_pools(config, prices, hours),
         _nat(config, prices, hours),
         *_storage(config, prices),
@@ -108,17 +108,49 @@ def _cluster(prices: CloudPrices, hours: float) -> CostLine:
     )
 
 
-def _system_nodes(config: StackConfig, prices: CloudPrices, hours: float) -> CostLine:
+def system_pool_shape(config: StackConfig, prices: CloudPrices) -> tuple[str, int, int]:
+    """Instance type and total node bounds of the system (on AWS: the CPU) pool, as the
+    platform builds it: on AWS sized from what the stack runs there unless configured."""
     pool = config.cluster.system_pool
-    name = pool.instance_type or prices.system_instance
+    if config.cloud is Cloud.AWS:
+        # imported only for AWS stacks: the AWS platform module loads the AWS SDK, which a
+        # plan of another cloud never imports
+        from infra.platforms.aws import cpu_pool_size  # noqa: PLC0415
+
+        sized = cpu_pool_size(config)
+        return sized.instance_type, sized.min_nodes, sized.max_nodes
+    return pool.instance_type or prices.system_instance, pool.min_nodes, pool.max_nodes
+
+
+def _system_nodes(config: StackConfig, prices: CloudPrices, hours: float) -> list[CostLine]:
+    name, low, high = system_pool_shape(config, prices)
     price = price_catalog().instance(config.cloud, name)
-    return CostLine(
-        "system nodes",
-        f"{pool.min_nodes}–{pool.max_nodes} × {name} at ${price.usd}/h",
-        round(pool.min_nodes * price.usd * hours, 2),
-        round(pool.max_nodes * price.usd * hours, 2),
-        [_used(name, price)],
-    )
+    lines = [
+        CostLine(
+            "system nodes",
+            f"{low}–{high} × {name} at ${price.usd}/h",
+            round(low * price.usd * hours, 2),
+            round(high * price.usd * hours, 2),
+            [_used(name, price)],
+        )
+    ]
+    if config.cloud is Cloud.AZURE:
+        # AKS keeps its System pool for critical add-ons; the platform's CPU pods run on a
+        # User pool per zone (components/azure, cluster.cpu_pool)
+        size = config.cluster.cpu_pool.size(config.environment)
+        zones = len(config.network.availability_zones or ()) or 1
+        cpu_price = price_catalog().instance(config.cloud, size.instance_type)
+        low, high = size.min_nodes_per_zone * zones, size.max_nodes_per_zone * zones
+        lines.append(
+            CostLine(
+                "CPU pool",
+                f"{low}–{high} × {size.instance_type} at ${cpu_price.usd}/h ({zones} zone pools)",
+                round(low * cpu_price.usd * hours, 2),
+                round(high * cpu_price.usd * hours, 2),
+                [_used(size.instance_type, cpu_price)],
+            )
+        )
+    return lines
 
 
 def _gpu_pools(config: StackConfig, prices: CloudPrices, hours: float) -> list[CostLine]:
@@ -175,8 +207,11 @@ def _storage(config: StackConfig, prices: CloudPrices) -> list[CostLine]:
     vector = config.vector_db
     volumes = vector.replicas * vector.storage_gib if vector.enabled else 0
 
+    _, system_low, system_high = system_pool_shape(config, prices)
+    system_nodes = {"min_nodes": system_low, "max_nodes": system_high}
+
     def disks(bound: str) -> int:
-        nodes = getattr(system, bound) * system.disk_size_gib
+        nodes = system_nodes[bound] * system.disk_size_gib
         gpu = sum(getattr(pool, bound) * pool.disk_size_gib for pool in config.gpu_pools)
         return nodes + gpu + volumes
 

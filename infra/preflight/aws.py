@@ -17,6 +17,7 @@ from components.catalog import catalog, resolve_instance
 from components.catalog.pricing import price_catalog
 from components.enums import CapacityType, Cloud
 from infra.config import StackConfig
+from infra.cost import system_pool_shape
 from infra.preflight.findings import Finding, Severity
 
 P = "llm-infra:platform"
@@ -76,13 +77,14 @@ def _zones(config: StackConfig, ec2: Any) -> tuple[str, ...]:
 
 
 def _demands(config: StackConfig, zones: tuple[str, ...]) -> list[Demand]:
-    system = config.cluster.system_pool
+    # the CPU pool as the platform builds it (sized from what the stack runs there)
+    instance_type, _, max_nodes = system_pool_shape(config, price_catalog().clouds[Cloud.AWS])
     demands = [
         Demand(
             f"{P}.cluster.system_pool",
             f"{P}.network.availability_zones",
-            system.instance_type or price_catalog().clouds[Cloud.AWS].system_instance,
-            system.max_nodes,
+            instance_type,
+            max_nodes,
             CapacityType.ON_DEMAND,
             zones,
         )

@@ -99,3 +99,31 @@ def test_costs_are_monotonic_in_node_counts(min_nodes, extra, more, system):
     small, large = estimate_cost(load(base)), estimate_cost(load(bigger))
     assert large.monthly_usd_min >= small.monthly_usd_min
     assert large.monthly_usd_max >= small.monthly_usd_max
+
+
+def test_aws_prices_the_cpu_pool_the_platform_builds_when_the_config_leaves_it_unset():
+    # components/aws/cpu_pool.py sizes the pool from what the stack runs on CPU; the cost
+    # must price those nodes, not a default the platform no longer uses
+    from infra.platforms.aws import cpu_pool_size
+
+    platform = minimal_platform()
+    platform["cluster"].pop("system_pool", None)
+    config = load(platform)
+    sized = cpu_pool_size(config)
+    (line,) = [line for line in estimate_cost(config).lines if line.component == "system nodes"]
+    price = price_catalog().instance(Cloud.AWS, sized.instance_type).usd
+    hours = price_catalog().hours_per_month
+    assert line.detail.startswith(f"{sized.min_nodes}–{sized.max_nodes} × {sized.instance_type}")
+    assert line.monthly_usd_min == round(sized.min_nodes * price * hours, 2)
+
+
+def test_azure_prices_its_cpu_pools_beside_the_system_pool():
+    config = shipped("azure-prod")
+    lines = {line.component: line for line in estimate_cost(config).lines}
+    size = config.cluster.cpu_pool.size(config.environment)
+    zones = len(config.network.availability_zones or ())
+    assert zones == 3
+    assert lines["CPU pool"].detail.startswith(
+        f"{size.min_nodes_per_zone * zones}–{size.max_nodes_per_zone * zones} × {size.instance_type}"
+    )
+    assert lines["CPU pool"].monthly_usd_min > 0

@@ -106,7 +106,8 @@ def test_an_instance_type_not_offered_in_a_zone_is_an_error_with_the_zones_that_
     errors = {f.message: f.fix for f in findings if f.severity is Severity.ERROR}
     assert errors == {
         "llm-infra:platform.gpu_pools[0]: g6.12xlarge is not offered in us-east-1e": "set llm-infra:platform.gpu_pools[0].zones to zones that offer it (us-east-1a)",
-        "llm-infra:platform.cluster.system_pool: m6i.large is not offered in us-east-1e": "set llm-infra:platform.network.availability_zones to zones that offer it (us-east-1a), or choose another llm-infra:platform.cluster.system_pool.instance_type",
+        # the CPU pool as the platform sizes it for this stack (components/aws/cpu_pool.py)
+        "llm-infra:platform.cluster.system_pool: m6i.xlarge is not offered in us-east-1e": "set llm-infra:platform.network.availability_zones to zones that offer it (us-east-1a), or choose another llm-infra:platform.cluster.system_pool.instance_type",
     }
     assert failed(findings)
 
