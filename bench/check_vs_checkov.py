@@ -1,7 +1,7 @@
 """`llm-infra check --stack prod` against checkov over the same stack's rendered manifests.
 
 They answer different questions — check plans the whole stack (cloud and Kubernetes
-resources), sizes and costs it and runs 90 rules (three packs); checkov reads Kubernetes YAML only —
+resources), sizes and costs it and runs 91 rules (three packs); checkov reads Kubernetes YAML only —
 so this measures what a pipeline waits for with each, not the same work.
 """
 
@@ -44,7 +44,7 @@ def main(stack: str = "prod") -> None:
             ok=(0, 1),
         )
     print(f"machine: {os.cpu_count()} cores; median of 3 fresh processes; stack {stack}")
-    print(f"  llm-infra check (plan + 90 rules over every resource): {check:6.2f} s")
+    print(f"  llm-infra check (plan + 91 rules over every resource): {check:6.2f} s")
     print(f"  checkov kubernetes over {files} rendered manifests:    {checkov:6.2f} s")
 
 

@@ -50,6 +50,22 @@ class PodTemplate:
     node_affinity: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     """Required node affinity as (key, operator, values): In, NotIn, Exists, DoesNotExist."""
 
+    def misfit(self, pool: NodePool) -> str | None:
+        """Why the pods cannot land on the pool's nodes (None when they can)."""
+        for key, value in self.node_selector.items():
+            if pool.labels.get(key) != value:
+                found = pool.labels.get(key)
+                return f"selects {key}={value}, the nodes have {found or 'no such label'}"
+        for term in self.node_affinity:
+            if not _matches(pool.labels, *term):
+                key, operator, values = term
+                return f"needs node affinity {key} {operator} {list(values) or ''}".rstrip()
+        for taint in pool.taints:
+            if taint.blocks_scheduling and not any(t.tolerates(taint) for t in self.tolerations):
+                value = f"={taint.value}" if taint.value else ""
+                return f"does not tolerate the taint {taint.key}{value}:{taint.effect}"
+        return None
+
     def fits(self, pool: NodePool) -> bool:
         """The pool's nodes match the selector and affinity, and every blocking taint is
         tolerated."""

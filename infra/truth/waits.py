@@ -99,9 +99,9 @@ def _node_findings(template: PodTemplate, pools: list[NodePool], waits: set[str]
         return [
             _finding(
                 template,
-                f"its pods fit no node pool (nodeSelector {template.node_selector or '{}'}, "
-                f"{len(template.tolerations)} tolerations; pools: "
-                f"{', '.join(p.name for p in pools) or 'none'})",
+                "its pods fit no node pool ("
+                + ("; ".join(f"{p.name}: {template.misfit(p)}" for p in pools) or "no pools")
+                + ")",
                 "place it with the cluster seam's cpu_node_selector()/gpu_node_selector() "
                 "and their tolerations",
             )
@@ -199,4 +199,45 @@ def crd_findings(plan: PlanRecord) -> list[Finding]:
                 f"without {chart})",
             )
         )
+    return findings
+
+
+# Node pools whose autoscaler cannot choose the zone a new node comes up in: an EKS managed
+# node group over several subnets is one Auto Scaling group, whose template node the Cluster
+# Autoscaler gives only its first zone (cluster-autoscaler cloudprovider/aws/aws_manager.go;
+# EKS user guide, "managed-node-groups": one group per zone for stateful workloads), and an
+# AKS pool over several zones is one scale set (AKS docs, cluster autoscaler and zones: one
+# pool per zone for zonal disks). A GKE pool is one instance group per zone, which its
+# autoscaler grows by zone.
+ZONE_BLIND_POOLS = ("aws:eks/nodeGroup:NodeGroup", "azure-native:containerservice:")
+
+
+def zonal_volume_findings(plan: PlanRecord) -> list[Finding]:
+    """Pods on zonal volumes that could land on a pool spanning zones: after a restart the
+    pod must come back in its volume's zone, and such a pool cannot be grown there."""
+    pools = node_pools(plan)
+    by_urn = _by_urn(plan)
+    findings = []
+    for template in pod_templates(plan):
+        if template.daemon or not template.storage_classes:
+            continue
+        spanning = [
+            pool
+            for pool in pools
+            if template.fits(pool)
+            and len(pool.zones) > 1
+            and by_urn.get(pool.urn) is not None
+            and by_urn[pool.urn].type.startswith(ZONE_BLIND_POOLS)
+        ]
+        if spanning:
+            names = ", ".join(f"{p.name} ({len(p.zones)} zones)" for p in spanning)
+            findings.append(
+                _finding(
+                    template,
+                    f"its pods keep zonal volumes but may land on {names}, whose autoscaler "
+                    "cannot add a node in a given zone",
+                    "run them on one node pool per zone (as the seam's CPU pool is), with "
+                    "balance-similar-node-groups",
+                )
+            )
     return findings

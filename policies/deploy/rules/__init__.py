@@ -7,7 +7,13 @@ from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
 from infra.truth.schedule import Problem, schedule_findings
-from infra.truth.waits import Finding, crd_findings, start_findings, wait_findings
+from infra.truth.waits import (
+    Finding,
+    crd_findings,
+    start_findings,
+    wait_findings,
+    zonal_volume_findings,
+)
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
 from policies.lib.props import get, plain
 from policies.lib.rules import ADVISORY, Resource, StackRule, stack_rule
@@ -20,6 +26,7 @@ class Analysis:
     waits: list[Finding]
     starts: list[Finding]
     crds: list[Finding]
+    zonal: list[Finding]
     scheduling: list[Problem]
 
 
@@ -42,6 +49,7 @@ def analysis(resources: Sequence[Resource]) -> Analysis:
             waits=wait_findings(plan),
             starts=start_findings(plan),
             crds=crd_findings(plan),
+            zonal=zonal_volume_findings(plan),
             scheduling=schedule_findings(plan),
         )
     return _LAST[key]
@@ -118,6 +126,18 @@ def pool_starts_within_max(
     resources: Sequence[Resource], config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
     return _report(analysis(resources).starts, "more than its maximum")
+
+
+@stack_rule(
+    "deploy-zonal-volumes-have-zonal-pools",
+    "Pods that keep zonal volumes (StatefulSets, Prometheus) run only on node pools the "
+    "autoscaler can grow in each zone: one pool per zone on EKS and AKS",
+    mirrors="Cluster Autoscaler FAQ and EKS/AKS guidance on zonal volumes",
+)
+def zonal_volumes_have_zonal_pools(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    return _report(analysis(resources).zonal, "zonal volumes")
 
 
 @stack_rule(
@@ -312,6 +332,7 @@ ALL: list[StackRule] = [
     waits_for_storage,
     pool_starts_within_max,
     waits_for_crds,
+    zonal_volumes_have_zonal_pools,
     images_keep_contracts,
     gated_models_have_a_token,
     pods_fit_a_node,

@@ -7,7 +7,13 @@ import pytest
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
 from infra.truth.pods import pod_templates
 from infra.truth.pools import node_pools
-from infra.truth.waits import closure, crd_findings, start_findings, wait_findings
+from infra.truth.waits import (
+    closure,
+    crd_findings,
+    start_findings,
+    wait_findings,
+    zonal_volume_findings,
+)
 from tests.harness import SHIPPED_STACKS
 
 P = "urn:pulumi:t::p::"
@@ -209,3 +215,30 @@ def test_custom_resources_wait_for_the_release_that_installs_their_crds():
     assert finding.name == "early" and "kube-prometheus-stack" in finding.fix
     (orphan,) = crd_findings(plan(record(monitor_type, "orphan", {})))
     assert "no kube-prometheus-stack release" in orphan.problem
+
+
+def test_zonal_volumes_need_a_pool_per_zone_on_eks():
+    # cluster-autoscaler cloudprovider/aws/aws_manager.go: a multi-zone group's template
+    # node carries its first zone only, so a pod pinned to another zone by its volume never
+    # gets a node; EKS user guide, "managed-node-groups": one group per zone
+    inputs = dict(SYSTEM.inputs)
+    spanning = record(NG, "system-ng", {**inputs, "subnetIds": ["subnet-a", "subnet-b"]})
+    db = statefulset("db", (spanning.urn, CLASS.urn, DRIVER.urn))
+    (finding,) = zonal_volume_findings(plan(spanning, CLASS, DRIVER, db))
+    assert finding.name == "db" and "system-ng (2 zones)" in finding.problem
+    assert "one node pool per zone" in finding.fix
+    per_zone = [
+        record(NG, f"system-{zone}", {**inputs, "subnetIds": [f"subnet-{zone}"]}) for zone in "ab"
+    ]
+    db = statefulset("db", (per_zone[0].urn, CLASS.urn, DRIVER.urn))
+    assert zonal_volume_findings(plan(*per_zone, CLASS, DRIVER, db)) == []
+
+
+def test_a_pod_that_fits_no_pool_is_told_why_for_each_pool():
+    (finding,) = wait_findings(plan(GPU, deployment("api", {}, (GPU.urn,))))
+    assert (
+        "gpu-ng: does not tolerate the taint nvidia.com/gpu=present:NoSchedule" in finding.problem
+    )
+    pod = {"nodeSelector": {"llm-infra.io/pool": "system"}, "tolerations": [{"operator": "Exists"}]}
+    (finding,) = wait_findings(plan(GPU, deployment("api", pod, (GPU.urn,))))
+    assert "selects llm-infra.io/pool=system, the nodes have gpu" in finding.problem
