@@ -10,39 +10,36 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from components.enums import Cloud
+from components.sizing.allocatable import (
+    CPU_SHAPES,
+    MIB,
+    NodeShape,
+    allocatable,
+    eks_max_pods,
+)
+
 
 @dataclass(frozen=True)
 class CpuInstance:
     name: str
     vcpus: int
-    memory_gib: int
+    memory_gib: float
     max_pods: int
     """ENIs × (IPv4 addresses per ENI − 1) + 2, as the AMI sets kubelet's maxPods."""
 
 
-# vCPUs and memory: the EC2 M6i instance type table. ENIs and addresses per ENI:
-# awslabs/amazon-eks-ami nodeadm/internal/kubelet/instance-info.jsonl (m6i.large 3 × 10,
-# xlarge and 2xlarge 4 × 15, 4xlarge 8 × 30); max pods by calculateStandardMaxPods in
-# nodeadm/internal/kubelet/eni_max_pods.go.
-CPU_INSTANCES: tuple[CpuInstance, ...] = (
-    CpuInstance("m6i.large", vcpus=2, memory_gib=8, max_pods=29),
-    CpuInstance("m6i.xlarge", vcpus=4, memory_gib=16, max_pods=58),
-    CpuInstance("m6i.2xlarge", vcpus=8, memory_gib=32, max_pods=58),
-    CpuInstance("m6i.4xlarge", vcpus=16, memory_gib=64, max_pods=234),
+# The m6i sizes the pool is chosen from; shapes and max pods come from the node facts every
+# check shares (components/sizing/allocatable.py: the EC2 M6i table, amazon-eks-ami
+# nodeadm's instance-info.jsonl and calculateStandardMaxPods).
+CPU_INSTANCE_NAMES = ("m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge")
+CPU_INSTANCES: tuple[CpuInstance, ...] = tuple(
+    CpuInstance(name, CPU_SHAPES[name][0], CPU_SHAPES[name][1], eks_max_pods(name))
+    for name in CPU_INSTANCE_NAMES
 )
-CPU_INSTANCE_NAMES = tuple(i.name for i in CPU_INSTANCES)
-
-# What every node's DaemonSets request, rounded up: aws-node 25m (aws/amazon-vpc-cni-k8s
-# charts/aws-vpc-cni/values.yaml), ebs-csi-node 10m / 40Mi (kubernetes-sigs/aws-ebs-csi-driver
-# charts/aws-ebs-csi-driver/values.yaml `node.resources`), kube-proxy 100m, plus room for
-# the network policy agent and node-exporter, which request nothing.
-DAEMONSET_CPU_MILLICORES = 200
-DAEMONSET_MEMORY_MIB = 256
 # Nodes are planned to be at most this full: pods do not pack perfectly, and a rolling
 # update briefly runs one extra pod of a Deployment.
 FILL = 0.8
-# Memory the kubelet evicts below (nodeadm's evictionHard `memory.available: 100Mi`).
-EVICTION_MIB = 100
 
 
 @dataclass(frozen=True)
@@ -78,33 +75,13 @@ def cpu_instance(name: str) -> CpuInstance | None:
     return next((i for i in CPU_INSTANCES if i.name == name), None)
 
 
-def reserved_cpu_millicores(vcpus: int) -> int:
-    """kube-reserved CPU: 6% of the first core, 1% of the second, 0.5% of the third and
-    fourth, 0.25% of the rest (amazon-eks-ami nodeadm/internal/kubelet/config.go,
-    getCPUMillicoresToReserve)."""
-    total = vcpus * 1000
-    bounds = (0, 1000, 2000, 4000, total)
-    per_ten_thousand = (600, 100, 50, 25)
-    reserved = 0
-    for index, share in enumerate(per_ten_thousand):
-        start, end = bounds[index], bounds[index + 1]
-        if total > start:
-            reserved += (min(total, end) - start) * share // 10000
-    return reserved
-
-
-def reserved_memory_mib(max_pods: int) -> int:
-    """kube-reserved memory: 11 MiB per pod plus 255 MiB (nodeadm's
-    getMemoryMebibytesToReserve)."""
-    return 11 * max_pods + 255
-
-
 def free_per_node(instance: CpuInstance) -> tuple[int, int]:
-    """CPU (millicores) and memory (MiB) a node offers pods after kube-reserved, the
-    eviction threshold and the DaemonSets."""
-    cpu = instance.vcpus * 1000 - reserved_cpu_millicores(instance.vcpus)
-    memory = instance.memory_gib * 1024 - reserved_memory_mib(instance.max_pods) - EVICTION_MIB
-    return cpu - DAEMONSET_CPU_MILLICORES, memory - DAEMONSET_MEMORY_MIB
+    """CPU (millicores) and memory (MiB) a node offers pods: its allocatable as the EKS AMI
+    computes it, less the cloud's own DaemonSets (the same figures the deploy-truth
+    scheduling simulation uses)."""
+    shape = NodeShape(instance.name, instance.vcpus, instance.memory_gib, 0)
+    free = allocatable(Cloud.AWS, shape, instance.max_pods)
+    return free.millicores, free.memory_bytes // MIB
 
 
 def holds(instance: CpuInstance, pod: PodDemand) -> bool:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.enums import Cloud
+from components.sizing.allocatable import GIB, Allocatable, allocatable, node_shape
 from components.sizing.timings import GPU_NODE_SCALE_UP_S, IMAGE_PULL_S
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
-from infra.truth.allocatable import GIB, Allocatable, allocatable, node_shape
 from infra.truth.pods import PodTemplate
 from infra.truth.pools import AKS_AGENT_POOL, AKS_CLUSTER, EKS_NODE_GROUP, NodePool, node_pools
 from infra.truth.requests import PodGroup, Request, pod_groups

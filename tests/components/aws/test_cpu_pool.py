@@ -12,20 +12,20 @@ from components.aws.cpu_pool import (
     free_per_node,
     holds,
     platform_pods,
-    reserved_cpu_millicores,
-    reserved_memory_mib,
     size_cpu_pool,
 )
+from components.sizing.allocatable import MIB, eks_kube_reserved_memory_bytes, stepped_cpu_reserve
 
 
 def test_kube_reserved_follows_the_eks_ami_formulas():
     # amazon-eks-ami nodeadm/internal/kubelet/config.go: CPU 6% of the first core, 1% of the
     # second, 0.5% of cores 3-4, 0.25% above; memory 11 MiB per pod + 255 MiB
-    assert reserved_cpu_millicores(2) == 70
-    assert reserved_cpu_millicores(4) == 80
-    assert reserved_cpu_millicores(8) == 90
-    assert reserved_cpu_millicores(16) == 110
-    assert reserved_memory_mib(29) == 574  # m6i.large: 3 ENIs × (10 − 1) + 2 pods
+    assert stepped_cpu_reserve(2000) == 70
+    assert stepped_cpu_reserve(4000) == 80
+    assert stepped_cpu_reserve(8000) == 90
+    assert stepped_cpu_reserve(16000) == 110
+    # m6i.large: 3 ENIs × (10 − 1) + 2 pods
+    assert eks_kube_reserved_memory_bytes(29) == 574 * MIB
     assert {i.name: i.max_pods for i in CPU_INSTANCES} == {
         "m6i.large": 29,  # nodeadm instance-info.jsonl: 3 ENIs, 10 addresses each
         "m6i.xlarge": 58,  # 4 × 15

@@ -32,7 +32,11 @@ MIB = 1024**2
 GIB = 1024**3
 EVICTION_BYTES = 100 * MIB
 KERNEL_SHARE = 0.05
-# (millicores, bytes) per node for the cloud's own DaemonSets: a planning allowance.
+# (millicores, bytes) per node for the cloud's own DaemonSets. EKS: aws-node 25m
+# (aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/values.yaml), ebs-csi-node 10m / 40Mi
+# (kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml
+# `node.resources`), kube-proxy 100m, rounded up for the network policy agent; GKE and AKS:
+# planning allowances for their CNI, proxy, CSI, log and metrics agents.
 MANAGED_AGENTS = {
     Cloud.AWS: (200, 300 * MIB),
     Cloud.GCP: (300, 500 * MIB),
@@ -149,13 +153,18 @@ def eks_max_pods(instance_type: str) -> int:
     return enis * (addresses - 1) + 2 if enis else 110
 
 
+def eks_kube_reserved_memory_bytes(max_pods: int) -> int:
+    """nodeadm's getMemoryMebibytesToReserve: 11 MiB per pod plus 255 MiB."""
+    return (11 * max_pods + 255) * MIB
+
+
 def allocatable(cloud: Cloud, shape: NodeShape, max_pods: int | None = None) -> Allocatable:
     millicores = shape.vcpus * 1000
     memory = int(shape.memory_gib * GIB * (1 - KERNEL_SHARE))
     if cloud is Cloud.AWS:
         pods = max_pods or eks_max_pods(shape.instance_type)
         cpu_reserved = stepped_cpu_reserve(millicores)
-        memory_reserved = (11 * pods + 255) * MIB
+        memory_reserved = eks_kube_reserved_memory_bytes(pods)
     elif cloud is Cloud.GCP:
         pods = max_pods or GKE_MAX_PODS
         cpu_reserved = stepped_cpu_reserve(millicores)

@@ -1,7 +1,7 @@
 """Node allocatable per cloud, each figure against the formula's source."""
 
 from components.enums import Cloud
-from infra.truth.allocatable import (
+from components.sizing.allocatable import (
     GIB,
     KERNEL_SHARE,
     MANAGED_AGENTS,
