@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from infra.offline.record import PlanRecord, ResourceRecord
+from infra.offline.record import PlanRecord
 
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -49,33 +49,46 @@ class NodePool:
     initial_nodes: int
     """Nodes the pool starts with on creation, over all its zones."""
     zones: tuple[str, ...]
+    spot: bool = False
+    profile: str = ""
+    """The inline agent pool profile's name inside an AKS cluster; "" for a pool resource."""
 
 
 def node_pools(plan: PlanRecord) -> list[NodePool]:
-    pools: list[NodePool] = []
-    for resource in plan.resources:
-        if resource.type == EKS_NODE_GROUP:
-            pools.append(_eks(resource))
-        elif resource.type == GKE_NODE_POOL:
-            pools.append(_gke(resource))
-        elif resource.type == AKS_AGENT_POOL:
-            pools.append(_aks(resource.urn, resource.name, resource.inputs))
-        elif resource.type == AKS_CLUSTER:
-            for profile in resource.inputs.get("agentPoolProfiles") or []:
-                pools.append(_aks(resource.urn, str(profile.get("name", "")), profile))
-    return pools
+    return [
+        pool
+        for resource in plan.resources
+        for pool in resource_pools(resource.type, resource.name, resource.urn, resource.inputs)
+    ]
 
 
-def _eks(resource: ResourceRecord) -> NodePool:
-    inputs = resource.inputs
+def resource_pools(type_: str, name: str, urn: str, inputs: dict[str, Any]) -> list[NodePool]:
+    """The pools one resource creates: one for a pool resource, each inline agent pool
+    profile for an AKS cluster (its System pool), none for anything else."""
+    if type_ == EKS_NODE_GROUP:
+        return [_eks(name, urn, inputs)]
+    if type_ == GKE_NODE_POOL:
+        return [_gke(name, urn, inputs)]
+    if type_ == AKS_AGENT_POOL:
+        return [_aks(urn, name, inputs)]
+    if type_ == AKS_CLUSTER:
+        return [
+            _aks(urn, str(profile.get("name", "")), profile, inline=True)
+            for profile in inputs.get("agentPoolProfiles") or []
+            if isinstance(profile, dict)
+        ]
+    return []
+
+
+def _eks(name: str, urn: str, inputs: dict[str, Any]) -> NodePool:
     scaling = inputs.get("scalingConfig") or {}
     taints = tuple(
         Taint(str(t["key"]), t.get("value"), EFFECTS.get(str(t.get("effect")), "NoSchedule"))
         for t in inputs.get("taints") or []
     )
     return NodePool(
-        name=resource.name,
-        urn=resource.urn,
+        name=name,
+        urn=urn,
         labels={**NODE_LABELS, **(inputs.get("labels") or {})},
         taints=taints,
         instance_type=str((inputs.get("instanceTypes") or [""])[0]),
@@ -84,11 +97,11 @@ def _eks(resource: ResourceRecord) -> NodePool:
         initial_nodes=int(scaling.get("desiredSize", 0)),
         # an EKS node group's zones are its subnets' (not in the plan as names)
         zones=tuple(str(s) for s in inputs.get("subnetIds") or []),
+        spot=inputs.get("capacityType") == "SPOT",
     )
 
 
-def _gke(resource: ResourceRecord) -> NodePool:
-    inputs = resource.inputs
+def _gke(name: str, urn: str, inputs: dict[str, Any]) -> NodePool:
     node_config = inputs.get("nodeConfig") or {}
     autoscaling = inputs.get("autoscaling") or {}
     zones = tuple(str(z) for z in inputs.get("nodeLocations") or [])
@@ -108,8 +121,8 @@ def _gke(resource: ResourceRecord) -> NodePool:
     # initial_node_count and node_count are per zone (same docs).
     start = inputs.get("nodeCount", inputs.get("initialNodeCount", 0))
     return NodePool(
-        name=resource.name,
-        urn=resource.urn,
+        name=name,
+        urn=urn,
         labels={**NODE_LABELS, **(node_config.get("labels") or {})},
         taints=taints,
         instance_type=str(node_config.get("machineType", "")),
@@ -117,10 +130,11 @@ def _gke(resource: ResourceRecord) -> NodePool:
         max_nodes=high,
         initial_nodes=int(start or 0) * per_zone,
         zones=zones,
+        spot=bool(node_config.get("spot") or node_config.get("preemptible")),
     )
 
 
-def _aks(urn: str, name: str, inputs: dict[str, Any]) -> NodePool:
+def _aks(urn: str, name: str, inputs: dict[str, Any], *, inline: bool = False) -> NodePool:
     taints = []
     for text in inputs.get("nodeTaints") or []:
         key_value, _, effect = str(text).partition(":")
@@ -140,4 +154,6 @@ def _aks(urn: str, name: str, inputs: dict[str, Any]) -> NodePool:
         max_nodes=int(inputs.get("maxCount", count)) if autoscaled else count,
         initial_nodes=count,
         zones=tuple(str(z) for z in inputs.get("availabilityZones") or []),
+        spot=str(inputs.get("scaleSetPriority", "")).lower() == "spot",
+        profile=name if inline else "",
     )
