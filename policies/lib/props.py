@@ -3,6 +3,32 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    _DictProxy,
+    _ListProxy,
+)
+
+from infra.offline.convert import UNKNOWN
+
+UNKNOWN_SENTINELS = frozenset(
+    {
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+        UNKNOWN_STRING_VALUE,
+    }
+)
+
 ENVIRONMENT_KEYS = ("llm-infra-environment", "llm-infra.io/environment")
 STRICTEST_ENVIRONMENT = "prod"
 
@@ -56,9 +82,17 @@ def stack_environment(resources: Sequence[Any], config: Mapping[str, Any]) -> st
 
 
 def plain(value: Any) -> Any:
-    """The engine's read-only proxies as plain dicts and lists, for code that walks them."""
+    """The engine's read-only proxies as plain dicts and lists, for code that walks whole
+    resources. Reading an unknown value through a proxy raises (pulumi_policy proxy.py
+    `_raise_if_unknown`), which would stop a stack rule on any first preview; the proxies'
+    targets (`proxy["__target"]`) are read instead, and an unknown becomes `UNKNOWN`, as in
+    the offline plan."""
+    if isinstance(value, (_DictProxy, _ListProxy)):
+        value = value["__target"]
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return [plain(v) for v in value]
+    if isinstance(value, str) and value in UNKNOWN_SENTINELS:
+        return UNKNOWN
     return value

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from infra.offline.convert import UNKNOWN
 from infra.policy.runner import started_pack
 from tests.harness import ROOT
 from tests.policies.conftest import STACK, Pack, resource
@@ -219,3 +220,16 @@ def test_a_gated_model_without_a_token_is_told_how_to_get_one(deploy):
     )
     (message,) = found["deploy-gated-models-have-a-token"]
     assert "Llama-3.1-8B-Instruct is gated" in message and "llm-infra:hfToken" in message
+
+
+def test_values_unknown_during_preview_do_not_silence_the_rules(deploy):
+    # On a first `pulumi preview` many inputs are unknown (subnet ids, ARNs); the engine's
+    # proxies raise on reading one (pulumi_policy proxy.py), which would turn every stack
+    # rule into a "can't be known during preview" note. The rules read past them.
+    system = copy.deepcopy(SYSTEM)
+    system["inputs"]["subnetIds"] = [UNKNOWN, UNKNOWN]
+    pod = {"nodeSelector": {"llm-infra.io/pool": "system"}, "serviceAccountName": UNKNOWN}
+    result = deploy.run([system, GPU_ONLY, workload("Deployment", pod, [])])
+    found = {d.policy: d for d in result.diagnostics}
+    assert "system-ng" in found["deploy-waits-for-nodes"].message
+    assert found["deploy-waits-for-nodes"].enforcement == "mandatory"
