@@ -9,6 +9,7 @@ sorted by URN and keys are sorted, so the same config always gives byte-identica
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -72,11 +73,13 @@ class PlanRecord:
             raise KeyError(f"{len(matches)} resources of type {type_} named {name}")
         return matches[0]
 
+    @cached_property
+    def index(self) -> dict[str, ResourceRecord]:
+        """The resources by URN (built once per record; not part of the record's JSON)."""
+        return {r.urn: r for r in self.resources}
+
     def by_urn(self, urn: str) -> ResourceRecord:
-        for resource in self.resources:
-            if resource.urn == urn:
-                return resource
-        raise KeyError(urn)
+        return self.index[urn]
 
     def children(self, urn: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.parent == urn]

@@ -6,6 +6,7 @@ from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceRecord
 from infra.truth.pools import NodePool, Taint
+from policies.lib.pods import pod_spec
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOAD_KINDS = {
@@ -115,12 +116,6 @@ def pod_templates(plan: PlanRecord) -> list[PodTemplate]:
     return templates
 
 
-def _pod_spec(spec: dict[str, Any], kind: str) -> dict[str, Any]:
-    if kind == "CronJob":
-        spec = spec.get("jobTemplate", {}).get("spec", {})
-    return dict(spec.get("template", {}).get("spec", {}))
-
-
 def _tolerations(items: list[dict[str, Any]]) -> tuple[Toleration, ...]:
     return tuple(
         Toleration(
@@ -135,7 +130,7 @@ def _tolerations(items: list[dict[str, Any]]) -> tuple[Toleration, ...]:
 
 def _workload(resource: ResourceRecord, kind: str) -> PodTemplate:
     spec = resource.inputs.get("spec") or {}
-    pod = _pod_spec(spec, kind)
+    pod = dict(pod_spec(resource.type, resource.inputs))
     claims = tuple(
         str(t.get("spec", {}).get("storageClassName", ""))
         for t in spec.get("volumeClaimTemplates") or []

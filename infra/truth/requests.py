@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.offline.record import PlanRecord
-from infra.truth.pods import WORKLOAD_KINDS, PodTemplate, _pod_spec, pod_templates
+from infra.truth.pods import WORKLOAD_KINDS, PodTemplate, pod_templates
+from policies.lib.pods import pod_spec
 
 GPU_RESOURCE = "nvidia.com/gpu"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
@@ -111,7 +112,7 @@ def pod_groups(plan: PlanRecord) -> list[PodGroup]:
             PodGroup(
                 template=template,
                 component=resource.name,
-                request=pod_request(_pod_spec(spec, kind)),
+                request=pod_request(dict(pod_spec(resource.type, resource.inputs))),
                 min_replicas=replicas,
                 max_replicas=max(replicas, scaled.get(key, replicas)),
             )

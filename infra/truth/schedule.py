@@ -81,7 +81,7 @@ class _Pool:
 
 
 def _cloud(plan: PlanRecord, pool: NodePool) -> Cloud:
-    resource = next((r for r in plan.resources if r.urn == pool.urn), None)
+    resource = plan.index.get(pool.urn)
     if resource is not None and resource.type in POOL_CLOUDS:
         return POOL_CLOUDS[resource.type]
     return Cloud.GCP

@@ -40,22 +40,9 @@ class Finding:
         return f"{self.type} '{self.name}': {self.problem}; {self.fix}"
 
 
-_INDEX: dict[int, tuple[PlanRecord, dict[str, ResourceRecord]]] = {}
-
-
-def _by_urn(plan: PlanRecord) -> dict[str, ResourceRecord]:
-    """The plan's resources by URN, built once per plan."""
-    cached = _INDEX.get(id(plan))
-    if cached is None or cached[0] is not plan:
-        _INDEX.clear()
-        cached = (plan, {r.urn: r for r in plan.resources})
-        _INDEX[id(plan)] = cached
-    return cached[1]
-
-
 def closure(plan: PlanRecord, start: ResourceRecord) -> set[str]:
     """Every resource `start` waits for: its dependencies and its provider's, transitively."""
-    by_urn = _by_urn(plan)
+    by_urn = plan.index
     seen: set[str] = set()
     todo = [start.urn]
     while todo:
@@ -216,7 +203,7 @@ def zonal_volume_findings(plan: PlanRecord) -> list[Finding]:
     """Pods on zonal volumes that could land on a pool spanning zones: after a restart the
     pod must come back in its volume's zone, and such a pool cannot be grown there."""
     pools = node_pools(plan)
-    by_urn = _by_urn(plan)
+    by_urn = plan.index
     findings = []
     for template in pod_templates(plan):
         if template.daemon or not template.storage_classes:
