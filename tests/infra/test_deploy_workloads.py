@@ -119,10 +119,9 @@ def test_secret_env_values_come_from_secrets(shipped_plan):
     assert "QDRANT__SERVICE__API_KEY" in secret_names
 
 
-def test_generated_and_configured_secrets_never_reach_the_plan():
-    values = as_config_strings(shipped_config_values("dev"))
-    values["llm-infra:hfToken"] = "hf_plaintext_token_value"
-    capture = run_under_mocks(
+def program_with_hub_token(values):
+    """The real program under mocks with `values`, `llm-infra:hfToken` marked secret."""
+    return run_under_mocks(
         program_body(ROOT / "infra"),
         mocks=PlanMocks(MockContext(project="llm-infra", stack="t", region="us-east-1")),
         project="llm-infra",
@@ -130,6 +129,12 @@ def test_generated_and_configured_secrets_never_reach_the_plan():
         config=values,
         secret_keys=["llm-infra:hfToken"],
     )
+
+
+def test_generated_and_configured_secrets_never_reach_the_plan():
+    values = as_config_strings(shipped_config_values("dev"))
+    values["llm-infra:hfToken"] = "hf_plaintext_token_value"
+    capture = program_with_hub_token(values)
     records = [to_record(r, "llm-infra", "t") for r in capture.registrations]
     text = json.dumps([r.inputs for r in records]) + json.dumps(capture.outputs, default=str)
     assert "hf_plaintext_token_value" not in text
@@ -393,14 +398,7 @@ def test_each_server_waits_as_long_as_its_first_start(shipped_plan):
 def test_with_a_hub_token_each_serving_namespace_gets_its_own_secret():
     values = as_config_strings(shipped_config_values("prod"))
     values["llm-infra:hfToken"] = "hf_dummy"
-    capture = run_under_mocks(
-        program_body(ROOT / "infra"),
-        mocks=PlanMocks(MockContext(project="llm-infra", stack="t", region="us-east-1")),
-        project="llm-infra",
-        stack="t",
-        config=values,
-        secret_keys=["llm-infra:hfToken"],
-    )
+    capture = program_with_hub_token(values)
     records = [to_record(r, "llm-infra", "t") for r in capture.registrations]
     secrets = {
         r.name: r.inputs["metadata"]["namespace"]
