@@ -51,8 +51,11 @@ def closure(plan: PlanRecord, start: ResourceRecord) -> set[str]:
             continue
         edges: Iterable[str] = list(resource.dependencies)
         if resource.provider:
-            # a provider reference is `<urn>::<id>`
-            edges = [*edges, resource.provider.rsplit("::", 1)[0]]
+            # the plan records a provider by its URN; the engine's references add `::<id>`
+            provider = resource.provider
+            if provider not in by_urn:
+                provider = provider.rsplit("::", 1)[0]
+            edges = [*edges, provider]
         for urn in edges:
             if urn not in seen:
                 seen.add(urn)

@@ -1,5 +1,6 @@
 """The waits check: on small plans made for it, and on every shipped stack."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -71,6 +72,10 @@ def deployment(name: str, pod: dict[str, Any], deps: tuple[str, ...] = ()) -> Re
     return record(
         "kubernetes:apps/v1:Deployment", name, {"spec": {"template": {"spec": pod}}}, deps
     )
+
+
+def deployment_of(name: str) -> ResourceRecord:
+    return deployment(name, {})
 
 
 def statefulset(name: str, deps: tuple[str, ...]) -> ResourceRecord:
@@ -242,3 +247,14 @@ def test_a_pod_that_fits_no_pool_is_told_why_for_each_pool():
     pod = {"nodeSelector": {"llm-infra.io/pool": "system"}, "tolerations": [{"operator": "Exists"}]}
     (finding,) = wait_findings(plan(GPU, deployment("api", pod, (GPU.urn,))))
     assert "selects llm-infra.io/pool=system, the nodes have gpu" in finding.problem
+
+
+def test_a_resource_waits_for_what_its_provider_waits_for():
+    # the engine creates a resource only once its provider is configured, and the Kubernetes
+    # provider is configured from the cluster's kubeconfig: the cluster is waited for
+    cluster = record("aws:eks/cluster:Cluster", "eks", {})
+    provider = record("pulumi:providers:kubernetes", "k8s", {}, (cluster.urn,))
+    deployment = replace(deployment_of("api"), provider=provider.urn)
+    assert cluster.urn in closure(plan(cluster, provider, deployment), deployment)
+    referenced = replace(deployment, provider=f"{provider.urn}::04da6b54")
+    assert cluster.urn in closure(plan(cluster, provider, referenced), referenced)
