@@ -11,12 +11,8 @@ from infra.config import StackConfig
 from infra.offline.plan import plan_with_config
 from infra.offline.stackfile import StackFileError
 from infra.policy.runner import Diagnostic, Exemption, PackResult, analyze, started_pack
-from workloads.contract_check import RUNS_AS_ROOT
 
 PACKS = ("security", "cost", "deploy")
-# A workload whose image must run as uid 0 says so, with the reason, in this annotation
-# (workloads/model_server.py); the rule it is exempt from lists it with that reason.
-RUN_AS_NON_ROOT_RULE = "k8s-run-as-non-root"
 
 
 @dataclass(frozen=True)
@@ -41,34 +37,16 @@ class CheckReport:
         return not self.mandatory
 
 
-def root_exemptions(record: dict[str, Any]) -> list[dict[str, str]]:
-    """Exemptions from k8s-run-as-non-root that the plan's own workloads declare."""
-    found = []
-    for resource in record.get("resources", []):
-        annotations = ((resource.get("inputs") or {}).get("metadata") or {}).get("annotations")
-        reason = (annotations or {}).get(RUNS_AS_ROOT)
-        if reason:
-            found.append({"type": resource["type"], "name": resource["name"], "reason": reason})
-    return found
-
-
-def pack_config(
-    config: StackConfig, given: dict[str, Any], record: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """What the stack itself says about the rules (its environment, its budget, the
-    workloads that must run as root), under the caller's own settings."""
+def pack_config(config: StackConfig, given: dict[str, Any]) -> dict[str, Any]:
+    """What the stack itself says about the rules (its environment, its budget), under the
+    caller's own settings."""
     merged: dict[str, Any] = {"*": {"environment": config.environment.value}}
     if config.cost.monthly_budget_usd is not None:
         merged["cost-monthly-budget"] = {"monthly_budget_usd": config.cost.monthly_budget_usd}
-    if exempt := root_exemptions(record or {}):
-        merged[RUN_AS_NON_ROOT_RULE] = {"exemptions": exempt}
     for key, value in given.items():
         # a bare level ("advisory") keeps the stack's settings for that rule
         settings = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
-        ours = merged.get(key, {})
-        if "exemptions" in ours and "exemptions" in settings:
-            settings["exemptions"] = [*ours["exemptions"], *settings["exemptions"]]
-        merged[key] = {**ours, **settings}
+        merged[key] = {**merged.get(key, {}), **settings}
     return merged
 
 
@@ -77,7 +55,7 @@ def run_check(
 ) -> CheckReport:
     config, plan = plan_with_config(stack, project_dir)
     record = json.loads(plan.to_json())
-    settings = pack_config(config, policy_config or {}, record)
+    settings = pack_config(config, policy_config or {})
     root = Path(__file__).resolve().parents[2] / "policies"
 
     def run(pack: str) -> PackResult:

@@ -68,6 +68,8 @@ class Rule:
     mirrors: str = ""  # the public rule it mirrors: Checkov id, compliance-policies name, PSS
     enforcement: EnforcementLevel = MANDATORY
     config: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON schema, with defaults
+    # an exemption a resource declares itself (returns the reason), listed like any other
+    declared_exemption: Callable[[Resource], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,19 @@ def rule(
     mirrors: str = "",
     enforcement: EnforcementLevel = MANDATORY,
     config: dict[str, dict[str, Any]] | None = None,
+    declared_exemption: Callable[[Resource], str | None] | None = None,
 ) -> Callable[[ResourceCheck], Rule]:
     def wrap(check: ResourceCheck) -> Rule:
-        return Rule(name, description, tuple(types), check, mirrors, enforcement, config or {})
+        return Rule(
+            name,
+            description,
+            tuple(types),
+            check,
+            mirrors,
+            enforcement,
+            config or {},
+            declared_exemption,
+        )
 
     return wrap
 
@@ -141,10 +153,12 @@ def resource_policy(definition: Rule) -> ResourceValidationPolicy:
         if not applies(definition.types, args.resource_type):
             return
         settings = _settings(definition.config, args.get_config())
+        resource = Resource(args.resource_type, args.name, args.urn, args.props)
         reason = _exemption(settings, args.resource_type, args.name)
+        if reason is None and definition.declared_exemption is not None:
+            reason = definition.declared_exemption(resource)
         if reason is not None:
             args.not_applicable(f"exempted {args.resource_type} {args.name}: {reason}")
-        resource = Resource(args.resource_type, args.name, args.urn, args.props)
         for message in definition.check(resource, settings):
             report(message, None)
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.policies.cases_security import CASES, GOOD_DEPLOYMENT, MORE_FAILING, changed, k8s
+from tests.policies.cases_security import CASES, GOOD_DEPLOYMENT, MORE_FAILING, C, changed, k8s
+from workloads.contract_check import RUNS_AS_ROOT
 
 
 def test_every_rule_has_a_passing_and_a_failing_case(security):
@@ -51,6 +52,23 @@ def test_an_exemption_silences_the_rule_and_shows_up(security):
         (
             "k8s-no-host-namespaces",
             "exempted kubernetes:apps/v1:Deployment llama: node agent needs the host network",
+        )
+    ]
+
+
+def test_a_workload_declares_its_root_exemption_with_no_pack_config(security):
+    # The exemption travels with the workload, so `pulumi preview --policy-pack
+    # policies/security` (no llm-infra config) lets a TGI server run as uid 0, listed.
+    root = changed(GOOD_DEPLOYMENT, f"{C}.securityContext.runAsUser", 0)
+    result = security.run(k8s(root))
+    assert "k8s-run-as-non-root" in {d.policy for d in result.diagnostics}
+    declared = changed(root, "metadata.annotations", {RUNS_AS_ROOT: "its Python lives under /root"})
+    result = security.run(k8s(declared))
+    assert "k8s-run-as-non-root" not in {d.policy for d in result.diagnostics}
+    assert [(e.policy, e.reason) for e in result.exemptions] == [
+        (
+            "k8s-run-as-non-root",
+            "exempted kubernetes:apps/v1:Deployment llama: its Python lives under /root",
         )
     ]
 

@@ -7,6 +7,7 @@ from typing import Any
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec, pod_template
 from policies.lib.props import get, items
 from policies.lib.rules import Resource, Rule, StackRule, rule
+from workloads.contract_check import RUNS_AS_ROOT
 
 SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE_KEY)", re.I)
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -84,11 +85,20 @@ def privilege_escalation(resource: Resource, config: Mapping[str, Any]) -> Itera
             yield f"{kind} {container.get('name')} does not set allowPrivilegeEscalation: false"
 
 
+def _runs_as_root_by_contract(resource: Resource) -> str | None:
+    """A workload whose image cannot run as non-root says why in its annotation; the
+    deploy pack's contract rule holds it to that image's contract (workloads/images.yaml)."""
+    reason = get(resource.props, "metadata", "annotations", RUNS_AS_ROOT)
+    return str(reason) if reason else None
+
+
 @rule(
     "k8s-run-as-non-root",
-    "Containers run as a non-root user",
+    "Containers run as a non-root user (a workload whose pinned image cannot says why in "
+    f"its `{RUNS_AS_ROOT}` annotation, and is listed as exempted with that reason)",
     WORKLOAD_TYPES,
     mirrors="CKV_K8S_23 / CKV_K8S_40 / PSS restricted",
+    declared_exemption=_runs_as_root_by_contract,
 )
 def non_root(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     spec = _spec(resource)
