@@ -3,31 +3,11 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi_policy.proxy import (
-    UNKNOWN_ARCHIVE_VALUE,
-    UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE,
-    UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
-    UNKNOWN_STRING_VALUE,
-    _DictProxy,
-    _ListProxy,
-)
+# pulumi_policy's own proxy types and unknown test (proxy.py, pulumi-policy 1.x): private
+# names, read here so a rule sees what the engine sent; tests/policies cover the behaviour.
+from pulumi_policy.proxy import _DictProxy, _is_unknown, _ListProxy
 
 from infra.offline.convert import UNKNOWN
-
-UNKNOWN_SENTINELS = frozenset(
-    {
-        UNKNOWN_ARCHIVE_VALUE,
-        UNKNOWN_ARRAY_VALUE,
-        UNKNOWN_ASSET_VALUE,
-        UNKNOWN_BOOLEAN_VALUE,
-        UNKNOWN_NUMBER_VALUE,
-        UNKNOWN_OBJECT_VALUE,
-        UNKNOWN_STRING_VALUE,
-    }
-)
 
 ENVIRONMENT_KEYS = ("llm-infra-environment", "llm-infra.io/environment")
 STRICTEST_ENVIRONMENT = "prod"
@@ -93,6 +73,6 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return [plain(v) for v in value]
-    if isinstance(value, str) and value in UNKNOWN_SENTINELS:
+    if _is_unknown(value):
         return UNKNOWN
     return value
