@@ -77,3 +77,11 @@ class Quantization(StrEnum):
     AWQ = "awq"
     GPTQ = "gptq"
     FP8 = "fp8"
+
+
+class DeployRunner(StrEnum):
+    """Where `pulumi up` runs, and so how it reaches the cluster's API server."""
+
+    GITHUB_HOSTED = "github-hosted"  # a GitHub-hosted runner: anywhere on the internet
+    IN_NETWORK = "in-network"  # a runner the stack creates inside its own network
+    SELF_HOSTED = "self-hosted"  # a machine of yours whose egress ranges the config lists

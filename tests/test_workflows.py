@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.stages import DEPLOY_WORKFLOW, MIN_CLI_VERSION, PLATFORM_EXCLUDES
+from infra.truth.reach import DEPLOY_PATH
 from tests.tools import require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +201,14 @@ def test_write_permissions_are_used_by_the_job(path):
             or any(s.get("with", {}).get("comment-on-pr") for s in uses_steps(j, "pulumi/actions"))
         ),
         "security-events": lambda j: uses_steps(j, "github/codeql-action/upload-sarif"),
-        "id-token": lambda j: uses_steps(j, "aws-actions/configure-aws-credentials"),
+        "id-token": lambda j: any(
+            uses_steps(j, login)
+            for login in (
+                "aws-actions/configure-aws-credentials",
+                "google-github-actions/auth",
+                "azure/login",
+            )
+        ),
     }
     for name, job in load(path.name)["jobs"].items():
         for scope, level in job.get("permissions", {}).items():
@@ -602,43 +611,128 @@ def test_policy_pack_list_names_only_packs_that_exist(workflow, tmp_path):
     ).read_text() == "list<<LLM_INFRA_PACKS\npolicies/cost\nLLM_INFRA_PACKS\n"
 
 
-# --- deploy: pulumi up, dev then prod behind required reviewers ----------------------------
+# --- deploy: pulumi up by each stack's deploy path, behind required reviewers ------------
+
+
+def deploy_jobs() -> dict[str, dict[str, Any]]:
+    return dict(load("deploy.yml")["jobs"])
+
+
+def jobs_of(stack: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(n, j) for n, j in deploy_jobs().items() if j["env"]["STACK"] == stack]
+
+
+def up_step(job: dict[str, Any]) -> dict[str, Any]:
+    (pulumi,) = uses_steps(job, "pulumi/actions")
+    assert pulumi["with"]["command"] == "up"
+    return pulumi
+
+
+def environment_of(job: dict[str, Any]) -> str:
+    environment = job["environment"]
+    return str(environment["name"] if isinstance(environment, dict) else environment)
 
 
 def test_deploy_runs_on_push_to_main():
     assert triggers(load("deploy.yml")) == {"push": {"branches": ["main"]}}
 
 
-def test_deploy_prod_waits_for_dev_and_the_prod_environment():
-    jobs = load("deploy.yml")["jobs"]
-    assert set(jobs) == {"dev", "prod"}
-    prod = jobs["prod"]
-    environment = prod["environment"]
-    assert (environment["name"] if isinstance(environment, dict) else environment) == "prod"
-    needs = prod["needs"]
-    assert "dev" in ([needs] if isinstance(needs, str) else needs)
+def test_deploy_covers_every_shipped_stack_and_prod_waits_for_dev():
+    stacks = {job["env"]["STACK"] for job in deploy_jobs().values()}
+    assert stacks == SHIPPED
+    for name, job in deploy_jobs().items():
+        assert environment_of(job) == job["env"]["STACK"], f"{name}: its stack's environment"
+        if job["env"]["STACK"] != "dev":
+            assert "needs" in job, f"{name} must wait for dev (or its own platform stage)"
 
 
-def test_deploy_never_cancels_a_running_up():
+def test_deploy_never_cancels_a_running_up_and_one_stack_has_one_group():
     doc = load("deploy.yml")
     assert all(value is not True for key, value in walk(doc) if key == "cancel-in-progress")
-    groups = []
-    for name, job in doc["jobs"].items():
+    groups: dict[str, set[str]] = {}
+    for job in doc["jobs"].values():
         assert job["concurrency"]["cancel-in-progress"] is False
-        assert name in job["concurrency"]["group"]
-        groups.append(job["concurrency"]["group"])
-    assert len(set(groups)) == len(groups), "one concurrency group per stack"
+        groups.setdefault(job["concurrency"]["group"], set()).add(job["env"]["STACK"])
+    # Two `pulumi up`s of one stack never overlap; two stacks never wait for each other.
+    assert all(len(stacks) == 1 for stacks in groups.values())
+    assert len(groups) == len(SHIPPED)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_deploy_ups_each_stack_with_its_own_oidc_role(stack):
-    job = load("deploy.yml")["jobs"][stack]
-    assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    assert job["env"]["STACK"] == stack
-    aws = uses_steps(job, "aws-actions/configure-aws-credentials")[0]["with"]
-    assert aws["role-to-assume"] == f"${{{{ vars.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}"
-    assert f"vars.AWS_DEPLOY_ROLE_ARN_{stack.upper()} != ''" in job["if"]
-    (pulumi,) = uses_steps(job, "pulumi/actions")
-    assert pulumi["with"]["command"] == "up"
-    assert f"'{stack}'" in pulumi["with"]["stack-name"]
-    assert '.venv/bin/llm-infra plan --stack "$STACK"' in run_text(job)
+LOGINS = {
+    "aws": "aws-actions/configure-aws-credentials",
+    "gcp": "google-github-actions/auth",
+    "azure": "azure/login",
+}
+
+
+@pytest.mark.parametrize("stack", sorted(SHIPPED))
+def test_deploy_ups_each_stack_with_its_clouds_oidc_login(stack):
+    login = LOGINS[stack_cloud(stack)]
+    for name, job in jobs_of(stack):
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}, name
+        assert len(uses_steps(job, login)) == 1, f"{name}: sign in with {login}"
+        for other in set(LOGINS.values()) - {login}:
+            assert not uses_steps(job, other), name
+        pulumi = up_step(job)
+        assert f"'{stack}'" in pulumi["with"]["stack-name"]
+        assert pulumi["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}"
+        assert '.venv/bin/llm-infra plan --stack "$STACK"' in run_text(job)
+    if stack_cloud(stack) == "aws":
+        (_, job), *_ = jobs_of(stack)
+        role = uses_steps(job, LOGINS["aws"])[0]["with"]["role-to-assume"]
+        assert role == f"${{{{ vars.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}"
+
+
+def test_the_cli_pin_takes_wildcard_excludes():
+    """`--exclude` arrived in Pulumi CLI 3.158 and handles wildcards in every case from
+    3.188 (pulumi/pulumi CHANGELOG.md: #18828, #20158)."""
+    pinned = tuple(int(p) for p in load("deploy.yml")["env"]["PULUMI_VERSION"].split("."))
+    assert pinned >= tuple(int(p) for p in MIN_CLI_VERSION.split("."))
+
+
+@pytest.mark.parametrize("stack", sorted(SHIPPED))
+def test_each_stack_deploys_by_the_path_its_config_names(stack, shipped_plan):
+    """An in-network stack: a platform stage on a GitHub-hosted runner with the Kubernetes
+    providers excluded, then the whole program on the runner the platform stage creates.
+    Any other: one whole `pulumi up` on a GitHub-hosted runner."""
+    plan = shipped_plan(stack)
+    (path,) = plan.of_type(DEPLOY_PATH)
+    jobs = jobs_of(stack)
+    if path.inputs["runner"] != "in-network":
+        ((_, job),) = jobs
+        assert job["runs-on"] == "ubuntu-latest"
+        assert "exclude" not in up_step(job)["with"]
+        return
+    (first_name, first), (_, second) = jobs
+    assert first["runs-on"] == "ubuntu-latest"
+    assert second["needs"] == first_name
+    stage = up_step(first)["with"]
+    assert stage["exclude"].split() == list(PLATFORM_EXCLUDES)
+    assert stage["exclude-dependents"] is True
+    assert "exclude" not in up_step(second)["with"]
+    if stack_cloud(stack) == "aws":
+        (project,) = plan.of_type("aws:codebuild/project:Project")
+        label = f"codebuild-{project.inputs['name']}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+        assert second["runs-on"] == label, "the CodeBuild runner takes jobs labelled with it"
+        (webhook,) = plan.of_type("aws:codebuild/webhook:Webhook")
+        patterns = {f["type"]: f["pattern"] for f in webhook.inputs["filterGroups"][0]["filters"]}
+        assert patterns == {"EVENT": "WORKFLOW_JOB_QUEUED", "WORKFLOW_NAME": "^deploy$"}
+        assert load("deploy.yml")["name"] == DEPLOY_WORKFLOW
+    else:
+        assert second["runs-on"] == "${{ vars.AZURE_PROD_RUNNER }}"
+        assert "vars.AZURE_PROD_RUNNER != ''" in second["if"]
+
+
+@pytest.mark.parametrize("stack", sorted(SHIPPED))
+def test_each_jobs_cluster_credential_plugin_is_installed(stack):
+    """The kubeconfigs run a credential plugin: `aws eks get-token` (the AWS CLI is on
+    GitHub's and CodeBuild's images), `gke-gcloud-auth-plugin`, `kubelogin` (with the Azure
+    CLI's sign-in: AAD_LOGIN_METHOD=azurecli)."""
+    for name, job in jobs_of(stack):
+        cloud = stack_cloud(stack)
+        if cloud == "gcp":
+            (setup,) = uses_steps(job, "google-github-actions/setup-gcloud")
+            assert "gke-gcloud-auth-plugin" in setup["with"]["install_components"], name
+        if cloud == "azure":
+            assert job["env"]["AAD_LOGIN_METHOD"] == "azurecli"
+            assert "az aks install-cli --kubelogin-version" in run_text(job)

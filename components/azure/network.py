@@ -18,6 +18,8 @@ class NetworkArgs:
     cidr: IPv4Network
     nat: NatStrategy
     tags: Mapping[str, str] = field(default_factory=dict)
+    extra_prefixes: tuple[IPv4Network, ...] = ()
+    """Address ranges beside `cidr` for subnets made elsewhere (the deploy runners')."""
 
 
 class Network(pulumi.ComponentResource):
@@ -48,7 +50,9 @@ class Network(pulumi.ComponentResource):
 
         vnet = azure.network.VirtualNetwork(
             f"{name}-vnet",
-            address_space=azure.network.AddressSpaceArgs(address_prefixes=[str(args.cidr)]),
+            address_space=azure.network.AddressSpaceArgs(
+                address_prefixes=[str(args.cidr), *(str(p) for p in args.extra_prefixes)]
+            ),
             tags=tags,
             opts=child,
             resource_group_name=group,
@@ -102,6 +106,8 @@ class Network(pulumi.ComponentResource):
             )
 
         self.vnet_id = vnet.id
+        self.vnet_name = vnet.name
+        self.nat_gateway_id = nat_gateway.id if nat_gateway else None
         self.node_subnet_id = subnets["nodes"].id
         self.endpoint_subnet_id = subnets["endpoints"].id
         self.register_outputs({"vnet_id": vnet.id, "node_subnet_id": self.node_subnet_id})

@@ -3,6 +3,8 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
@@ -137,6 +139,29 @@ def authorized_networks(
     )
 
 
+def dns_endpoint_config(
+    enabled: bool,
+) -> gcp.container.ClusterControlPlaneEndpointsConfigArgs | None:
+    """GKE's DNS-based control-plane endpoint, reachable from outside the VPC: every call is
+    authorized by IAM (`container.clusters.connect`), and master authorized networks keep
+    applying to the IP endpoints only (GKE docs, "About network isolation": DNS-based
+    endpoint). None leaves the cluster as GKE made it."""
+    if not enabled:
+        return None
+    return gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+        dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+            allow_external_traffic=True
+        )
+    )
+
+
+def _dns_endpoint(config: Any) -> str:
+    dns = config.dns_endpoint_config if config is not None else None
+    if dns is None or not dns.endpoint:
+        raise ValueError("GKE reported no DNS endpoint although it is enabled")
+    return str(dns.endpoint)
+
+
 @dataclass(frozen=True)
 class ClusterArgs:
     cluster_name: str
@@ -154,6 +179,9 @@ class ClusterArgs:
     """The node subnet's primary range, always an authorized network."""
     public_access_cidrs: tuple[str, ...] = ()
     private_access_cidrs: tuple[str, ...] = ()
+    dns_endpoint: bool = False
+    """GKE's DNS-based endpoint, open to traffic from outside the VPC and authorized by IAM;
+    the Kubernetes provider then connects through it."""
     """Networks where `pulumi up` runs that reach the private endpoint (the VPC's range, a
     VPN, a peered runner network)."""
     control_plane_logs: tuple[ControlPlaneLog, ...] = tuple(ControlPlaneLog)
@@ -338,6 +366,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
                 args.public_access_cidrs,
                 args.private_access_cidrs,
             ),
+            control_plane_endpoints_config=dns_endpoint_config(args.dns_endpoint),
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=workload_pool
             ),
@@ -442,8 +471,14 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
             )
 
         ca = gke.master_auth.apply(lambda auth: str(auth.cluster_ca_certificate))
+        endpoint: pulumi.Output[str] = gke.endpoint
+        if args.dns_endpoint:
+            # The DNS endpoint serves a publicly trusted certificate: no cluster CA (as
+            # google-github-actions/get-gke-credentials does for `*.gke.goog` endpoints).
+            endpoint = gke.control_plane_endpoints_config.apply(_dns_endpoint)
+            ca = pulumi.Output.from_input("")
         rendered: pulumi.Output[str] = pulumi.Output.all(
-            project, gke.location, gke.name, gke.endpoint, ca
+            project, gke.location, gke.name, endpoint, ca
         ).apply(
             lambda values: render_kubeconfig(
                 project=values[0],

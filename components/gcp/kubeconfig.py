@@ -26,18 +26,20 @@ def render_kubeconfig(
     *, project: str, location: str, cluster_name: str, endpoint: str, certificate_authority: str
 ) -> str:
     """The kubeconfig as JSON (valid YAML), one cluster, one user, one context.
-    `endpoint` is the address GKE reports (an IP), `certificate_authority` its base64 CA."""
+    `endpoint` is the address GKE reports (an IP, or the DNS endpoint's name),
+    `certificate_authority` its base64 CA; empty for the DNS endpoint, whose certificate is
+    publicly trusted."""
     name = context_name(project, location, cluster_name)
+    server: dict[str, str] = {"server": f"https://{endpoint}"}
+    if certificate_authority:
+        server["certificate-authority-data"] = certificate_authority
     config: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
             {
                 "name": name,
-                "cluster": {
-                    "server": f"https://{endpoint}",
-                    "certificate-authority-data": certificate_authority,
-                },
+                "cluster": server,
             }
         ],
         "users": [

@@ -21,6 +21,7 @@ from components.sizing.memory import Fit
 from components.sizing.recommend import longest_context, recommend
 from infra.config.cluster import ClusterConfig
 from infra.config.cost import CostConfig
+from infra.config.deploy import DeployConfig
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 from infra.config.models import ModelConfig
 from infra.config.network import NetworkConfig
@@ -58,6 +59,7 @@ class ConfigView:
     network: NetworkConfig | None = None
     cluster: ClusterConfig | None = None
     cost: CostConfig | None = None
+    deploy: DeployConfig | None = None
     embeddings: EmbeddingsConfig | None = None
     pools: dict[int, GpuPoolConfig] = field(default_factory=dict)
     models: dict[int, ModelConfig] = field(default_factory=dict)
@@ -78,6 +80,7 @@ class ConfigView:
             network=_try_model(NetworkConfig, raw.get("network")),
             cluster=_try_model(ClusterConfig, raw.get("cluster")),
             cost=_try_model(CostConfig, raw.get("cost", {})),
+            deploy=_try_model(DeployConfig, raw.get("deploy", {})),
             embeddings=_try_model(EmbeddingsConfig, raw.get("embeddings", {})),
             pools=_valid_items(GpuPoolConfig, pools_raw),
             models=_valid_items(ModelConfig, models_raw),

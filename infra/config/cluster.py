@@ -50,6 +50,14 @@ class ClusterConfig(Section):
         "VPC; GCP: master authorized networks (with global access), which otherwise admit "
         "only the VPC.",
     )
+    dns_endpoint: bool = Field(
+        False,
+        description="GCP: turn on GKE's DNS-based control-plane endpoint and let traffic "
+        "from outside the VPC use it. Every request is authorized by Google Cloud IAM "
+        "(`container.clusters.connect`), not by source range, so a GitHub-hosted runner "
+        "deploys a private cluster without a runner in the VPC; the Kubernetes provider "
+        "then connects through it. The IP endpoints keep their private access.",
+    )
     control_plane_logs: tuple[ControlPlaneLog, ...] = Field(
         tuple(ControlPlaneLog),
         description="Control-plane log streams to ship to the cloud's log service.",

@@ -18,6 +18,7 @@ from components.gcp.maintenance import (
 )
 from infra.config.aws_checks import AWS_CHECKS
 from infra.config.checks import Check, ConfigView
+from infra.config.deploy_checks import DEPLOY_CHECKS
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 
 P = PLATFORM_KEY
@@ -209,6 +210,7 @@ PLATFORM_CHECKS: tuple[Check, ...] = (
     *AWS_CHECKS,
     check_aks_cpu_pool,
     check_aks_maintenance_days,
+    *DEPLOY_CHECKS,
 )
 
 

@@ -8,6 +8,7 @@ from components.enums import Cloud, Environment
 from infra.config.base import Section
 from infra.config.cluster import ClusterConfig
 from infra.config.cost import CostConfig
+from infra.config.deploy import DeployConfig
 from infra.config.models import ModelConfig
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
@@ -41,6 +42,10 @@ class StackConfig(Section):
         default_factory=EmbeddingsConfig, description="Embedding server for RAG (optional)."
     )
     cost: CostConfig = Field(default_factory=CostConfig, description="Cost limits.")
+    deploy: DeployConfig = Field(
+        default_factory=DeployConfig,
+        description="Where `pulumi up` runs, and so the path to the cluster's API server.",
+    )
     protect_state: bool = Field(
         description="Guard stateful resources (buckets, keys, log groups, vector-DB volumes) "
         "with `protect` and `retain_on_delete`, and turn on the cluster's deletion "

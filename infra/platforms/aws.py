@@ -10,17 +10,20 @@ from components.aws.addons import ClusterAddons, ClusterAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.bucket import Bucket, BucketArgs
 from components.aws.cluster import Cluster, ClusterArgs
+from components.aws.deploy_runner import CodeBuildRunner, CodeBuildRunnerArgs
 from components.aws.cpu_pool import CpuPoolSize, CpuWorkloads, platform_pods, size_cpu_pool
 from components.aws.network import FlowLogsArgs, Network, NetworkArgs
 from components.aws.node_group import NodeGroup, NodeGroupArgs
 from components.catalog import catalog, resolve_instance
 from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
-from components.enums import CapacityType, Cloud
+from components.enums import CapacityType, Cloud, DeployRunner
 from infra.config import ConfigError, ConfigIssue, StackConfig
 from infra.config.errors import PLATFORM_KEY
 from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
+from infra.platforms.deploy import deploy_path
+from infra.stages import DEPLOY_WORKFLOW
 
 
 def cpu_workloads(config: StackConfig) -> CpuWorkloads:
@@ -195,6 +198,7 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             BucketArgs(purpose="vector database snapshots", keep=keep, tags=tags),
         )
     cluster.attach_buckets(buckets)
+    deploy = _deploy_path(config, cluster_name, network, tags)
     return Platform(
         outputs={
             "network": {
@@ -209,9 +213,38 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             },
             "kubeconfig": cluster.kubeconfig,
             "buckets": {role: bucket.bucket_name for role, bucket in buckets.items()},
+            "deploy": deploy,
         },
         cluster=cluster,
     )
+
+
+def _deploy_path(
+    config: StackConfig, cluster_name: str, network: Network, tags: Mapping[str, str]
+) -> dict[str, pulumi.Input[str]]:
+    """Where `pulumi up` runs; for `in-network`, the CodeBuild runner in the private subnets."""
+    path = deploy_path(config)
+    outputs: dict[str, pulumi.Input[str]] = {"runner": config.deploy.runner.value}
+    if config.deploy.runner is not DeployRunner.IN_NETWORK:
+        return outputs
+    assert config.deploy.github_repository and config.deploy.aws_connection_arn  # config checks
+    runner = CodeBuildRunner(
+        "deploy-runner",
+        CodeBuildRunnerArgs(
+            project_name=f"{cluster_name}-deploy",
+            github_repository=config.deploy.github_repository,
+            connection_arn=config.deploy.aws_connection_arn,
+            workflow_name=DEPLOY_WORKFLOW,
+            region=config.region,
+            log_retention_days=config.cluster.log_retention_days,
+            keep=config.protect_state,
+            tags=tags,
+        ),
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        opts=pulumi.ResourceOptions(parent=path),
+    )
+    return {**outputs, "runner_label": runner.label, "codebuild_project": runner.project_name}
 
 
 def _node_group(

@@ -8,18 +8,20 @@ from pulumi_azure_native import authorization, resources
 from components.azure.cluster import CPU_POOL, Cluster, ClusterArgs
 from components.azure.maintenance import MaintenanceWindow
 from components.azure.names import global_name
+from components.azure.deploy_runner import GithubRunnerNetwork, GithubRunnerNetworkArgs
 from components.azure.network import Network, NetworkArgs
 from components.azure.node_pool import NodePool
 from components.azure.pool_profile import PoolProfile
 from components.azure.storage import Storage, StorageArgs
 from components.catalog import catalog, resolve_instance
 from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
-from components.enums import CapacityType, Cloud, NatStrategy
+from components.enums import CapacityType, Cloud, DeployRunner, NatStrategy
 from infra.config import StackConfig
 from infra.config.maintenance import MaintenanceWindowConfig
 from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
+from infra.platforms.deploy import deploy_path
 
 SYSTEM_VM_SIZE = "Standard_D4s_v5"
 
@@ -56,6 +58,9 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             cidr=config.network.cidr,
             nat=config.network.nat,
             tags=tags,
+            extra_prefixes=tuple(
+                c for c in (config.deploy.runner_subnet_cidr,) if c is not None
+            ),
         ),
     )
     zones = tuple(config.network.availability_zones or ())
@@ -162,9 +167,11 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     cluster.attach_buckets(
         {role.replace("-", "_"): container for role, container in storage.containers.items()}
     )
+    deploy = _deploy_path(config, group.name, network, tags)
     return Platform(
         outputs={
             "resource_group": group.name,
+            "deploy": deploy,
             "network": {
                 "vnet_id": network.vnet_id,
                 "node_subnet_id": network.node_subnet_id,
@@ -185,6 +192,38 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         },
         cluster=cluster,
     )
+
+
+def _deploy_path(
+    config: StackConfig, group_name: pulumi.Input[str], network: Network, tags: Mapping[str, str]
+) -> dict[str, pulumi.Input[str]]:
+    """Where `pulumi up` runs; for `in-network`, a subnet of the VNet for GitHub's hosted
+    runners with Azure private networking."""
+    path = deploy_path(config)
+    outputs: dict[str, pulumi.Input[str]] = {"runner": config.deploy.runner.value}
+    if config.deploy.runner is not DeployRunner.IN_NETWORK:
+        return outputs
+    deploy = config.deploy
+    assert deploy.runner_subnet_cidr and deploy.github_organization_id  # config checks
+    runners = GithubRunnerNetwork(
+        "deploy-runner",
+        GithubRunnerNetworkArgs(
+            settings_name=f"{pulumi.get_project()}-{pulumi.get_stack()}-runners",
+            location=config.region,
+            subnet_cidr=deploy.runner_subnet_cidr,
+            github_organization_id=deploy.github_organization_id,
+            tags=tags,
+        ),
+        resource_group_name=group_name,
+        vnet_name=network.vnet_name,
+        nat_gateway_id=network.nat_gateway_id,
+        opts=pulumi.ResourceOptions(parent=path),
+    )
+    return {
+        **outputs,
+        "runner_subnet_id": runners.subnet_id,
+        "network_settings_id": runners.network_settings_id,
+    }
 
 
 def _gpu_pool(config: StackConfig, pool: GpuPoolConfig, tags: Mapping[str, str]) -> PoolProfile:

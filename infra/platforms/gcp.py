@@ -19,6 +19,7 @@ from infra.config import StackConfig
 from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
+from infra.platforms.deploy import deploy_path
 
 SYSTEM_MACHINE_TYPE = "e2-standard-4"
 MAX_CLUSTER_NAME = 40
@@ -59,6 +60,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
                     ]
                 )
             ),
+            dns_endpoint=config.cluster.dns_endpoint,
             control_plane_logs=config.cluster.control_plane_logs,
             admin_principals=config.cluster.admin_principals,
             keep=keep,
@@ -130,6 +132,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             },
             "kubeconfig": cluster.kubeconfig,
             "buckets": {role: bucket.bucket_name for role, bucket in buckets.items()},
+            "deploy": {"runner": deploy_path(config).runner.value},
         },
         cluster=cluster,
     )

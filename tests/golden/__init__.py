@@ -1,4 +1,6 @@
-"""Golden URN lists: the names of every shipped stack's resources, which are public API.
+"""Golden URN lists: the names of every shipped stack's resources, which are public API,
+and, for a stack deployed in two stages (deploy.runner: in-network), what its platform
+stage creates (`<stack>.platform-stage.urns`, infra/stages.py).
 
 Regenerate after an intended change with `make golden` (python -m tests.golden).
 """
@@ -7,6 +9,7 @@ import sys
 from pathlib import Path
 
 from infra.offline.plan import plan_stack
+from infra.stages import platform_stage, staged
 from tests.harness import ROOT, SHIPPED_STACKS
 
 GOLDEN = Path(__file__).resolve().parent
@@ -16,14 +19,21 @@ def golden_file(stack: str) -> Path:
     return GOLDEN / f"{stack}.urns"
 
 
-def urns(stack: str) -> list[str]:
-    return [r.urn for r in plan_stack(stack, ROOT).resources]
+def stage_file(stack: str) -> Path:
+    return GOLDEN / f"{stack}.platform-stage.urns"
 
 
 def write_all() -> None:
     for stack in SHIPPED_STACKS:
-        golden_file(stack).write_text("\n".join(urns(stack)) + "\n", encoding="utf-8")
-        print(f"wrote {golden_file(stack).relative_to(ROOT)}", file=sys.stderr)
+        plan = plan_stack(stack, ROOT)
+        files = {golden_file(stack): [r.urn for r in plan.resources]}
+        if staged(plan):
+            files[stage_file(stack)] = [r.urn for r in platform_stage(plan)]
+        elif stage_file(stack).exists():
+            stage_file(stack).unlink()
+        for path, urns in files.items():
+            path.write_text("\n".join(urns) + "\n", encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

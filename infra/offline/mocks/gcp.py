@@ -83,6 +83,14 @@ def _cluster(
     private["publicEndpoint"] = "" if private.get("enablePrivateEndpoint") else public_ip
     endpoint = PRIVATE_ENDPOINT if private.get("enablePrivateEndpoint") else public_ip
     minor = str(inputs.get("minMasterVersion") or "1.34")
+    endpoints = dict(inputs.get("controlPlaneEndpointsConfig") or {})
+    if endpoints.get("dnsEndpointConfig") is not None:
+        # GKE's name for it: gke-<hash>-<project number>.<region>.gke.goog
+        endpoints["dnsEndpointConfig"] = {
+            **endpoints["dnsEndpointConfig"],
+            "endpoint": f"gke-{ctx.digest(path, 'dns', length=32)}-{int(ctx.digest(path, 'n', length=12), 16) % 10**12:012d}"
+            f".{ctx.region}.gke.goog",
+        }
     certificate = f"-----BEGIN CERTIFICATE-----\nMOCK CA OF {physical}\n-----END CERTIFICATE-----\n"
     return path, {
         "name": physical,
@@ -95,6 +103,7 @@ def _cluster(
             "clientCertificateConfig": {"issueClientCertificate": False},
         },
         "privateClusterConfig": private,
+        **({"controlPlaneEndpointsConfig": endpoints} if endpoints else {}),
         "masterVersion": f"{minor}.{GKE_PATCH}",
         "servicesIpv4Cidr": "",
         "labelFingerprint": ctx.digest(path, "labels", length=8),

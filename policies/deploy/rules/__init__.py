@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceOptions, ResourceRecord
+from infra.truth.reach import reach_findings
 from infra.truth.schedule import Problem, schedule_findings
 from infra.truth.waits import (
     Finding,
@@ -28,6 +29,7 @@ class Analysis:
     crds: list[Finding]
     zonal: list[Finding]
     scheduling: list[Problem]
+    reach: list[Finding]
 
 
 _LAST: dict[str, Analysis] = {}
@@ -51,6 +53,7 @@ def analysis(resources: Sequence[Resource]) -> Analysis:
             crds=crd_findings(plan),
             zonal=zonal_volume_findings(plan),
             scheduling=schedule_findings(plan),
+            reach=reach_findings(plan),
         )
     return _LAST[key]
 
@@ -326,6 +329,20 @@ def first_scale_up(
     return _scheduling(resources, False, "the first deploy waits")
 
 
+@stack_rule(
+    "deploy-reaches-the-api",
+    "The place `pulumi up` runs (deploy.runner) can reach the cluster's API server, through "
+    "which every Kubernetes resource of the stack is created (otherwise each one times out "
+    "after the cluster is built)",
+    mirrors="EKS endpoint access, GKE private endpoint and DNS endpoint, AKS private cluster",
+)
+def reaches_the_api(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str | None]]:
+    for finding in analysis(resources).reach:
+        yield finding.message(), finding.urn
+
+
 ALL: list[StackRule] = [
     pods_fit_a_pool,
     waits_for_nodes,
@@ -340,4 +357,5 @@ ALL: list[StackRule] = [
     awaits_cover_scale_up,
     no_idle_gpus,
     first_scale_up,
+    reaches_the_api,
 ]

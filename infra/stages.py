@@ -1,0 +1,84 @@
+"""The deploy stages: what the platform stage of an in-network deploy creates.
+
+With `deploy.runner: in-network` the cluster's API server is reachable only from inside
+the network, which the same stack creates. So the deploy workflow runs `pulumi up` twice
+on the same stack: first on a GitHub-hosted runner with the Kubernetes providers excluded
+(`--exclude` PLATFORM_EXCLUDES `--exclude-dependents`), which builds the network, the
+cluster, its node pools, buckets and the runner inside the network; then the whole
+program on that runner. Nothing is split or renamed: one stack, one state, the same URNs.
+
+The engine's exclusion is mirrored here so that the plan can show, and the tests prove,
+what the first stage creates (pulumi/pulumi pkg/resource/deploy/deployment.go,
+`getMatcher`: `*` matches within a `:`-separated part, `**` across parts, anchored;
+step_generator.go: with `--exclude-dependents` a resource is excluded when its provider or
+any of its dependencies is; excluded resources not yet in state are skipped, existing ones
+are left as they are, never deleted). `--exclude` needs Pulumi CLI 3.158 or newer, and
+wildcards are handled in every case from 3.188.
+"""
+
+import re
+from collections.abc import Iterable
+from functools import cache
+
+from components.deploy_path import TYPE as DEPLOY_PATH
+from components.enums import DeployRunner
+from infra.offline.record import PlanRecord, ResourceRecord
+
+# The name of .github/workflows/deploy.yml; the CodeBuild runner starts only for its jobs.
+DEPLOY_WORKFLOW = "deploy"
+# Every Kubernetes resource is created through one of the stack's Kubernetes providers.
+PLATFORM_EXCLUDES = ("**pulumi:providers:kubernetes::**",)
+MIN_CLI_VERSION = "3.188.0"
+
+
+@cache
+def _matcher(glob: str) -> re.Pattern[str]:
+    segments = ["[^:]*".join(re.escape(p) for p in part.split("*")) for part in glob.split("**")]
+    return re.compile("^" + ".*".join(segments) + "$")
+
+
+def matches(glob: str, urn: str) -> bool:
+    """Whether the engine's `--exclude`/`--target` pattern `glob` names `urn`."""
+    if "*" not in glob:
+        return glob == urn
+    return _matcher(glob).match(urn) is not None
+
+
+def excluded(plan: PlanRecord, globs: Iterable[str]) -> set[str]:
+    """The URNs `pulumi up --exclude <globs> --exclude-dependents` leaves alone."""
+    patterns = tuple(globs)
+    out: set[str] = set()
+    # The engine decides in registration order; dependencies come first, so a fixed point
+    # over the plan gives the same set.
+    changed = True
+    while changed:
+        changed = False
+        for resource in plan.resources:
+            if resource.urn in out:
+                continue
+            if any(matches(g, resource.urn) for g in patterns) or _depends_on(resource, out):
+                out.add(resource.urn)
+                changed = True
+    return out
+
+
+def _depends_on(resource: ResourceRecord, urns: set[str]) -> bool:
+    provider = resource.provider or ""
+    # the plan records a provider by its URN; the engine's references add `::<id>`
+    if provider and provider not in urns:
+        provider = provider.rsplit("::", 1)[0]
+    return provider in urns or any(d in urns for d in resource.dependencies)
+
+
+def staged(plan: PlanRecord) -> bool:
+    """Whether the stack deploys in two stages: its DeployPath runs in the network."""
+    return any(
+        r.type == DEPLOY_PATH and r.inputs.get("runner") == DeployRunner.IN_NETWORK.value
+        for r in plan.resources
+    )
+
+
+def platform_stage(plan: PlanRecord) -> list[ResourceRecord]:
+    """What the platform stage creates: every resource not excluded."""
+    skipped = excluded(plan, PLATFORM_EXCLUDES)
+    return [r for r in plan.resources if r.urn not in skipped]
