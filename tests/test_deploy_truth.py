@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from infra.config.errors import ConfigError
 from infra.offline.plan import plan_stack
 from infra.offline.record import PlanRecord
+from infra.truth.reach import reach_findings
 from infra.truth.schedule import schedule_findings
 from infra.truth.waits import crd_findings, start_findings, wait_findings, zonal_volume_findings
 from tests.harness import ROOT, SHIPPED_STACKS
@@ -25,6 +26,7 @@ def truth(plan: PlanRecord) -> list[str]:
     problems += [f.message() for f in crd_findings(plan)]
     problems += [f.message() for f in zonal_volume_findings(plan)]
     problems += [p.message for p in schedule_findings(plan) if p.mandatory]
+    problems += [f.message() for f in reach_findings(plan)]
     return problems
 
 

@@ -115,6 +115,7 @@ class CodeBuildRunner(pulumi.ComponentResource):
             to_port=HTTPS,
             cidr_ipv4="0.0.0.0/0",
             description="HTTPS to GitHub, PyPI, Pulumi Cloud, AWS APIs and the EKS endpoint",
+            tags={**tags, "Name": f"{name}-https-out"},
             opts=child,
         )
 
@@ -203,6 +204,7 @@ class CodeBuildRunner(pulumi.ComponentResource):
             # CodeBuild checks the role's permissions (the VPC ones included) on creation.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
+        # (a webhook takes no tags)
         aws.codebuild.Webhook(
             f"{name}-webhook",
             project_name=project.name,

@@ -221,7 +221,7 @@ FIX = (
 def reach_findings(plan: PlanRecord) -> list[Finding]:
     """One finding per cluster the deploying runner cannot reach, naming the fix."""
     clusters = endpoints(plan)
-    if not clusters or not any(r.type.split("$")[-1].startswith(K8S_PREFIX) for r in plan.resources):
+    if not clusters or not any(r.type.startswith(K8S_PREFIX) for r in plan.resources):
         return []
     declared = runners(plan)
     findings = []

@@ -46,6 +46,14 @@ def public_endpoint_in_prod(platform):
     platform["cluster"]["public_access_cidrs"] = ["0.0.0.0/0"]
 
 
+def deployed_from_github(platform):
+    platform["deploy"] = {"runner": "github-hosted"}
+
+
+def without_dns_endpoint(platform):
+    platform["cluster"].pop("dns_endpoint")
+
+
 def over_budget(platform):
     platform["cost"]["monthly_budget_usd"] = 10000
 
@@ -72,6 +80,25 @@ def over_budget(platform):
             "aws:eks/cluster:Cluster cluster-eks",
         ),
         ("prod", over_budget, "llm-infra-cost/cost-monthly-budget", "stack"),
+        # private endpoints deployed from outside the network, on each cloud
+        (
+            "prod",
+            deployed_from_github,
+            "llm-infra-deploy/deploy-reaches-the-api",
+            "aws:eks/cluster:Cluster cluster-eks",
+        ),
+        (
+            "gcp-prod",
+            without_dns_endpoint,
+            "llm-infra-deploy/deploy-reaches-the-api",
+            "gcp:container/cluster:Cluster cluster-gke",
+        ),
+        (
+            "azure-prod",
+            deployed_from_github,
+            "llm-infra-deploy/deploy-reaches-the-api",
+            "azure-native:containerservice:ManagedCluster cluster-aks",
+        ),
     ],
 )
 def test_a_stack_that_breaks_a_rule_exits_1_naming_rule_and_resource(

@@ -233,3 +233,41 @@ def test_values_unknown_during_preview_do_not_silence_the_rules(deploy):
     found = {d.policy: d for d in result.diagnostics}
     assert "system-ng" in found["deploy-waits-for-nodes"].message
     assert found["deploy-waits-for-nodes"].enforcement == "mandatory"
+
+
+EKS_PRIVATE = resource(
+    "aws:eks/cluster:Cluster",
+    {"vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False}},
+    name="cluster-eks",
+)
+IN_CLUSTER = resource("kubernetes:core/v1:Namespace", {"metadata": {"name": "x"}}, name="ns")
+
+
+def deploy_path(runner: str) -> dict[str, Any]:
+    path = resource("llm-infra:deploy:DeployPath", {"runner": runner, "runnerCidrs": []})
+    return {**path, "custom": False, "name": "deploy"}
+
+
+def test_a_private_endpoint_deployed_from_outside_fails_naming_the_cluster_and_the_fix(deploy):
+    found = deploy.violations([EKS_PRIVATE, IN_CLUSTER, deploy_path("github-hosted")])
+    (message,) = found["deploy-reaches-the-api"]
+    assert "'cluster-eks'" in message and "GitHub-hosted runner" in message
+    assert "deploy.runner: in-network" in message
+
+
+def test_an_in_network_deploy_needs_the_runner_in_the_network(deploy):
+    path = deploy_path("in-network")
+    (message,) = deploy.violations([EKS_PRIVATE, IN_CLUSTER, path])["deploy-reaches-the-api"]
+    assert "creates no runner in the network" in message
+    project = resource(
+        "aws:codebuild/project:Project",
+        {"vpcConfig": {"vpcId": "vpc-1", "subnets": ["subnet-1"]}},
+        name="deploy-runner-project",
+    )
+    project["parent"] = path["urn"]
+    assert "deploy-reaches-the-api" not in deploy.violations([EKS_PRIVATE, IN_CLUSTER, path, project])
+
+
+def test_a_stack_with_nothing_in_the_cluster_needs_no_path_to_it(deploy):
+    """The platform stage of a two-stage deploy creates no Kubernetes resource."""
+    assert deploy.violations([EKS_PRIVATE, deploy_path("github-hosted")]) == {}

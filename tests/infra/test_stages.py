@@ -1,0 +1,93 @@
+"""The platform stage of a two-stage deploy: the engine's `--exclude` as it will run."""
+
+import pytest
+
+from infra.stages import PLATFORM_EXCLUDES, excluded, matches, platform_stage, staged
+from tests.harness import SHIPPED_STACKS
+
+# The engine's own cases (pulumi/pulumi pkg/resource/deploy/deployment_test.go, TestGlobUrn).
+ENGINE_CASES = [
+    (
+        "**",
+        ["urn:pulumi:stack::test::typ$aws:resource::aname"],
+        [],
+    ),
+    (
+        "urn:pulumi:stack::test::typ*:resource::bar",
+        [
+            "urn:pulumi:stack::test::typ$aws:resource::bar",
+            "urn:pulumi:stack::test::typ$azure:resource::bar",
+        ],
+        [
+            "urn:pulumi:stack::test::ty:resource::bar",
+            "urn:pulumi:stack::test::type:resource::foobar",
+        ],
+    ),
+    (
+        "**:aname",
+        ["urn:pulumi:stack::test::typ$aws:resource::aname"],
+        ["urn:pulumi:stack::test::typ$aws:resource::somename"],
+    ),
+    (
+        "*:*:stack::test::typ$aws:resource::*",
+        ["urn:pulumi:stack::test::typ$aws:resource::aname"],
+        ["urn:pulumi:stack::test::typ$azure:resource::aname"],
+    ),
+    (
+        "stack::test::typ$aws:resource::none",
+        ["stack::test::typ$aws:resource::none"],
+        ["stack::test::typ$aws:resource::nonee"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("glob", "expected", "unexpected"), ENGINE_CASES)
+def test_globs_match_as_the_engine_matches_them(glob, expected, unexpected):
+    assert all(matches(glob, urn) for urn in expected)
+    assert not any(matches(glob, urn) for urn in unexpected)
+
+
+def is_kubernetes(type_: str) -> bool:
+    return type_.startswith("kubernetes:") or type_ == "pulumi:providers:kubernetes"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_platform_stage_leaves_out_exactly_what_goes_through_the_kubernetes_api(
+    shipped_plan, stack
+):
+    plan = shipped_plan(stack)
+    skipped = excluded(plan, PLATFORM_EXCLUDES)
+    kubernetes = {r.urn for r in plan.resources if is_kubernetes(r.type)}
+    assert kubernetes, "the stack creates Kubernetes resources"
+    assert skipped == kubernetes
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_nothing_the_platform_stage_creates_waits_for_what_it_leaves_out(shipped_plan, stack):
+    """Otherwise the engine stops: 'depends on … which was not specified in --target list'."""
+    plan = shipped_plan(stack)
+    created = {r.urn for r in platform_stage(plan)}
+    for resource in platform_stage(plan):
+        provider = (resource.provider or "").rsplit("::", 1)[0] if resource.provider else None
+        assert provider is None or provider in created or resource.provider in created
+        assert set(resource.dependencies) <= created, resource.urn
+
+
+def test_the_cluster_and_the_runner_come_in_the_platform_stage(shipped_plan):
+    plan = shipped_plan("prod")
+    assert staged(plan)
+    types = {r.type for r in platform_stage(plan)}
+    assert {"aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"} <= types
+    assert {"aws:codebuild/project:Project", "aws:codebuild/webhook:Webhook"} <= types
+    assert not staged(shipped_plan("dev")) and not staged(shipped_plan("gcp-prod"))
+
+
+def test_dependents_and_provider_users_are_excluded_with_what_they_wait_for(shipped_plan):
+    plan = shipped_plan("dev")
+    (storage_class,) = plan.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    waiting = {r.urn for r in plan.resources if storage_class.urn in r.dependencies}
+    assert waiting and waiting <= excluded(plan, [storage_class.urn])
+    provider = storage_class.provider
+    assert provider is not None
+    users = {r.urn for r in plan.resources if r.provider == provider}
+    assert storage_class.urn in users and users <= excluded(plan, [provider])
