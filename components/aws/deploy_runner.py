@@ -23,9 +23,10 @@ import pulumi_aws as aws
 from components.aws.logs import encrypted_log_group
 from components.aws.policies import service_trust_policy
 
-# CodeBuild's Amazon Linux 2023 standard image (Python 3.11, AWS CLI v2, Node.js; CodeBuild
-# user guide, "build-env-ref-available": aws/codebuild/amazonlinux-x86_64-standard:5.0).
-IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+# CodeBuild's Ubuntu 22.04 standard image: Python 3.11 by default (pyenv), AWS CLI v2 and
+# Node.js (CodeBuild user guide, "build-env-ref-available", aws/codebuild/standard:7.0), so
+# the deploy job needs no setup-python and `aws eks get-token` works as on GitHub's images.
+IMAGE = "aws/codebuild/standard:7.0"
 # 4 vCPUs, 7 GB: pulumi up of the whole program, three policy packs beside it.
 COMPUTE_TYPE = "BUILD_GENERAL1_MEDIUM"
 # A deploy waits for GPU nodes and model loads (the workflow's job allows 120 minutes).

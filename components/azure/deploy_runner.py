@@ -143,7 +143,9 @@ class GithubRunnerNetwork(pulumi.ComponentResource):
             virtual_network_name=vnet_name,
             address_prefix=str(args.subnet_cidr),
             network_security_group=azure.network.NetworkSecurityGroupArgs(id=nsg.id),
-            nat_gateway=azure.network.SubResourceArgs(id=nat_gateway_id) if nat_gateway_id else None,
+            nat_gateway=azure.network.SubResourceArgs(id=nat_gateway_id)
+            if nat_gateway_id
+            else None,
             default_outbound_access=False,
             delegations=[
                 azure.network.DelegationArgs(name="github-network", service_name=NETWORK_SETTINGS)
@@ -172,4 +174,6 @@ class GithubRunnerNetwork(pulumi.ComponentResource):
         self.network_settings_id = deployment.properties.apply(
             lambda p: str(((p.outputs or {}).get("networkSettingsId") or {}).get("value", ""))
         )
-        self.register_outputs({"subnetId": subnet.id, "networkSettingsId": self.network_settings_id})
+        self.register_outputs(
+            {"subnetId": subnet.id, "networkSettingsId": self.network_settings_id}
+        )

@@ -28,7 +28,7 @@ class DeployConfig(Section):
         "its network (AWS: a CodeBuild-hosted GitHub Actions runner in the private subnets; "
         "Azure: GitHub-hosted runners with Azure private networking in a delegated subnet; "
         "not offered on GCP, where the DNS endpoint needs no runner). `self-hosted`: a machine "
-        "of yours whose egress ranges are `runner_cidrs` (docs/CI.md, \"Deploy paths\").",
+        'of yours whose egress ranges are `runner_cidrs` (docs/CI.md, "Deploy paths").',
     )
     runner_cidrs: tuple[Cidr, ...] = Field(
         (),

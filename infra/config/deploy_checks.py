@@ -24,6 +24,8 @@ MIN_RUNNER_PREFIX, MAX_RUNNER_PREFIX = 24, 28
 def _aks_ranges(vnet: IPv4Network) -> tuple[str, str]:
     ranges = service_ranges(vnet)
     return ranges.pod_cidr, ranges.service_cidr
+
+
 IN_NETWORK = DeployRunner.IN_NETWORK.value
 
 
@@ -77,7 +79,7 @@ def check_in_network_runner(view: ConfigView) -> Iterator[ConfigIssue]:
             yield ConfigIssue(
                 f"{P}.deploy.{key}",
                 f"is missing, but runner is '{IN_NETWORK}' on {cloud.value}: {why[key]}",
-                f"set it (docs/CI.md, \"Deploy paths\"), or choose another deploy.runner",
+                'set it (docs/CI.md, "Deploy paths"), or choose another deploy.runner',
             )
         if not needed and value is not None:
             yield ConfigIssue(

@@ -10,8 +10,8 @@ from components.aws.addons import ClusterAddons, ClusterAddonsArgs
 from components.aws.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.aws.bucket import Bucket, BucketArgs
 from components.aws.cluster import Cluster, ClusterArgs
-from components.aws.deploy_runner import CodeBuildRunner, CodeBuildRunnerArgs
 from components.aws.cpu_pool import CpuPoolSize, CpuWorkloads, platform_pods, size_cpu_pool
+from components.aws.deploy_runner import CodeBuildRunner, CodeBuildRunnerArgs
 from components.aws.network import FlowLogsArgs, Network, NetworkArgs
 from components.aws.node_group import NodeGroup, NodeGroupArgs
 from components.catalog import catalog, resolve_instance

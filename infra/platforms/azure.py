@@ -6,9 +6,9 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from components.azure.cluster import CPU_POOL, Cluster, ClusterArgs
+from components.azure.deploy_runner import GithubRunnerNetwork, GithubRunnerNetworkArgs
 from components.azure.maintenance import MaintenanceWindow
 from components.azure.names import global_name
-from components.azure.deploy_runner import GithubRunnerNetwork, GithubRunnerNetworkArgs
 from components.azure.network import Network, NetworkArgs
 from components.azure.node_pool import NodePool
 from components.azure.pool_profile import PoolProfile
@@ -58,9 +58,7 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             cidr=config.network.cidr,
             nat=config.network.nat,
             tags=tags,
-            extra_prefixes=tuple(
-                c for c in (config.deploy.runner_subnet_cidr,) if c is not None
-            ),
+            extra_prefixes=tuple(c for c in (config.deploy.runner_subnet_cidr,) if c is not None),
         ),
     )
     zones = tuple(config.network.availability_zones or ())

@@ -24,10 +24,13 @@ HTTPS = 443
 # The resource that puts an in-network runner inside the cluster's network, per cloud.
 IN_NETWORK_RUNNERS = {
     # a CodeBuild project with a VPC configuration hosts the GitHub Actions runner
-    "aws:codebuild/project:Project": lambda r: bool((r.inputs.get("vpcConfig") or {}).get("subnets")),
+    "aws:codebuild/project:Project": lambda r: bool(
+        (r.inputs.get("vpcConfig") or {}).get("subnets")
+    ),
     # an ARM deployment of GitHub.Network/networkSettings on a delegated subnet
-    "azure-native:resources:Deployment": lambda r: "GitHub.Network/networkSettings"
-    in str(r.inputs.get("properties")),
+    "azure-native:resources:Deployment": lambda r: (
+        "GitHub.Network/networkSettings" in str(r.inputs.get("properties"))
+    ),
 }
 K8S_PREFIX = "kubernetes:"
 

@@ -265,7 +265,9 @@ def test_an_in_network_deploy_needs_the_runner_in_the_network(deploy):
         name="deploy-runner-project",
     )
     project["parent"] = path["urn"]
-    assert "deploy-reaches-the-api" not in deploy.violations([EKS_PRIVATE, IN_CLUSTER, path, project])
+    assert "deploy-reaches-the-api" not in deploy.violations(
+        [EKS_PRIVATE, IN_CLUSTER, path, project]
+    )
 
 
 def test_a_stack_with_nothing_in_the_cluster_needs_no_path_to_it(deploy):

@@ -154,7 +154,35 @@ def _outputs(
         }
     if kind == "StorageAccount":
         return {"primaryEndpoints": {"blob": f"https://{physical}.blob.core.windows.net/"}}
+    if kind == "Deployment":
+        return {
+            "properties": {
+                **(inputs.get("properties") or {}),
+                "outputs": _template_outputs(resource_id, inputs.get("properties") or {}),
+            }
+        }
     return {}
+
+
+def _template_outputs(deployment_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An ARM deployment's outputs where they are `resourceId('<type>', parameters('<p>'))`,
+    the one form the platform's templates use; others are left out."""
+    group = deployment_id.split("/providers/", 1)[0]
+    parameters = {
+        k: (v or {}).get("value") for k, v in (properties.get("parameters") or {}).items()
+    }
+    outputs = {}
+    for name, output in ((properties.get("template") or {}).get("outputs") or {}).items():
+        match = re.fullmatch(
+            r"\[resourceId\('([^']+)', parameters\('([^']+)'\)\)\]", output["value"]
+        )
+        if match:
+            kind, parameter = match.groups()
+            outputs[name] = {
+                "type": "String",
+                "value": f"{group}/providers/{kind}/{parameters.get(parameter)}",
+            }
+    return outputs
 
 
 def _guid(ctx: MockContext, *parts: str) -> str:
@@ -181,8 +209,8 @@ def _kubeconfig(cluster: str, region: str) -> str:
 def _plural(kind: str) -> str:
     camel = kind[0].lower() + kind[1:]
     camel = re.sub(r"^publicIP", "publicIP", camel)
-    if camel.endswith("y"):
-        return camel[:-1] + "ies"
+    if camel.endswith("y") and camel[-2:-1] not in tuple("aeiou"):
+        return camel[:-1] + "ies"  # a NAT gateway is one of `natGateways`
     return camel + ("es" if camel.endswith("s") else "s")
 
 

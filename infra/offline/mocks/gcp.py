@@ -86,11 +86,9 @@ def _cluster(
     endpoints = dict(inputs.get("controlPlaneEndpointsConfig") or {})
     if endpoints.get("dnsEndpointConfig") is not None:
         # GKE's name for it: gke-<hash>-<project number>.<region>.gke.goog
-        endpoints["dnsEndpointConfig"] = {
-            **endpoints["dnsEndpointConfig"],
-            "endpoint": f"gke-{ctx.digest(path, 'dns', length=32)}-{int(ctx.digest(path, 'n', length=12), 16) % 10**12:012d}"
-            f".{ctx.region}.gke.goog",
-        }
+        number = int(ctx.digest(path, "number", length=12), 16) % 10**12
+        host = f"gke-{ctx.digest(path, 'dns', length=32)}-{number:012d}.{ctx.region}.gke.goog"
+        endpoints["dnsEndpointConfig"] = {**endpoints["dnsEndpointConfig"], "endpoint": host}
     certificate = f"-----BEGIN CERTIFICATE-----\nMOCK CA OF {physical}\n-----END CERTIFICATE-----\n"
     return path, {
         "name": physical,

@@ -1,3 +1,4 @@
+import json
 from typing import Any
 
 import pulumi
@@ -491,3 +492,51 @@ def test_every_gcp_resource_is_created_in_the_project_given(dev):
         "gcp:compute/firewall:Firewall",
     ):
         assert all(r.inputs["project"] == PROJECT for r in dev.of_type(type_)), type_
+
+
+def test_the_dns_endpoint_is_off_unless_asked_and_then_open_to_outside_traffic(prod):
+    assert "controlPlaneEndpointsConfig" not in gke(prod)
+    plan = build(prod=True, dns_endpoint=True)
+    # GKE docs, "About network isolation": the DNS-based endpoint is authorized by IAM and
+    # reachable from outside the VPC only with allow_external_traffic.
+    assert gke(plan)["controlPlaneEndpointsConfig"] == {
+        "dnsEndpointConfig": {"allowExternalTraffic": True}
+    }
+    # the IP endpoints keep their settings: private, with the same authorized networks
+    assert gke(plan)["privateClusterConfig"] == gke(prod)["privateClusterConfig"]
+    assert (
+        gke(plan)["masterAuthorizedNetworksConfig"] == gke(prod)["masterAuthorizedNetworksConfig"]
+    )
+
+
+def test_with_the_dns_endpoint_the_provider_connects_through_it_without_a_cluster_ca():
+    """The DNS endpoint serves a publicly trusted certificate: google-github-actions/
+    get-gke-credentials drops the CA for `*.gke.goog` endpoints."""
+
+    def body():
+        cluster = Cluster(
+            "cluster",
+            ClusterArgs(
+                cluster_name="llm-test",
+                kubernetes_version="1.34",
+                region="us-central1",
+                zones=ZONES,
+                regional=True,
+                endpoint_access=EndpointAccess.PRIVATE,
+                nodes_cidr="10.30.0.0/20",
+                keep=False,
+                dns_endpoint=True,
+            ),
+            network_id=NETWORK,
+            subnet_id=SUBNET,
+            project_id=PROJECT,
+            project_number=NUMBER,
+            gke_service_agent=GKE_AGENT,
+        )
+        pulumi.export("kubeconfig", pulumi.Output.unsecret(cluster.kubeconfig))
+
+    plan = run_components(body, region="us-central1", cloud="gcp")
+    (cluster,) = json.loads(plan.outputs["kubeconfig"])["clusters"]
+    server = cluster["cluster"]["server"]
+    assert server.startswith("https://gke-") and server.endswith(".us-central1.gke.goog")
+    assert "certificate-authority-data" not in cluster["cluster"]

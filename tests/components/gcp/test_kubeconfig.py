@@ -30,3 +30,15 @@ def test_kubeconfig_authenticates_with_the_gke_auth_plugin_and_holds_no_token():
     assert set(user["user"]) == {"exec"}  # no token, no client certificate
     assert config["contexts"] == [{"name": name, "context": {"cluster": name, "user": name}}]
     assert config["current-context"] == name
+
+
+def test_a_dns_endpoint_kubeconfig_names_no_certificate_authority():
+    text = render_kubeconfig(
+        project="p",
+        location="us-central1",
+        cluster_name="c",
+        endpoint="gke-0123.us-central1.gke.goog",
+        certificate_authority="",
+    )
+    (cluster,) = json.loads(text)["clusters"]
+    assert cluster["cluster"] == {"server": "https://gke-0123.us-central1.gke.goog"}

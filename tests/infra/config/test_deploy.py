@@ -7,7 +7,9 @@ from infra.config import ConfigError
 from tests.harness import load, minimal_platform
 
 P = "llm-infra:platform"
-ARN = "arn:aws:codeconnections:us-east-1:111122223333:connection/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+ARN = (
+    "arn:aws:codeconnections:us-east-1:111122223333:connection/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+)
 
 
 def issues_of(platform):

@@ -77,13 +77,33 @@ def test_every_shipped_stack_reaches_its_api_server(shipped_plan, stack):
     ("base", "edit", "resource", "why"),
     [
         # a private endpoint deployed from outside: each cloud's
-        ("prod", hosted, "cluster-eks", "the API endpoint is private, and `pulumi up` runs on a GitHub-hosted runner"),
-        ("gcp-prod", no_dns, "cluster-gke", "the API endpoint is private, and `pulumi up` runs on a GitHub-hosted runner"),
-        ("azure-prod", hosted, "cluster-aks", "the API endpoint is private, and `pulumi up` runs on a GitHub-hosted runner"),
+        (
+            "prod",
+            hosted,
+            "cluster-eks",
+            "the API endpoint is private, and `pulumi up` runs on a GitHub-hosted runner",
+        ),
+        (
+            "gcp-prod",
+            no_dns,
+            "cluster-gke",
+            "the API endpoint is private, and `pulumi up` runs on a GitHub-hosted runner",
+        ),
+        (
+            "azure-prod",
+            hosted,
+            "cluster-aks",
+            "the API endpoint is private, and `pulumi up` runs on a GitHub-hosted runner",
+        ),
         # a public endpoint narrowed to an office, deployed from GitHub
         ("dev", public("198.51.100.0/24"), "cluster-eks", "public only to 198.51.100.0/24"),
         # a self-hosted runner outside what the endpoint admits
-        ("prod", self_hosted("192.0.2.0/28"), "cluster-eks", "the runner's ranges (192.0.2.0/28) are inside none"),
+        (
+            "prod",
+            self_hosted("192.0.2.0/28"),
+            "cluster-eks",
+            "the runner's ranges (192.0.2.0/28) are inside none",
+        ),
         (
             "dev",
             both(public("198.51.100.0/24"), self_hosted("192.0.2.0/28")),
@@ -91,7 +111,12 @@ def test_every_shipped_stack_reaches_its_api_server(shipped_plan, stack):
             "are inside none",
         ),
         # AKS admits its private API only from linked networks, never by range
-        ("azure-prod", self_hosted("10.40.0.0/24"), "cluster-aks", "linked to its private DNS zone"),
+        (
+            "azure-prod",
+            self_hosted("10.40.0.0/24"),
+            "cluster-aks",
+            "linked to its private DNS zone",
+        ),
     ],
 )
 def test_an_unreachable_deploy_is_named_with_the_fix(tmp_path, base, edit, resource, why):
