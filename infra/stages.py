@@ -29,6 +29,7 @@ DEPLOY_WORKFLOW = "deploy"
 # Every Kubernetes resource is created through one of the stack's Kubernetes providers.
 PLATFORM_EXCLUDES = ("**pulumi:providers:kubernetes::**",)
 MIN_CLI_VERSION = "3.188.0"
+ROOT_STACK = "pulumi:pulumi:Stack"
 
 
 @cache
@@ -82,3 +83,21 @@ def platform_stage(plan: PlanRecord) -> list[ResourceRecord]:
     """What the platform stage creates: every resource not excluded."""
     skipped = excluded(plan, PLATFORM_EXCLUDES)
     return [r for r in plan.resources if r.urn not in skipped]
+
+
+def deploy_line(plan: PlanRecord) -> str | None:
+    """How the stack deploys, for the plan's renderings; None without a DeployPath."""
+    paths = plan.of_type(DEPLOY_PATH)
+    if not paths:
+        return None
+    runner = str(paths[0].inputs.get("runner"))
+    if not staged(plan):
+        return f"{runner} runner, one `pulumi up`"
+    first = sum(1 for r in platform_stage(plan) if r.type != ROOT_STACK)
+    total = sum(1 for r in plan.resources if r.type != ROOT_STACK)
+    excludes = " ".join(f'--exclude "{g}"' for g in PLATFORM_EXCLUDES)
+    return (
+        f"{runner} runner, two stages: `pulumi up {excludes} --exclude-dependents` on a "
+        f"GitHub-hosted runner creates {first} of the {total} resources, then the "
+        "whole program on the runner inside the network"
+    )

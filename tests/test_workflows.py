@@ -644,6 +644,9 @@ def test_deploy_covers_every_shipped_stack_and_prod_waits_for_dev():
         assert environment_of(job) == job["env"]["STACK"], f"{name}: its stack's environment"
         if job["env"]["STACK"] != "dev":
             assert "needs" in job, f"{name} must wait for dev (or its own platform stage)"
+        if job.get("needs") == "dev":
+            # runs when dev is skipped (not configured), never after a failed dev
+            assert job["if"].startswith("${{ !failure() && !cancelled() && "), name
 
 
 def test_deploy_never_cancels_a_running_up_and_one_stack_has_one_group():
@@ -721,6 +724,8 @@ def test_each_stack_deploys_by_the_path_its_config_names(stack, shipped_plan):
     else:
         assert second["runs-on"] == "${{ vars.AZURE_PROD_RUNNER }}"
         assert "vars.AZURE_PROD_RUNNER != ''" in second["if"]
+        # the platform stage creates the runners' subnet, so it runs before they exist
+        assert "AZURE_PROD_RUNNER" not in first["if"]
 
 
 @pytest.mark.parametrize("stack", sorted(SHIPPED))
@@ -729,6 +734,8 @@ def test_each_jobs_cluster_credential_plugin_is_installed(stack):
     GitHub's and CodeBuild's images), `gke-gcloud-auth-plugin`, `kubelogin` (with the Azure
     CLI's sign-in: AAD_LOGIN_METHOD=azurecli)."""
     for name, job in jobs_of(stack):
+        if "exclude" in up_step(job)["with"]:
+            continue  # the platform stage creates no Kubernetes resource
         cloud = stack_cloud(stack)
         if cloud == "gcp":
             (setup,) = uses_steps(job, "google-github-actions/setup-gcloud")

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from infra.offline.monitor import ROOT_STACK_TYPE
 from infra.offline.record import PlanRecord, ResourceRecord
+from infra.stages import deploy_line
 
 PROVIDER_PREFIX = "pulumi:providers:"
 
@@ -37,7 +38,11 @@ def render_table(plan: PlanRecord) -> str:
     width = max((len(t) for t in counts), default=0)
     lines += ["", "Resources by type:"]
     lines += [f"  {t.ljust(width)}  {n:>4}" for t, n in sorted(counts.items())]
-    lines += ["", f"Outputs: {', '.join(plan.outputs) or 'none'}", f"Summary: {summary_line(plan)}"]
+    lines += ["", f"Outputs: {', '.join(plan.outputs) or 'none'}"]
+    deploy = deploy_line(plan)
+    if deploy:
+        lines.append(f"Deploy: {deploy}")
+    lines.append(f"Summary: {summary_line(plan)}")
     return "\n".join(lines) + "\n"
 
 
@@ -48,6 +53,7 @@ def render_markdown(plan: PlanRecord) -> str:
         "",
         f"**{summary_line(plan)}**",
         "",
+        *([f"Deploy: {deploy_line(plan)}", ""] if deploy_line(plan) else []),
         "| Resource type | Count |",
         "|---|---:|",
     ]

@@ -74,12 +74,15 @@ def _cidrs(values: Iterable[Any]) -> tuple[IPv4Network, ...]:
     return tuple(found)
 
 
-def _ingress_443(plan: PlanRecord) -> tuple[IPv4Network, ...]:
+def _ingress_443(plan: PlanRecord, cluster: ResourceRecord) -> tuple[IPv4Network, ...]:
+    """Ranges admitted on HTTPS by rules on the cluster's own security group: those whose
+    security group comes from the cluster (EKS creates it; vpcConfig.clusterSecurityGroupId)."""
     rules = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     return _cidrs(
         r.inputs.get("cidrIpv4")
         for r in rules
-        if (r.inputs.get("fromPort") or 0) <= HTTPS <= (r.inputs.get("toPort") or 0)
+        if cluster.urn in r.property_dependencies.get("securityGroupId", [])
+        and (r.inputs.get("fromPort") or 0) <= HTTPS <= (r.inputs.get("toPort") or 0)
     )
 
 
@@ -97,7 +100,7 @@ def endpoints(plan: PlanRecord) -> list[Endpoint]:
                     public=public,
                     public_cidrs=_cidrs(vpc.get("publicAccessCidrs") or [str(ANYWHERE)]),
                     private=vpc.get("endpointPrivateAccess") is True,
-                    private_cidrs=_ingress_443(plan),
+                    private_cidrs=_ingress_443(plan, resource),
                     dns=False,
                 )
             )

@@ -47,6 +47,7 @@ def test_table_is_a_tree_with_counts_and_a_summary(capsys):
     assert "├─ + llm-infra:aws:Network  network  (" in out
     assert "aws:ec2/subnet:Subnet" in out
     assert out.rstrip().splitlines()[-1].startswith("Summary: ")
+    assert out.rstrip().splitlines()[-2] == "Deploy: github-hosted runner, one `pulumi up`"
 
 
 def test_markdown_and_out_file(tmp_path, capsys):

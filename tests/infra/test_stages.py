@@ -2,7 +2,14 @@
 
 import pytest
 
-from infra.stages import PLATFORM_EXCLUDES, excluded, matches, platform_stage, staged
+from infra.stages import (
+    PLATFORM_EXCLUDES,
+    deploy_line,
+    excluded,
+    matches,
+    platform_stage,
+    staged,
+)
 from tests.harness import SHIPPED_STACKS
 
 # The engine's own cases (pulumi/pulumi pkg/resource/deploy/deployment_test.go, TestGlobUrn).
@@ -91,3 +98,14 @@ def test_dependents_and_provider_users_are_excluded_with_what_they_wait_for(ship
     assert provider is not None
     users = {r.urn for r in plan.resources if r.provider == provider}
     assert storage_class.urn in users and users <= excluded(plan, [provider])
+
+
+def test_the_plan_says_how_each_stack_deploys(shipped_plan):
+    prod = deploy_line(shipped_plan("prod"))
+    assert prod is not None and prod.startswith("in-network runner, two stages:")
+    assert '--exclude "**pulumi:providers:kubernetes::**" --exclude-dependents' in prod
+    created = sum(
+        1 for r in platform_stage(shipped_plan("prod")) if r.type != "pulumi:pulumi:Stack"
+    )
+    assert f"creates {created} of the " in prod
+    assert deploy_line(shipped_plan("gcp-prod")) == "github-hosted runner, one `pulumi up`"

@@ -3,6 +3,7 @@ plans of the shipped stacks edited the way a platform engineer might."""
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,37 @@ def test_the_endpoints_are_read_as_each_cloud_configures_them(shipped_plan):
     assert (aks.public, aks.private, aks.by_range) == (False, True, False)
     (dev,) = endpoints(shipped_plan("dev"))
     assert dev.public and [str(c) for c in dev.public_cidrs] == ["0.0.0.0/0"]
+
+
+def test_only_rules_on_the_clusters_own_security_group_admit_the_private_path(shipped_plan):
+    """The VPC endpoints' security group also admits HTTPS from the VPC; it says nothing
+    about the API server."""
+    plan = shipped_plan("prod")
+    resources = []
+    for r in plan.resources:
+        if r.name == "cluster-api-from-10-20-0-0-16":
+            continue  # the cluster's own rule, gone
+        if r.type == "llm-infra:deploy:DeployPath":
+            inputs = {"runner": "self-hosted", "runnerCidrs": ["10.20.5.0/24"]}
+            resources.append(replace(r, inputs=inputs))
+        else:
+            resources.append(r)
+    edited = replace(plan, resources=resources)
+    assert any(r.name == "network-endpoints-https" for r in edited.resources)
+    (finding,) = reach_findings(edited)
+    assert "are inside none of the ranges the API endpoint admits" in finding.message()
+    assert (
+        reach_findings(
+            replace(
+                plan,
+                resources=[
+                    *resources,
+                    plan.get(
+                        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                        "cluster-api-from-10-20-0-0-16",
+                    ),
+                ],
+            )
+        )
+        == []
+    )
