@@ -3,7 +3,8 @@ quotas for the stack's maximum scale, and support for the Kubernetes version.
 
 Read-only: describe_availability_zones, describe_instance_type_offerings and
 describe_instance_types (EC2), get_service_quota (Service Quotas),
-describe_cluster_versions (EKS).
+describe_cluster_versions (EKS), and with an in-network deploy runner get_connection
+(CodeConnections): the runner registers with GitHub through that connection.
 """
 
 from collections import defaultdict
@@ -15,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components.catalog import catalog, resolve_instance
 from components.catalog.pricing import price_catalog
-from components.enums import CapacityType, Cloud
+from components.enums import CapacityType, Cloud, DeployRunner
 from infra.config import StackConfig
 from infra.cost import system_pool_shape
 from infra.preflight.findings import Finding, Severity
@@ -60,7 +61,44 @@ def aws_preflight(config: StackConfig, session: Any) -> list[Finding]:
     findings = _offerings(ec2, demands)
     findings += _quotas(session.client("service-quotas", region_name=config.region), ec2, demands)
     findings.append(_kubernetes_version(session.client("eks", region_name=config.region), config))
+    arn = config.deploy.aws_connection_arn
+    if config.deploy.runner is DeployRunner.IN_NETWORK and arn:
+        region = arn.split(":")[3]
+        findings.append(_connection(session.client("codeconnections", region_name=region), arn))
     return findings
+
+
+def _connection(connections: Any, arn: str) -> Finding:
+    """A connection created outside the console stays PENDING until someone completes it
+    there (Developer Tools console user guide, "connections-update"); CodeBuild's webhook
+    cannot be created through it until then."""
+    check = "github connection"
+    where = f"{P}.deploy.aws_connection_arn"
+    try:
+        reply = connections.get_connection(ConnectionArn=arn)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return Finding(
+                check,
+                Severity.ERROR,
+                f"{where}: no connection {arn}",
+                "create it in Developer Tools → Settings → Connections and copy its ARN",
+            )
+        return Finding(check, Severity.WARNING, f"could not read {arn}: {error}", "check it")
+    except BotoCoreError as error:
+        return Finding(check, Severity.WARNING, f"could not read {arn}: {error}", "check it")
+    connection = reply.get("Connection", {})
+    status = str(connection.get("ConnectionStatus", ""))
+    name = connection.get("ConnectionName", arn)
+    if status == "AVAILABLE":
+        return Finding(check, Severity.OK, f"connection '{name}' to GitHub is available")
+    return Finding(
+        check,
+        Severity.ERROR,
+        f"{where}: connection '{name}' is {status or 'in no known state'}, so CodeBuild cannot "
+        "register the deploy runner with GitHub",
+        "complete it in Developer Tools → Settings → Connections (Update pending connection)",
+    )
 
 
 def _zones(config: StackConfig, ec2: Any) -> tuple[str, ...]:

@@ -225,3 +225,81 @@ def test_gcp_and_azure_say_plainly_they_are_not_checked():
     assert [f.severity for f in findings] == [Severity.UNSUPPORTED]
     assert "not supported yet" in findings[0].message
     assert not failed(findings)
+
+
+ARN = (
+    "arn:aws:codeconnections:us-east-1:111122223333:connection/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+)
+
+
+class ConnectionSession(FakeSession):
+    """FakeSession plus a stubbed CodeConnections client (moto has none)."""
+
+    def __init__(self, status: str | None) -> None:
+        super().__init__(QUOTAS)
+        self.connections = boto3.client(
+            "codeconnections", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        stub = Stubber(self.connections)
+        if status is None:
+            stub.add_client_error(
+                "get_connection",
+                "ResourceNotFoundException",
+                expected_params={"ConnectionArn": ARN},
+            )
+        else:
+            stub.add_response(
+                "get_connection",
+                {
+                    "Connection": {
+                        "ConnectionName": "github",
+                        "ConnectionArn": ARN,
+                        "ConnectionStatus": status,
+                    }
+                },
+                {"ConnectionArn": ARN},
+            )
+        stub.activate()
+
+    def client(self, name: str, region_name: str) -> Any:
+        if name == "codeconnections":
+            assert region_name == "us-east-1"  # the connection's own region
+            return self.connections
+        return super().client(name, region_name)
+
+
+def in_network():
+    return load(
+        {
+            **platform([]),
+            "deploy": {
+                "runner": "in-network",
+                "github_repository": "o/r",
+                "aws_connection_arn": ARN,
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "severity", "text"),
+    [
+        ("AVAILABLE", Severity.OK, "connection 'github' to GitHub is available"),
+        ("PENDING", Severity.ERROR, "connection 'github' is PENDING"),
+        ("ERROR", Severity.ERROR, "connection 'github' is ERROR"),
+        (None, Severity.ERROR, f"no connection {ARN}"),
+    ],
+)
+def test_an_in_network_runners_github_connection_must_be_available(aws, status, severity, text):
+    session = ConnectionSession(status)
+    session.expect(["L-1216C47A"], "1.34")
+    (finding,) = [f for f in run(in_network(), session) if f.check == "github connection"]
+    assert finding.severity is severity and text in finding.message
+    if severity is Severity.ERROR:
+        assert "Developer Tools → Settings → Connections" in finding.fix
+
+
+def test_without_an_in_network_runner_the_connection_is_not_asked_for(aws):
+    session = FakeSession(QUOTAS)
+    session.expect(["L-1216C47A"], "1.34")
+    assert not [f for f in run(load(platform([])), session) if f.check == "github connection"]
