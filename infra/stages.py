@@ -11,8 +11,10 @@ The engine's exclusion is mirrored here so that the plan can show, and the tests
 what the first stage creates (pulumi/pulumi pkg/resource/deploy/deployment.go,
 `getMatcher`: `*` matches within a `:`-separated part, `**` across parts, anchored;
 step_generator.go: with `--exclude-dependents` a resource is excluded when its provider or
-any of its dependencies is; excluded resources not yet in state are skipped, existing ones
-are left as they are, never deleted). `--exclude` needs Pulumi CLI 3.158 or newer, and
+any of its dependencies is; providers themselves always take part, so the Kubernetes
+providers are configured, against an endpoint they cannot reach, and used by nothing;
+excluded resources not yet in state are skipped, existing ones are left as they are, never
+deleted). `--exclude` needs Pulumi CLI 3.158 or newer, and
 wildcards are handled in every case from 3.188.
 """
 
@@ -30,6 +32,7 @@ DEPLOY_WORKFLOW = "deploy"
 PLATFORM_EXCLUDES = ("**pulumi:providers:kubernetes::**",)
 MIN_CLI_VERSION = "3.188.0"
 ROOT_STACK = "pulumi:pulumi:Stack"
+PROVIDERS = "pulumi:providers:"
 
 
 @cache
@@ -45,30 +48,56 @@ def matches(glob: str, urn: str) -> bool:
     return _matcher(glob).match(urn) is not None
 
 
+def implicit(resource: ResourceRecord) -> bool:
+    """Providers and the root stack take part in every update, whatever is excluded
+    (step_generator.go: `isImplicitlyTargetedResource`): the platform stage registers
+    and configures the Kubernetes providers, and creates nothing through them."""
+    return resource.type.startswith(PROVIDERS) or resource.type == ROOT_STACK
+
+
 def excluded(plan: PlanRecord, globs: Iterable[str]) -> set[str]:
-    """The URNs `pulumi up --exclude <globs> --exclude-dependents` leaves alone."""
+    """The URNs `pulumi up --exclude <globs> --exclude-dependents` leaves alone: those the
+    globs name, and those whose provider or any dependency (parent, dependsOn, property
+    dependencies, deletedWith) is excluded or named (step_generator.go:
+    `isExcludedFromUpdate`, which also tests a provider's URN against the globs)."""
     patterns = tuple(globs)
+
+    def left_out(urn: str, out: set[str]) -> bool:
+        return urn in out or any(matches(g, urn) for g in patterns)
+
     out: set[str] = set()
-    # The engine decides in registration order; dependencies come first, so a fixed point
-    # over the plan gives the same set.
+    # The engine decides in registration order, dependencies first; a fixed point over
+    # the plan (sorted by URN) gives the same set.
     changed = True
     while changed:
         changed = False
         for resource in plan.resources:
-            if resource.urn in out:
+            if resource.urn in out or implicit(resource):
                 continue
-            if any(matches(g, resource.urn) for g in patterns) or _depends_on(resource, out):
+            if any(matches(g, resource.urn) for g in patterns) or any(
+                left_out(urn, out) for urn in _all_dependencies(resource)
+            ):
                 out.add(resource.urn)
                 changed = True
     return out
 
 
-def _depends_on(resource: ResourceRecord, urns: set[str]) -> bool:
-    provider = resource.provider or ""
-    # the plan records a provider by its URN; the engine's references add `::<id>`
-    if provider and provider not in urns:
-        provider = provider.rsplit("::", 1)[0]
-    return provider in urns or any(d in urns for d in resource.dependencies)
+def _all_dependencies(resource: ResourceRecord) -> list[str]:
+    """What the engine counts as a resource's dependencies (pkg/resource/state.go,
+    `GetAllDependencies`): its provider, parent, dependencies, property dependencies and
+    deletedWith."""
+    found = [*resource.dependencies]
+    for urns in resource.property_dependencies.values():
+        found += urns
+    if resource.parent:
+        found.append(resource.parent)
+    if resource.options.deleted_with:
+        found.append(resource.options.deleted_with)
+    if resource.provider:
+        # the plan records a provider by its URN; the engine's references add `::<id>`
+        provider = resource.provider
+        found += [provider, provider.rsplit("::", 1)[0]]
+    return found
 
 
 def staged(plan: PlanRecord) -> bool:

@@ -32,6 +32,7 @@ COMPUTE_TYPE = "BUILD_GENERAL1_MEDIUM"
 # A deploy waits for GPU nodes and model loads (the workflow's job allows 120 minutes).
 BUILD_TIMEOUT_MINUTES = 180
 HTTPS = 443
+TYPE = "llm-infra:aws:CodeBuildRunner"
 
 
 def runner_label(project_name: str) -> str:
@@ -96,7 +97,10 @@ class CodeBuildRunner(pulumi.ComponentResource):
         subnet_ids: Sequence[pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("llm-infra:aws:CodeBuildRunner", name, None, opts)
+        # `inNetwork` is both an input and a registered output: the deploy pack reads it
+        # the same from the offline plan and from the engine (which hands stack policies
+        # a component's registered outputs).
+        super().__init__(TYPE, name, {"inNetwork": True}, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
@@ -228,4 +232,4 @@ class CodeBuildRunner(pulumi.ComponentResource):
         self.project_name = project.name
         self.label = runner_label(args.project_name)
         self.security_group_id = security_group.id
-        self.register_outputs({"projectName": project.name, "label": self.label})
+        self.register_outputs({"inNetwork": True, "projectName": project.name, "label": self.label})

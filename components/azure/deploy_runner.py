@@ -15,7 +15,7 @@ Deleting an ARM deployment leaves what it created, so `pulumi destroy` leaves th
 settings behind (docs/RUNBOOK.md, "Removing the deploy runner network").
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
@@ -26,6 +26,7 @@ import pulumi_azure_native as azure
 NETWORK_SETTINGS = "GitHub.Network/networkSettings"
 NETWORK_SETTINGS_API = "2024-04-02"
 HTTPS = "443"
+TYPE = "llm-infra:azure:GithubRunnerNetwork"
 
 
 def network_settings_template() -> dict[str, Any]:
@@ -58,7 +59,9 @@ def network_settings_template() -> dict[str, Any]:
 
 def runner_security_rules() -> list[azure.network.SecurityRuleArgs]:
     """HTTPS out to the VNet (the API server's private endpoint) and the internet; nothing
-    else out to the internet, nothing in from it."""
+    else out to the internet (plain-HTTP downloads fail), nothing in from it. Name
+    resolution (168.63.129.16) and the instance metadata service are not subject to NSG
+    rules (Azure docs, "Network security groups": Azure platform considerations)."""
     return [
         azure.network.SecurityRuleArgs(
             name="https-to-vnet",
@@ -125,9 +128,12 @@ class GithubRunnerNetwork(pulumi.ComponentResource):
         resource_group_name: pulumi.Input[str],
         vnet_name: pulumi.Input[str],
         nat_gateway_id: pulumi.Input[str] | None,
+        after: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("llm-infra:azure:GithubRunnerNetwork", name, None, opts)
+        # `inNetwork` is both an input and a registered output: the deploy pack reads it
+        # the same from the offline plan and from the engine.
+        super().__init__(TYPE, name, {"inNetwork": True}, opts)
         child = pulumi.ResourceOptions(parent=self)
         nsg = azure.network.NetworkSecurityGroup(
             f"{name}-nsg",
@@ -150,7 +156,9 @@ class GithubRunnerNetwork(pulumi.ComponentResource):
             delegations=[
                 azure.network.DelegationArgs(name="github-network", service_name=NETWORK_SETTINGS)
             ],
-            opts=child,
+            # Azure changes one VNet's subnets one at a time and answers a concurrent
+            # change with AnotherOperationInProgress: this one comes after the others.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         deployment = azure.resources.Deployment(
             f"{name}-settings",

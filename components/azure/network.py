@@ -107,6 +107,7 @@ class Network(pulumi.ComponentResource):
 
         self.vnet_id = vnet.id
         self.vnet_name = vnet.name
+        self.subnets = list(subnets.values())
         self.nat_gateway_id = nat_gateway.id if nat_gateway else None
         self.node_subnet_id = subnets["nodes"].id
         self.endpoint_subnet_id = subnets["endpoints"].id

@@ -154,11 +154,18 @@ def dns_endpoint_config(
     )
 
 
-def _dns_endpoint(config: Any) -> str:
+def dns_name(config: Any) -> str:
+    """The DNS endpoint's name GKE reports, or '' while it has not."""
     dns = config.dns_endpoint_config if config is not None else None
-    if dns is None or not dns.endpoint:
-        raise ValueError("GKE reported no DNS endpoint although it is enabled")
-    return str(dns.endpoint)
+    return str(dns.endpoint or "") if dns is not None else ""
+
+
+def api_server(dns: str, ip_endpoint: str, ca: str) -> tuple[str, str]:
+    """Where the Kubernetes provider connects, and the CA it trusts there: the DNS endpoint
+    (whose certificate is publicly trusted: google-github-actions/get-gke-credentials
+    drops the CA for `*.gke.goog`), or the IP endpoint with the cluster's CA while GKE has
+    not reported a DNS name yet (a preview of the update that turns it on)."""
+    return (dns, "") if dns else (ip_endpoint, ca)
 
 
 @dataclass(frozen=True)
@@ -178,11 +185,11 @@ class ClusterArgs:
     """The node subnet's primary range, always an authorized network."""
     public_access_cidrs: tuple[str, ...] = ()
     private_access_cidrs: tuple[str, ...] = ()
+    """Networks where `pulumi up` runs that reach the private endpoint (the VPC's range, a
+    VPN, a peered runner network)."""
     dns_endpoint: bool = False
     """GKE's DNS-based endpoint, open to traffic from outside the VPC and authorized by IAM;
     the Kubernetes provider then connects through it."""
-    """Networks where `pulumi up` runs that reach the private endpoint (the VPC's range, a
-    VPN, a peered runner network)."""
     control_plane_logs: tuple[ControlPlaneLog, ...] = tuple(ControlPlaneLog)
     admin_principals: tuple[str, ...] = ()
     """IAM members (`user:…`, `group:…`, `serviceAccount:…`) given Kubernetes Engine Admin."""
@@ -470,14 +477,18 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
             )
 
         ca = gke.master_auth.apply(lambda auth: str(auth.cluster_ca_certificate))
-        endpoint: pulumi.Output[str] = gke.endpoint
+        server = pulumi.Output.all(gke.endpoint, ca).apply(lambda v: (str(v[0]), str(v[1])))
         if args.dns_endpoint:
-            # The DNS endpoint serves a publicly trusted certificate: no cluster CA (as
-            # google-github-actions/get-gke-credentials does for `*.gke.goog` endpoints).
-            endpoint = gke.control_plane_endpoints_config.apply(_dns_endpoint)
-            ca = pulumi.Output.from_input("")
+            dns = gke.control_plane_endpoints_config.apply(dns_name)
+            server = pulumi.Output.all(dns, gke.endpoint, ca).apply(
+                lambda v: api_server(str(v[0]), str(v[1]), str(v[2]))
+            )
         rendered: pulumi.Output[str] = pulumi.Output.all(
-            project, gke.location, gke.name, endpoint, ca
+            project,
+            gke.location,
+            gke.name,
+            server.apply(lambda v: v[0]),
+            server.apply(lambda v: v[1]),
         ).apply(
             lambda values: render_kubeconfig(
                 project=values[0],

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from components.azure.cluster import service_ranges
-from components.enums import Cloud, DeployRunner
+from components.enums import Cloud, DeployRunner, NatStrategy
 from infra.config.checks import Check, ConfigView
 from infra.config.deploy import CONNECTION_ARN
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
@@ -88,6 +88,15 @@ def check_in_network_runner(view: ConfigView) -> Iterator[ConfigIssue]:
                 f"{'AWS' if key.startswith(('github_repository', 'aws_')) else 'Azure'} uses it",
                 "remove it",
             )
+    network = view.network
+    if in_network and cloud is Cloud.AZURE and network and network.nat is NatStrategy.NONE:
+        yield ConfigIssue(
+            f"{P}.network.nat",
+            f"is 'none', but runner is '{IN_NETWORK}' on azure: the runners' subnet "
+            "egresses through the VNet's NAT gateway (default outbound access is off), "
+            "so a runner could never reach GitHub",
+            "set network.nat: single (or one_per_az)",
+        )
     subnet = deploy.runner_subnet_cidr
     if subnet is not None and not MIN_RUNNER_PREFIX <= subnet.prefixlen <= MAX_RUNNER_PREFIX:
         yield ConfigIssue(

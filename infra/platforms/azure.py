@@ -215,6 +215,7 @@ def _deploy_path(
         resource_group_name=group_name,
         vnet_name=network.vnet_name,
         nat_gateway_id=network.nat_gateway_id,
+        after=network.subnets,
         opts=pulumi.ResourceOptions(parent=path),
     )
     return {

@@ -21,16 +21,15 @@ GKE = "gcp:container/cluster:Cluster"
 AKS = "azure-native:containerservice:ManagedCluster"
 ANYWHERE = IPv4Network("0.0.0.0/0")
 HTTPS = 443
-# The resource that puts an in-network runner inside the cluster's network, per cloud.
+# The component that puts an in-network runner inside the cluster's network, and the
+# resource under it that does, per cloud. The component is read by its `inNetwork`
+# property (an input and a registered output alike); the resource by its type alone,
+# since its values are unknown until it is created.
 IN_NETWORK_RUNNERS = {
     # a CodeBuild project with a VPC configuration hosts the GitHub Actions runner
-    "aws:codebuild/project:Project": lambda r: bool(
-        (r.inputs.get("vpcConfig") or {}).get("subnets")
-    ),
+    "llm-infra:aws:CodeBuildRunner": "aws:codebuild/project:Project",
     # an ARM deployment of GitHub.Network/networkSettings on a delegated subnet
-    "azure-native:resources:Deployment": lambda r: (
-        "GitHub.Network/networkSettings" in str(r.inputs.get("properties"))
-    ),
+    "llm-infra:azure:GithubRunnerNetwork": "azure-native:resources:Deployment",
 }
 K8S_PREFIX = "kubernetes:"
 
@@ -143,17 +142,25 @@ def endpoints(plan: PlanRecord) -> list[Endpoint]:
 def runners(plan: PlanRecord) -> list[Runner]:
     found = []
     for resource in plan.of_type(DEPLOY_PATH):
-        children = [
+        components = [
             r
             for r in plan.resources
-            if r.type in IN_NETWORK_RUNNERS and _descends(plan, r, resource.urn)
+            if r.type in IN_NETWORK_RUNNERS
+            and r.inputs.get("inNetwork") is True
+            and _descends(plan, r, resource.urn)
         ]
+        placed = tuple(
+            r
+            for component in components
+            for r in plan.resources
+            if r.type == IN_NETWORK_RUNNERS[component.type] and r.parent == component.urn
+        )
         found.append(
             Runner(
                 resource,
                 kind=str(resource.inputs.get("runner", "")),
                 cidrs=_cidrs(resource.inputs.get("runnerCidrs") or []),
-                in_network=tuple(r for r in children if IN_NETWORK_RUNNERS[r.type](r)),
+                in_network=placed,
             )
         )
     return found

@@ -20,6 +20,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.lib.props import plain
+
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
@@ -148,9 +150,22 @@ def _exemption(settings: Mapping[str, Any], type_: str, name: str) -> str | None
     return None
 
 
+def skipped_create(type_: str, props: Any) -> bool:
+    """A Kubernetes resource this update leaves out and that does not exist yet: the
+    platform stage of a two-stage deploy (`pulumi up --exclude`, infra/stages.py). The
+    engine still shows it to the packs, with no properties: resource policies get the
+    inputs the untargeted Check stub returns, none for a new resource (step_generator.go),
+    stack policies the nil outputs of its skipped-create step (step.go,
+    NewSkippedCreateStep). It is not being deployed, so no rule asks anything of it. (A
+    Kubernetes resource being deployed always has properties: `apiVersion` and `kind`.)"""
+    return type_.startswith("kubernetes:") and not plain(props)
+
+
 def resource_policy(definition: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not applies(definition.types, args.resource_type):
+            return
+        if skipped_create(args.resource_type, args.props):
             return
         settings = _settings(definition.config, args.get_config())
         resource = Resource(args.resource_type, args.name, args.urn, args.props)
@@ -187,6 +202,7 @@ def stack_policy(definition: StackRule) -> StackValidationPolicy:
             )
             for r in args.resources
             if _exemption(settings, r.resource_type, r.name) is None
+            and not skipped_create(r.resource_type, r.props)
         ]
         for message, urn in definition.check(resources, settings):
             report(message, urn)

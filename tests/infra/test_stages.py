@@ -1,5 +1,7 @@
 """The platform stage of a two-stage deploy: the engine's `--exclude` as it will run."""
 
+from dataclasses import replace
+
 import pytest
 
 from infra.stages import (
@@ -55,7 +57,7 @@ def test_globs_match_as_the_engine_matches_them(glob, expected, unexpected):
 
 
 def is_kubernetes(type_: str) -> bool:
-    return type_.startswith("kubernetes:") or type_ == "pulumi:providers:kubernetes"
+    return type_.startswith("kubernetes:")
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
@@ -69,15 +71,33 @@ def test_the_platform_stage_leaves_out_exactly_what_goes_through_the_kubernetes_
     assert skipped == kubernetes
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
-def test_nothing_the_platform_stage_creates_waits_for_what_it_leaves_out(shipped_plan, stack):
-    """Otherwise the engine stops: 'depends on … which was not specified in --target list'."""
-    plan = shipped_plan(stack)
-    created = {r.urn for r in platform_stage(plan)}
-    for resource in platform_stage(plan):
-        provider = (resource.provider or "").rsplit("::", 1)[0] if resource.provider else None
-        assert provider is None or provider in created or resource.provider in created
-        assert set(resource.dependencies) <= created, resource.urn
+def test_providers_take_part_in_the_platform_stage_as_the_engine_includes_them(shipped_plan):
+    """step_generator.go, `isImplicitlyTargetedResource`: providers are never excluded."""
+    plan = shipped_plan("prod")
+    providers = {r.urn for r in plan.resources if r.type == "pulumi:providers:kubernetes"}
+    assert providers and providers <= {r.urn for r in platform_stage(plan)}
+    assert providers <= {
+        r.urn for r in plan.resources if any(matches(g, r.urn) for g in PLATFORM_EXCLUDES)
+    }
+
+
+def test_a_parent_or_deleted_with_counts_as_a_dependency(shipped_plan):
+    """pkg/resource/state.go, `GetAllDependencies`: a child of an excluded resource, or one
+    deleted with it, is excluded with it."""
+    plan = shipped_plan("dev")
+    (storage_class,) = plan.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    (bucket, *_) = plan.of_type("aws:s3/bucket:Bucket")
+    child = replace(bucket, urn=bucket.urn + "-child", parent=storage_class.urn, dependencies=[])
+    deleted = replace(
+        bucket,
+        urn=bucket.urn + "-deleted",
+        parent=None,
+        dependencies=[],
+        options=replace(bucket.options, deleted_with=storage_class.urn),
+    )
+    edited = replace(plan, resources=[*plan.resources, child, deleted])
+    assert {child.urn, deleted.urn} <= excluded(edited, PLATFORM_EXCLUDES)
+    assert bucket.urn not in excluded(edited, PLATFORM_EXCLUDES)
 
 
 def test_the_cluster_and_the_runner_come_in_the_platform_stage(shipped_plan):

@@ -259,14 +259,17 @@ def test_an_in_network_deploy_needs_the_runner_in_the_network(deploy):
     path = deploy_path("in-network")
     (message,) = deploy.violations([EKS_PRIVATE, IN_CLUSTER, path])["deploy-reaches-the-api"]
     assert "creates no runner in the network" in message
+    runner = resource("llm-infra:aws:CodeBuildRunner", {"inNetwork": True}, name="deploy-runner")
+    runner["parent"], runner["custom"] = path["urn"], False
+    # at preview the engine hands a project still to be created with unknown values
     project = resource(
-        "aws:codebuild/project:Project",
-        {"vpcConfig": {"vpcId": "vpc-1", "subnets": ["subnet-1"]}},
-        name="deploy-runner-project",
+        "aws:codebuild/project:Project", {"vpcConfig": UNKNOWN}, name="deploy-runner-project"
     )
-    project["parent"] = path["urn"]
+    project["parent"] = runner["urn"]
+    found = deploy.violations([EKS_PRIVATE, IN_CLUSTER, path, runner])
+    assert "creates no runner in the network" in found["deploy-reaches-the-api"][0]
     assert "deploy-reaches-the-api" not in deploy.violations(
-        [EKS_PRIVATE, IN_CLUSTER, path, project]
+        [EKS_PRIVATE, IN_CLUSTER, path, runner, project]
     )
 
 

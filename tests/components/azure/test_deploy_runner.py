@@ -99,3 +99,10 @@ def test_the_template_is_valid_arm_with_the_parameters_it_uses():
             used.add(name)
     assert used == set(template["parameters"])
     assert NETWORK_SETTINGS_API == "2024-04-02"
+
+
+def test_the_runners_subnet_is_changed_after_the_vnets_other_subnets(plan):
+    """Azure answers concurrent changes to one VNet's subnets with AnotherOperationInProgress."""
+    subnet = one(plan, "azure-native:network:Subnet")
+    others = [r.urn for r in plan.of_type("azure-native:network:Subnet") if RUNNER not in r.urn]
+    assert len(others) == 2 and set(others) <= set(subnet.dependencies)

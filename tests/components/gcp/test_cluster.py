@@ -540,3 +540,17 @@ def test_with_the_dns_endpoint_the_provider_connects_through_it_without_a_cluste
     server = cluster["cluster"]["server"]
     assert server.startswith("https://gke-") and server.endswith(".us-central1.gke.goog")
     assert "certificate-authority-data" not in cluster["cluster"]
+
+
+def test_until_gke_reports_the_dns_name_the_provider_keeps_the_ip_endpoint_and_its_ca():
+    """A preview of the update that turns the DNS endpoint on may read the old, empty
+    config: the program must not fail there."""
+    from types import SimpleNamespace
+
+    from components.gcp.cluster import api_server, dns_name
+
+    empty = SimpleNamespace(dns_endpoint_config=SimpleNamespace(endpoint=None))
+    assert dns_name(empty) == dns_name(None) == ""
+    assert api_server("", "172.16.0.2", "Q0E=") == ("172.16.0.2", "Q0E=")
+    named = SimpleNamespace(dns_endpoint_config=SimpleNamespace(endpoint="gke-1.x.gke.goog"))
+    assert api_server(dns_name(named), "172.16.0.2", "Q0E=") == ("gke-1.x.gke.goog", "")

@@ -124,3 +124,13 @@ def test_an_unknown_runner_is_a_validation_error_naming_the_choices():
     (issue,) = issues_of(on("aws", runner="laptop"))
     assert issue.startswith(f"{P}.deploy.runner:")
     assert "github-hosted" in issue and "in-network" in issue and "self-hosted" in issue
+
+
+def test_azure_runners_need_the_nat_gateway_to_reach_github():
+    platform = on(
+        "azure", runner="in-network", runner_subnet_cidr="10.1.0.0/26", github_organization_id=9
+    )
+    platform["network"]["nat"] = "none"
+    (issue,) = issues_of(platform)
+    assert issue.startswith(f"{P}.network.nat: is 'none', but runner is 'in-network' on azure")
+    assert issue.endswith("set network.nat: single (or one_per_az)")
