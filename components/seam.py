@@ -116,6 +116,7 @@ class Readiness:
     cpu_nodes: list[pulumi.Resource] = field(default_factory=list)
     storage: list[pulumi.Resource] = field(default_factory=list)
     gpu_pools: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
+    load_balancers: list[pulumi.Resource] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,16 @@ class KubernetesCluster(Protocol):
         """Tolerations a pod needs to land on the GPU nodes of `pool`."""
         ...
 
+    def load_balancer_annotations(self, public: bool) -> Mapping[str, str]:
+        """Annotations of a LoadBalancer Service for this cloud's load balancer: internal
+        (reached from the cluster's network) unless `public`."""
+        ...
+
+    def load_balancers_ready(self) -> Sequence[pulumi.Resource]:
+        """What a LoadBalancer Service waits for: the controller that builds its load
+        balancer, where the platform installs one (AWS), and the CPU nodes it runs on."""
+        ...
+
     def bind_workload_identity(
         self,
         name: str,
@@ -209,6 +220,8 @@ class SeamCluster(Generic[BucketT]):
     workload_identity: Callable[..., Any]
     CPU_POOL: ClassVar[str] = DEFAULT_CPU_POOL
     CPU_TOLERATIONS: ClassVar[tuple[Toleration, ...]] = ()
+    INTERNAL_LB_ANNOTATIONS: ClassVar[Mapping[str, str]]
+    PUBLIC_LB_ANNOTATIONS: ClassVar[Mapping[str, str]] = {}
     _readiness: Readiness
 
     @property
@@ -252,6 +265,16 @@ class SeamCluster(Generic[BucketT]):
 
     def storage_ready(self) -> Sequence[pulumi.Resource]:
         return [*self._ready().storage, *self._ready().cpu_nodes]
+
+    def load_balancer_annotations(self, public: bool) -> Mapping[str, str]:
+        return dict(self.PUBLIC_LB_ANNOTATIONS if public else self.INTERNAL_LB_ANNOTATIONS)
+
+    def load_balancers_ready(self) -> Sequence[pulumi.Resource]:
+        return [*self._ready().load_balancers, *self._ready().cpu_nodes]
+
+    def attach_load_balancer_controller(self, *ready: pulumi.Resource) -> None:
+        """Resources whose creation means LoadBalancer Services get their load balancer."""
+        self._ready().load_balancers.extend(ready)
 
     def attach_cpu_nodes(self, *ready: pulumi.Resource) -> None:
         """Resources whose creation means the CPU pool has nodes (its node groups)."""

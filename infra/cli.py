@@ -42,6 +42,7 @@ from infra.reports.check import (
 )
 from infra.reports.cost import render_cost_json, render_cost_markdown, render_cost_table
 from infra.reports.diff import render_diff_json, render_diff_markdown, render_diff_table
+from infra.reports.endpoints import endpoints_of, render_endpoints_json, render_endpoints_table
 from infra.reports.size import SizeRequest, render_size_json, render_size_table, size_report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -110,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when the change destroys a stateful resource",
     )
     diff.set_defaults(handler=_diff)
+
+    endpoints = commands.add_parser(
+        "endpoints",
+        help="where clients call the models: the gateway's address, keys and a curl",
+        description="From the plan: the gateway's in-cluster URL, how to read its load "
+        "balancer's address and the clients' API keys, the models it routes, and a "
+        "ready-to-paste curl and OpenAI-client call.",
+    )
+    _stack_arguments(endpoints, ("table", "json"))
+    endpoints.set_defaults(handler=_endpoints)
 
     preflight = commands.add_parser(
         "preflight",
@@ -243,6 +254,11 @@ def _check(args: argparse.Namespace) -> str:
     if not report.passed:
         raise VerdictError(text, EXIT_FAILED)
     return text
+
+
+def _endpoints(args: argparse.Namespace) -> str:
+    found = endpoints_of(plan_stack(args.stack, args.project_dir))
+    return {"table": render_endpoints_table, "json": render_endpoints_json}[args.format](found)
 
 
 def _render(args: argparse.Namespace) -> str:

@@ -77,7 +77,7 @@ def estimate_cost(config: StackConfig) -> CostReport:
         *_gpu_pools(config, prices, hours),
         _nat(config, prices, hours),
         *_storage(config, prices),
-        _load_balancers(prices),
+        _load_balancers(config, prices, hours),
     ]
     sized = [size_model(config.cloud, m, config.pool(m.pool)) for m in config.models]
     return CostReport(
@@ -243,13 +243,22 @@ def _storage(config: StackConfig, prices: CloudPrices) -> list[CostLine]:
     ]
 
 
-def _load_balancers(prices: CloudPrices) -> CostLine:
+def _load_balancers(config: StackConfig, prices: CloudPrices, hours: float) -> CostLine:
+    """The gateway's load balancer, the stack's only one: its hourly charge (an NLB, a
+    forwarding rule, a Standard Load Balancer's first rules); what it charges by traffic
+    (NLCUs, GB processed) is not estimated."""
+    used = [_used("load balancer per hour", prices.load_balancer_per_hour)]
+    if not config.gateway.enabled:
+        return CostLine("load balancers", "0: the stack exposes no load balancer", 0.0, 0.0, used)
+    monthly = round(prices.load_balancer_per_hour.usd * hours, 2)
+    kind = "public" if config.gateway.public else "internal"
     return CostLine(
         "load balancers",
-        "0: the stack exposes no LoadBalancer Service",
-        0.0,
-        0.0,
-        [_used("load balancer per hour", prices.load_balancer_per_hour)],
+        f"1 ({kind}, the gateway's) at ${prices.load_balancer_per_hour.usd}/h, plus its "
+        "traffic charges",
+        monthly,
+        monthly,
+        used,
     )
 
 

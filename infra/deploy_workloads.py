@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import pulumi
+import pulumi_random as random
 
 from components.catalog import InstanceType, catalog, resolve_instance
 from components.seam import KubernetesCluster
@@ -22,6 +23,14 @@ from workloads.autoscaling import Keda, KedaArgs
 from workloads.embeddings import HTTP_PORT as EMBEDDINGS_PORT
 from workloads.embeddings import Embeddings, EmbeddingsArgs
 from workloads.engines import HTTP_PORT, ServerSpec, image_contract
+from workloads.gateway import (
+    AIGW_NAMESPACE,
+    EG_NAMESPACE,
+    Client,
+    Gateway,
+    GatewayArgs,
+    Upstream,
+)
 from workloads.model_server import ModelServer, ModelServerArgs
 from workloads.monitoring import Monitoring, MonitoringArgs
 from workloads.namespaces import Namespaces, NamespacesArgs
@@ -80,7 +89,14 @@ def deploy_workloads(
     provider = cluster.kubernetes_provider
     # Servers whose image cannot run as non-root get a namespace of their own.
     needs_root = any(image_contract(m.engine).runs_as_root for m in config.models)
-    names = NamespacesArgs(serving_root=SERVING_ROOT if needs_root else None)
+    front = config.gateway.enabled
+    names = NamespacesArgs(
+        serving_root=SERVING_ROOT if needs_root else None,
+        gateway=EG_NAMESPACE if front else None,
+        ai_gateway=AIGW_NAMESPACE if front else None,
+    )
+    # the gateway's proxies call every model server
+    callers = (EG_NAMESPACE,) if front else ()
     namespaces = Namespaces("namespaces", names, kubernetes_provider=provider)
 
     monitoring = (
@@ -156,8 +172,10 @@ def deploy_workloads(
                 cache_size_gib=cache_size_gib(model),
                 startup_minutes=load.startup_minutes,
                 await_timeout_seconds=load.await_timeout_s,
-                # the same callers as every other model server
-                allowed_namespaces=(names.serving,) if namespace != names.serving else (),
+                # the same callers as every other model server, and the gateway
+                allowed_namespaces=(
+                    (names.serving, *callers) if namespace != names.serving else callers
+                ),
                 monitoring_namespace=names.monitoring if monitoring else None,
                 prometheus_url=monitoring.prometheus_url if monitoring else None,
             ),
@@ -171,10 +189,33 @@ def deploy_workloads(
         endpoints[model.name] = f"http://{model.name}.{namespace}.svc:{HTTP_PORT}"
 
     outputs: dict[str, Any] = {"models": endpoints}
+    upstreams = [
+        Upstream(
+            model=m.name, service=m.name, namespace=namespace_of(names, _role(m)), port=HTTP_PORT
+        )
+        for m in config.models
+    ]
     if config.embeddings.enabled:
         outputs["embeddings"] = _embeddings(
-            config, cluster, namespaces, operators, HF_TOKEN_SECRET if hf_secret else None
+            config,
+            cluster,
+            namespaces,
+            operators,
+            HF_TOKEN_SECRET if hf_secret else None,
+            callers=callers,
         )
+        upstreams.append(
+            Upstream(
+                model=config.embeddings.model_id,
+                service="embeddings",
+                namespace=names.serving,
+                port=EMBEDDINGS_PORT,
+            )
+        )
+    gateway_outputs: dict[str, Any] = {}
+    if front:
+        gateway_outputs = _gateway(config, cluster, namespaces, tuple(upstreams))
+        outputs["gateway"] = gateway_outputs["gateway"]
     if config.vector_db.enabled:
         vector = config.vector_db
         # Buckets on AWS and GCP; blob containers of one storage account on Azure.
@@ -207,8 +248,64 @@ def deploy_workloads(
         )
         outputs["qdrant"] = {"endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}"}
         # An output group of its own: a secret inside a group would mask the whole group.
-        return {"workloads": outputs, "qdrant_api_key": pulumi.Output.secret(qdrant.api_key)}
-    return {"workloads": outputs}
+        return {
+            "workloads": outputs,
+            "qdrant_api_key": pulumi.Output.secret(qdrant.api_key),
+            **_secret_groups(gateway_outputs),
+        }
+    return {"workloads": outputs, **_secret_groups(gateway_outputs)}
+
+
+def _role(model: ModelConfig) -> str:
+    return "serving-root" if image_contract(model.engine).runs_as_root else "serving"
+
+
+def _secret_groups(gateway_outputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in gateway_outputs.items() if k != "gateway"}
+
+
+def _gateway(
+    config: StackConfig,
+    cluster: KubernetesCluster,
+    namespaces: Namespaces,
+    upstreams: tuple[Upstream, ...],
+) -> dict[str, Any]:
+    """The front door; returns the `gateway` output (URL, models) and `gateway_api_keys`
+    (each client's key, secret)."""
+    settings = config.gateway
+    keys = {
+        client.name: random.RandomPassword(
+            f"gateway-key-{client.name}", length=48, special=False
+        ).result
+        for client in settings.clients
+    }
+    front = Gateway(
+        "gateway",
+        GatewayArgs(
+            upstreams=upstreams,
+            clients=tuple(
+                Client(name=c.name, requests_per_minute=c.requests_per_minute)
+                for c in settings.clients
+            ),
+            replicas=settings.replicas,
+            public=settings.public,
+            allowed_cidrs=tuple(str(c) for c in settings.allowed_cidrs),
+            load_balancer_annotations=cluster.load_balancer_annotations(settings.public),
+        ),
+        kubernetes_provider=cluster.kubernetes_provider,
+        namespaces={
+            EG_NAMESPACE: namespaces.namespace("gateway"),
+            AIGW_NAMESPACE: namespaces.namespace("ai-gateway"),
+        },
+        placement=cpu_placement(cluster),
+        load_balancers_ready=cluster.load_balancers_ready(),
+        api_keys=keys,
+    )
+    return {
+        "gateway": {"url": front.url, "models": [u.model for u in upstreams]},
+        # An output group of its own: a secret inside a group would mask the whole group.
+        "gateway_api_keys": pulumi.Output.secret(keys),
+    }
 
 
 def _embeddings(
@@ -217,6 +314,8 @@ def _embeddings(
     namespaces: Namespaces,
     operators: list[pulumi.Resource],
     hf_token_secret: str | None,
+    *,
+    callers: tuple[str, ...] = (),
 ) -> str:
     settings, names = config.embeddings, namespaces.args
     gpu = None
@@ -238,6 +337,7 @@ def _embeddings(
             pool=settings.pool,
             gpu=gpu,
             monitoring_namespace=names.monitoring if operators else None,
+            allowed_namespaces=callers,
         ),
         cluster=cluster,
         namespace=namespaces.namespace("serving"),

@@ -139,6 +139,47 @@ CHARTS: Mapping[str, ChartKeys] = {
             "resources": "chart:398",
         },
     ),
+    # Envoy Gateway: values.tmpl.yaml is what the release's values.yaml is rendered from
+    # (tools/make/helm.mk); `config.envoyGateway` is the EnvoyGateway configuration, passed
+    # on whole (api/v1alpha1/envoygateway_types.go).
+    "gateway-helm": ChartKeys(
+        version="v1.8.3",
+        sources={"chart": "envoyproxy/gateway@v1.8.3 charts/gateway-helm/values.tmpl.yaml"},
+        keys={
+            "deployment.pod.tolerations": "chart:100",
+            "deployment.pod.nodeSelector": "chart:101",
+            "config.envoyGateway": "chart:131",
+            "certgen.job.tolerations": "chart:159",
+            "certgen.job.nodeSelector": "chart:160",
+        },
+    ),
+    "ai-gateway-helm": ChartKeys(
+        version="v1.1.0",
+        sources={
+            "chart": "envoyproxy/ai-gateway@v1.1.0 manifests/charts/ai-gateway-helm/values.yaml"
+        },
+        keys={
+            "controller.resources": "chart:277",
+            "controller.nodeSelector": "chart:278",
+            "controller.tolerations": "chart:279",
+        },
+    ),
+    # chart 3.5.0 (appVersion v3.5.0) as aws/eks-charts holds it at commit 5239609
+    "aws-load-balancer-controller": ChartKeys(
+        version="3.5.0",
+        sources={"chart": "aws/eks-charts@5239609 stable/aws-load-balancer-controller/values.yaml"},
+        keys={
+            "serviceAccount.create": "chart:32",
+            "serviceAccount.annotations": "chart:34",
+            "serviceAccount.name": "chart:37",
+            "resources": "chart:62",
+            "nodeSelector": "chart:78",
+            "clusterName": "chart:135",
+            "region": "chart:175",
+            "vpcId": "chart:178",
+            "enableServiceMutatorWebhook": "chart:485",
+        },
+    ),
 }
 
 

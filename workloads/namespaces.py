@@ -48,10 +48,17 @@ class NamespacesArgs:
     """KEDA (baseline: third-party chart)."""
     node_agents: str = "llm-node-agents"
     """Node-level agents only: DCGM exporter and node exporter read the host (privileged)."""
+    gateway: str | None = None
+    """Envoy Gateway, its proxies and the gateway's routes (baseline: third-party chart; the
+    proxies run as non-root without a read-only root file system). None: no gateway."""
+    ai_gateway: str | None = None
+    """Envoy AI Gateway's controller (baseline: third-party chart)."""
 
     def levels(self) -> dict[str, PodSecurity]:
         root = {self.serving_root: PodSecurity.BASELINE} if self.serving_root else {}
+        gateway = {n: PodSecurity.BASELINE for n in (self.gateway, self.ai_gateway) if n}
         return {
+            **gateway,
             self.serving: PodSecurity.RESTRICTED,
             **root,
             self.data: PodSecurity.RESTRICTED,
@@ -86,6 +93,10 @@ class Namespaces(pulumi.ComponentResource):
         }
         if args.serving_root:
             roles["serving-root"] = args.serving_root
+        if args.gateway:
+            roles["gateway"] = args.gateway
+        if args.ai_gateway:
+            roles["ai-gateway"] = args.ai_gateway
         self.args = args
         self.resources: dict[str, k8s.core.v1.Namespace] = {
             role: k8s.core.v1.Namespace(

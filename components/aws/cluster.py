@@ -119,6 +119,17 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     secrets_key_arn: pulumi.Output[str]
 
     STORAGE_CLASS = STORAGE_CLASS
+    # NLBs with IP targets, built by the AWS Load Balancer Controller (LBC docs,
+    # guide/service/annotations.md at v3.5.0: type external, nlb-target-type, scheme)
+    INTERNAL_LB_ANNOTATIONS = {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    }
+    PUBLIC_LB_ANNOTATIONS = {
+        **INTERNAL_LB_ANNOTATIONS,
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    }
 
     def __init__(
         self,

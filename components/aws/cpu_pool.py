@@ -151,6 +151,8 @@ class CpuWorkloads:
     qdrant_replicas: int = 0
     embeddings_replicas: int = 0
     """Embedding servers on CPU (none when they run on a GPU pool)."""
+    gateway_replicas: int = 0
+    """The gateway's Envoy proxies (none without the gateway)."""
 
 
 GIB = 1024
@@ -184,4 +186,12 @@ def platform_pods(workloads: CpuWorkloads) -> list[PodDemand]:
         pods.append(PodDemand("qdrant-snapshot", 500, 512))
     if workloads.embeddings_replicas:
         pods.append(PodDemand("embeddings", 2000, 4 * GIB, replicas=workloads.embeddings_replicas))
+    if workloads.gateway_replicas:
+        # workloads/gateway.py and components/aws/load_balancer_controller.py set these
+        pods += [
+            PodDemand("envoy", 250, 512, replicas=workloads.gateway_replicas),
+            PodDemand("envoy-gateway", 100, 256),
+            PodDemand("ai-gateway-controller", 100, 128),
+            PodDemand("aws-load-balancer-controller", 100, 128, replicas=2),
+        ]
     return pods

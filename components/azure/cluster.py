@@ -157,6 +157,9 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Container]):
     kubeconfig: pulumi.Output[str]
 
     STORAGE_CLASS = STORAGE_CLASS
+    # an internal Standard Load Balancer in the node subnet (AKS docs, "Use an internal
+    # load balancer")
+    INTERNAL_LB_ANNOTATIONS = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
     CPU_POOL = CPU_POOL
 
     def __init__(

@@ -252,6 +252,12 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
     cluster, the one zone of a zonal cluster."""
 
     STORAGE_CLASS = STORAGE_CLASS
+    # an internal passthrough Network Load Balancer, reachable from other regions of the
+    # VPC too (GKE docs, "LoadBalancer Service parameters")
+    INTERNAL_LB_ANNOTATIONS = {
+        "networking.gke.io/load-balancer-type": "Internal",
+        "networking.gke.io/internal-load-balancer-allow-global-access": "true",
+    }
 
     def __init__(
         self,

@@ -23,6 +23,7 @@ from infra.config.cluster import ClusterConfig
 from infra.config.cost import CostConfig
 from infra.config.deploy import DeployConfig
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
+from infra.config.gateway import GatewayConfig
 from infra.config.models import ModelConfig
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
@@ -60,6 +61,7 @@ class ConfigView:
     cluster: ClusterConfig | None = None
     cost: CostConfig | None = None
     deploy: DeployConfig | None = None
+    gateway: GatewayConfig | None = None
     embeddings: EmbeddingsConfig | None = None
     pools: dict[int, GpuPoolConfig] = field(default_factory=dict)
     models: dict[int, ModelConfig] = field(default_factory=dict)
@@ -81,6 +83,7 @@ class ConfigView:
             cluster=_try_model(ClusterConfig, raw.get("cluster")),
             cost=_try_model(CostConfig, raw.get("cost", {})),
             deploy=_try_model(DeployConfig, raw.get("deploy", {})),
+            gateway=_try_model(GatewayConfig, raw.get("gateway", {})),
             embeddings=_try_model(EmbeddingsConfig, raw.get("embeddings", {})),
             pools=_valid_items(GpuPoolConfig, pools_raw),
             models=_valid_items(ModelConfig, models_raw),

@@ -37,6 +37,8 @@ ENVIRONMENT_DEFAULTS: Mapping[str, Mapping[Environment, Any]] = {
     "models[].min_replicas": {DEV: 1, STAGING: 1, PROD: 2},
     "models[].max_replicas": {DEV: 1, STAGING: 2, PROD: 4},
     "vector_db.replicas": {DEV: 1, STAGING: 1, PROD: 3},
+    # Two proxies behind the gateway's load balancer, so one can be drained or lost.
+    "gateway.replicas": {DEV: 1, STAGING: 2, PROD: 2},
     "monitoring.retention_days": {DEV: 7, STAGING: 15, PROD: 30},
     # Data outlives a dev stack only if asked; staging and prod keep it by default.
     "protect_state": {DEV: False, STAGING: True, PROD: True},

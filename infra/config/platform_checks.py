@@ -20,6 +20,7 @@ from infra.config.aws_checks import AWS_CHECKS
 from infra.config.checks import Check, ConfigView
 from infra.config.deploy_checks import DEPLOY_CHECKS
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
+from infra.config.gateway_checks import GATEWAY_CHECKS
 
 P = PLATFORM_KEY
 
@@ -211,6 +212,7 @@ PLATFORM_CHECKS: tuple[Check, ...] = (
     check_aks_cpu_pool,
     check_aks_maintenance_days,
     *DEPLOY_CHECKS,
+    *GATEWAY_CHECKS,
 )
 
 

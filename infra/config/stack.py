@@ -9,6 +9,7 @@ from infra.config.base import Section
 from infra.config.cluster import ClusterConfig
 from infra.config.cost import CostConfig
 from infra.config.deploy import DeployConfig
+from infra.config.gateway import GatewayConfig
 from infra.config.models import ModelConfig
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
@@ -40,6 +41,10 @@ class StackConfig(Section):
     monitoring: MonitoringConfig = Field(description="Metrics and dashboards.")
     embeddings: EmbeddingsConfig = Field(
         default_factory=EmbeddingsConfig, description="Embedding server for RAG (optional)."
+    )
+    gateway: GatewayConfig = Field(
+        default_factory=GatewayConfig,
+        description="The front door: one authenticated OpenAI-compatible endpoint.",
     )
     cost: CostConfig = Field(default_factory=CostConfig, description="Cost limits.")
     deploy: DeployConfig = Field(

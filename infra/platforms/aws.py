@@ -12,6 +12,10 @@ from components.aws.bucket import Bucket, BucketArgs
 from components.aws.cluster import Cluster, ClusterArgs
 from components.aws.cpu_pool import CpuPoolSize, CpuWorkloads, platform_pods, size_cpu_pool
 from components.aws.deploy_runner import CodeBuildRunner, CodeBuildRunnerArgs
+from components.aws.load_balancer_controller import (
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+)
 from components.aws.network import FlowLogsArgs, Network, NetworkArgs
 from components.aws.node_group import NodeGroup, NodeGroupArgs
 from components.catalog import catalog, resolve_instance
@@ -37,6 +41,7 @@ def cpu_workloads(config: StackConfig) -> CpuWorkloads:
         embeddings_replicas=(
             embeddings.replicas if embeddings.enabled and embeddings.pool is None else 0
         ),
+        gateway_replicas=config.gateway.replicas if config.gateway.enabled else 0,
     )
 
 
@@ -178,6 +183,21 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         cluster=cluster,
         nodes=cpu_groups,
     )
+    if config.gateway.enabled:
+        # the gateway's NLB; nothing else in the platform asks for a load balancer
+        controller = LoadBalancerController(
+            "load-balancer-controller",
+            LoadBalancerControllerArgs(
+                cluster_name=cluster_name,
+                region=config.region,
+                node_selector=cluster.cpu_node_selector(),
+                tags=tags,
+            ),
+            cluster=cluster,
+            vpc_id=network.vpc_id,
+            nodes=cpu_groups,
+        )
+        cluster.attach_load_balancer_controller(controller.release)
     if config.gpu_pools:
         plugin = NvidiaDevicePlugin(
             "nvidia-device-plugin",

@@ -1,6 +1,6 @@
 """The pods a plan asks Kubernetes to run: from its workloads and its Helm releases."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,25 @@ WORKLOAD_KINDS = {
 # Charts whose only pods are DaemonSets: they run on whatever nodes exist, and need none to
 # be ready (NVIDIA/k8s-device-plugin and NVIDIA/dcgm-exporter charts: one DaemonSet each).
 DAEMONSET_CHARTS = frozenset({"nvidia-device-plugin", "dcgm-exporter"})
+# Charts that create no pods: Envoy AI Gateway's CRDs chart holds CRDs only
+# (envoyproxy/ai-gateway@v1.1.0 manifests/charts/ai-gateway-crds-helm/templates/).
+POD_LESS_CHARTS = frozenset({"ai-gateway-crds-helm"})
+# Envoy Gateway deploys the proxies of a Gateway as its EnvoyProxy says
+# (envoyproxy/gateway@v1.8.3 api/v1alpha1/envoyproxy_types.go: provider.kubernetes.
+# envoyDeployment, a KubernetesDeploymentSpec with replicas, pod and container).
+ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
+
+
+def chart_name(chart: Any) -> str:
+    """A release's chart by name: `keda`, or the last part of an OCI reference."""
+    return str(chart or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def envoy_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The `envoyDeployment` of an EnvoyProxy's spec ({} when it sets none)."""
+    spec = inputs.get("spec") or {}
+    kubernetes = (spec.get("provider") or {}).get("kubernetes") or {}
+    return dict(kubernetes.get("envoyDeployment") or {})
 
 
 @dataclass(frozen=True)
@@ -112,8 +131,23 @@ def pod_templates(plan: PlanRecord) -> list[PodTemplate]:
         if kind is not None:
             templates.append(_workload(resource, kind))
         elif resource.type == HELM_RELEASE:
-            templates.append(_release(resource))
+            if chart_name(resource.inputs.get("chart")) not in POD_LESS_CHARTS:
+                templates.append(_release(resource))
+        elif resource.type == ENVOY_PROXY:
+            templates.append(_envoy_proxies(resource))
     return templates
+
+
+def _envoy_proxies(resource: ResourceRecord) -> PodTemplate:
+    pod = envoy_deployment(resource.inputs).get("pod") or {}
+    return PodTemplate(
+        resource=resource,
+        node_selector={str(k): str(v) for k, v in (pod.get("nodeSelector") or {}).items()},
+        tolerations=_tolerations(pod.get("tolerations") or []),
+        storage_classes=(),
+        daemon=False,
+        node_affinity=_affinity(pod.get("affinity") or {}),
+    )
 
 
 def _tolerations(items: list[dict[str, Any]]) -> tuple[Toleration, ...]:

@@ -5,7 +5,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.offline.record import PlanRecord
-from infra.truth.pods import WORKLOAD_KINDS, PodTemplate, pod_templates
+from infra.truth.pods import (
+    ENVOY_PROXY,
+    WORKLOAD_KINDS,
+    PodTemplate,
+    envoy_deployment,
+    pod_templates,
+)
 from policies.lib.pods import pod_spec
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -101,6 +107,9 @@ def pod_groups(plan: PlanRecord) -> list[PodGroup]:
     for template in pod_templates(plan):
         resource = template.resource
         kind = WORKLOAD_KINDS.get(resource.type)
+        if resource.type == ENVOY_PROXY:
+            groups.append(_envoy_proxy_group(template))
+            continue
         if kind is None:
             groups += _release_groups(template)
             continue
@@ -118,6 +127,24 @@ def pod_groups(plan: PlanRecord) -> list[PodGroup]:
             )
         )
     return groups
+
+
+# Envoy Gateway's defaults for a proxy that sets no resources, and one replica
+# (envoyproxy/gateway@v1.8.3 api/v1alpha1/shared_types.go:24-27; envoyproxy_types.go).
+ENVOY_DEFAULT_RESOURCES = {"requests": {"cpu": "100m", "memory": "512Mi"}}
+
+
+def _envoy_proxy_group(template: PodTemplate) -> PodGroup:
+    deployment = envoy_deployment(template.resource.inputs)
+    resources = (deployment.get("container") or {}).get("resources") or ENVOY_DEFAULT_RESOURCES
+    replicas = int(deployment.get("replicas", 1) or 1)
+    return PodGroup(
+        template=template,
+        component=f"{template.resource.name}/envoy",
+        request=container_request(resources),
+        min_replicas=replicas,
+        max_replicas=replicas,
+    )
 
 
 def _scaled_maximums(plan: PlanRecord) -> dict[tuple[str, str], int]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from infra.offline.record import PlanRecord, ResourceRecord
-from infra.truth.pods import PodTemplate, pod_templates
+from infra.truth.pods import PodTemplate, chart_name, pod_templates
 from infra.truth.pools import NodePool, node_pools
 
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
@@ -151,8 +151,17 @@ def start_findings(plan: PlanRecord) -> list[Finding]:
 
 # The chart that installs each API group's CRDs, for the custom resources the stacks create
 # (kube-prometheus-stack ships the Prometheus Operator's monitoring.coreos.com CRDs in its
-# `charts/crds`; the keda chart ships keda.sh's).
-CRD_CHARTS = {"monitoring.coreos.com": "kube-prometheus-stack", "keda.sh": "keda"}
+# `charts/crds`; the keda chart ships keda.sh's; Envoy Gateway's chart the Gateway API's
+# and its own in charts/gateway-helm/charts/crds/crds at v1.8.3; Envoy AI Gateway's in
+# its CRDs chart, manifests/charts/ai-gateway-crds-helm/templates at v1.1.0). An OCI
+# chart is named by its last part.
+CRD_CHARTS = {
+    "monitoring.coreos.com": "kube-prometheus-stack",
+    "keda.sh": "keda",
+    "gateway.networking.k8s.io": "gateway-helm",
+    "gateway.envoyproxy.io": "gateway-helm",
+    "aigateway.envoyproxy.io": "ai-gateway-crds-helm",
+}
 
 
 def crd_findings(plan: PlanRecord) -> list[Finding]:
@@ -160,7 +169,7 @@ def crd_findings(plan: PlanRecord) -> list[Finding]:
     rejects them ("no matches for kind") until it exists."""
     releases: dict[str, list[str]] = {}
     for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
-        releases.setdefault(str(release.inputs.get("chart", "")), []).append(release.urn)
+        releases.setdefault(chart_name(release.inputs.get("chart")), []).append(release.urn)
     findings = []
     for resource in plan.resources:
         if not resource.type.startswith("kubernetes:"):

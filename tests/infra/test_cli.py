@@ -289,3 +289,18 @@ def test_preflight_on_gcp_is_a_clear_not_supported_line(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["failed"] is False
     assert report["findings"][0]["severity"] == "unsupported"
+
+
+def test_endpoints_show_how_to_call_every_model_through_the_gateway(capsys):
+    assert main(["--project-dir", str(ROOT), "endpoints", "--stack", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Gateway of stack 'prod' (internal, from the network)")
+    assert "http://llm-gateway.envoy-gateway-system.svc:80" in out
+    for model in ("llama-3-1-8b", "qwen2-5-7b", "llama-3-1-70b", "BAAI/bge-base-en-v1.5"):
+        assert f"\n  {model}\n" in out
+    assert '-H "Authorization: Bearer $LLM_API_KEY"' in out
+    assert "pulumi stack output gateway_api_keys --show-secrets -s prod" in out
+    assert main(["--project-dir", str(ROOT), "endpoints", "-s", "dev", "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["enabled"] is True and found["public"] is False
+    assert found["models"] == ["llama-3-1-8b"]

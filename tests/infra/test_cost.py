@@ -127,3 +127,16 @@ def test_azure_prices_its_cpu_pools_beside_the_system_pool():
         f"{size.min_nodes_per_zone * zones}–{size.max_nodes_per_zone * zones} × {size.instance_type}"
     )
     assert lines["CPU pool"].monthly_usd_min > 0
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_the_gateways_load_balancer_is_one_line_at_the_clouds_hourly_rate(cloud):
+    stack = {"aws": "prod", "gcp": "gcp-prod", "azure": "azure-prod"}[cloud]
+    report = estimate_cost(shipped(stack))
+    (line,) = [line for line in report.lines if line.component == "load balancers"]
+    rate = price_catalog().clouds[Cloud(cloud)].load_balancer_per_hour.usd
+    assert line.monthly_usd_min == line.monthly_usd_max == pytest.approx(rate * 730, abs=0.01)
+    assert line.detail.startswith("1 (internal, the gateway's)")
+    platform = minimal_platform(gateway={"enabled": False})
+    (off,) = [x for x in estimate_cost(load(platform)).lines if x.component == "load balancers"]
+    assert off.monthly_usd_max == 0

@@ -361,7 +361,12 @@ def test_tgi_gets_a_baseline_namespace_of_its_own_and_the_same_callers(shipped_p
     assert namespaces["llama-3-1-8b"] == namespaces["llama-3-1-70b"] == "llm-serving"
     policy = plan.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "qwen2-5-7b-network-policy")
     callers = policy.inputs["spec"]["ingress"][0]["from"][0]["namespaceSelector"]
-    assert callers["matchExpressions"][0]["values"] == ["llm-serving", "llm-serving-root"]
+    # the serving namespace, its own, and the gateway's proxies
+    assert callers["matchExpressions"][0]["values"] == [
+        "envoy-gateway-system",
+        "llm-serving",
+        "llm-serving-root",
+    ]
     endpoints = plan.outputs["workloads"]["models"]
     assert endpoints["qwen2-5-7b"] == "http://qwen2-5-7b.llm-serving-root.svc:8000"
 

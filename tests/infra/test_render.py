@@ -17,7 +17,21 @@ from tests.tools import require
 CHECKOV = ROOT / ".venv-tools" / "bin" / "checkov"
 EXEMPTIONS = ROOT / "tests" / "workloads" / "checkov-exemptions.yaml"
 # Kinds from operators' CRDs: the Kubernetes schemas do not describe them.
-CUSTOM_KINDS = {"ScaledObject", "ServiceMonitor", "PrometheusRule"}
+CUSTOM_KINDS = {
+    "ScaledObject",
+    "ServiceMonitor",
+    "PrometheusRule",
+    # the gateway's, checked against their pinned CRDs' schemas in tests/workloads/test_gateway.py
+    "GatewayClass",
+    "Gateway",
+    "EnvoyProxy",
+    "Backend",
+    "SecurityPolicy",
+    "ClientTrafficPolicy",
+    "BackendTrafficPolicy",
+    "AIGatewayRoute",
+    "AIServiceBackend",
+}
 
 
 @pytest.fixture(scope="module")

@@ -854,10 +854,76 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
 
 LARGE = {"llm-infra.io/pool": "large"}
 
+# --- the gateway -------------------------------------------------------------------------
+GATEWAY_CR = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+SECURITY_POLICY = "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy"
+ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
+GATEWAY = resource(
+    GATEWAY_CR,
+    {"metadata": {"name": "llm-gateway", "namespace": "gw"}, "spec": {"gatewayClassName": "c"}},
+    name="gateway",
+)
+
+
+def api_keys(target: str = "llm-gateway", **auth: Any) -> dict[str, Any]:
+    spec = {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": target}],
+        **(auth or {"apiKeyAuth": {"credentialRefs": [{"kind": "Secret", "name": "keys"}]}}),
+    }
+    return resource(
+        SECURITY_POLICY,
+        {"metadata": {"name": "auth", "namespace": "gw"}, "spec": spec},
+        name="auth",
+    )
+
+
+def proxy(**service: Any) -> dict[str, Any]:
+    envoy_service = {"type": "LoadBalancer", **service}
+    return resource(
+        ENVOY_PROXY,
+        {
+            "metadata": {"name": "llm-gateway", "namespace": "gw"},
+            "spec": {
+                "provider": {"type": "Kubernetes", "kubernetes": {"envoyService": envoy_service}}
+            },
+        },
+        name="proxy",
+    )
+
+
+CASES.update(
+    {
+        "gateway-requires-auth": (
+            [GATEWAY, api_keys()],
+            [GATEWAY, api_keys(target="another")],
+            None,
+        ),
+        "gateway-load-balancer-internal": (
+            [proxy(annotations={"networking.gke.io/load-balancer-type": "Internal"})],
+            [proxy(annotations={})],
+            None,
+        ),
+    }
+)
+
 # More failing sets, for stack rules whose finding names one resource: one set per
 # workload kind holding the model server, and one per cloud's pool type holding only that
 # pool (one node of 8 H100s for a model needing 4 replicas × 4 GPUs).
 MORE_FAILING: dict[str, list[list[dict[str, Any]]]] = {
+    "gateway-requires-auth": [
+        [GATEWAY],  # no policy at all
+        [GATEWAY, api_keys(cors={"allowOrigins": ["*"]})],  # a policy that authenticates nothing
+    ],
+    "gateway-load-balancer-internal": [
+        [proxy(annotations={}, loadBalancerSourceRanges=["0.0.0.0/0"])],
+        [
+            proxy(
+                annotations={
+                    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"
+                }
+            )
+        ],
+    ],
     "llm-capacity-coherence": [
         *([pool_group(1), as_workload(kind, MODEL_SERVER)] for kind in WORKLOAD_KINDS[1:]),
         *(

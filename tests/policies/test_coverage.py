@@ -44,6 +44,10 @@ STACK_RULE_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
     "cost-max-gpus": (EVERY_CLOUDS_POOLS,),
     "cost-monthly-budget": (EVERY_CLOUDS_POOLS,),
     "cost-single-nat-outside-prod": (("aws:ec2/natGateway:NatGateway",),),
+    "gateway-requires-auth": (
+        ("kubernetes:gateway.networking.k8s.io/v1:Gateway",),
+        ("kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",),
+    ),
     "cost-bucket-lifecycle": (
         ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "gcp:storage/bucket:Bucket"),
     ),

@@ -18,6 +18,7 @@ class FakeCluster:
         self.cpu_nodes = pulumi.CustomResource("fake:cluster:Ready", "cpu-nodes")
         self.storage = pulumi.CustomResource("fake:cluster:Ready", "storage-driver")
         self.gpu_pools: dict[str, pulumi.Resource] = {}
+        self.load_balancers = pulumi.CustomResource("fake:cluster:Ready", "load-balancers")
 
     @property
     def kubernetes_provider(self) -> k8s.Provider:
@@ -53,6 +54,12 @@ class FakeCluster:
 
     def storage_ready(self) -> Sequence[pulumi.Resource]:
         return [self.storage, self.cpu_nodes]
+
+    def load_balancer_annotations(self, public: bool) -> Mapping[str, str]:
+        return {"example.com/load-balancer": "public" if public else "internal"}
+
+    def load_balancers_ready(self) -> Sequence[pulumi.Resource]:
+        return [self.load_balancers, self.cpu_nodes]
 
     def bind_workload_identity(
         self,

@@ -8,11 +8,11 @@ import re
 import pytest
 
 from components import device_plugin
-from components.aws import autoscaler
+from components.aws import autoscaler, load_balancer_controller
 from components.aws.autoscaler_releases import autoscaler_release
 from components.enums import Cloud
 from infra.config.cluster import ClusterConfig
-from workloads import autoscaling, monitoring
+from workloads import autoscaling, gateway, monitoring
 from workloads.alerts import Receiver
 from workloads.chart_keys import CHARTS, keys_set, unrecorded
 from workloads.monitoring import MonitoringArgs, dcgm_values, stack_values
@@ -59,6 +59,18 @@ def variants():
             "arn:aws:iam::123456789012:role/ca",
         ),
     )
+    yield "gateway-helm", gateway.envoy_gateway_values(PLACEMENT)
+    yield "ai-gateway-helm", gateway.ai_gateway_values(PLACEMENT)
+    yield (
+        "aws-load-balancer-controller",
+        load_balancer_controller.controller_values(
+            load_balancer_controller.LoadBalancerControllerArgs(
+                cluster_name="c", region="us-east-1", node_selector={"llm-infra.io/pool": "system"}
+            ),
+            "vpc-1",
+            "arn:aws:iam::123456789012:role/lbc",
+        ),
+    )
 
 
 DEFAULT_KUBERNETES_VERSION = ClusterConfig.model_fields["kubernetes_version"].default
@@ -72,6 +84,9 @@ def test_each_pinned_chart_version_is_the_recorded_one():
         "nvidia-device-plugin": device_plugin.CHART_VERSION,
         # the shipped stacks' minor (the config default)
         "cluster-autoscaler": autoscaler_release(DEFAULT_KUBERNETES_VERSION).chart_version,
+        "gateway-helm": gateway.EG_VERSION,
+        "ai-gateway-helm": gateway.AIGW_VERSION,
+        "aws-load-balancer-controller": load_balancer_controller.CHART_VERSION,
     }
     assert set(pinned) == set(CHARTS)
     for chart, version in pinned.items():

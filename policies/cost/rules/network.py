@@ -21,7 +21,8 @@ def single_nat(
 
 @rule(
     "cost-no-load-balancer-services",
-    "Services are not LoadBalancers unless listed",
+    "Services are not LoadBalancers unless listed (the platform's one load balancer is the "
+    "gateway's, which Envoy Gateway makes from its EnvoyProxy)",
     ["kubernetes:core/v1:Service"],
     config={"allowed": {"type": "array", "items": {"type": "string"}, "default": []}},
 )

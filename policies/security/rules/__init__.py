@@ -1,5 +1,5 @@
 """Security rules by area."""
 
-from policies.security.rules import aws, azure, gcp, kubernetes, llm
+from policies.security.rules import aws, azure, gateway, gcp, kubernetes, llm
 
-ALL = [*aws.RULES, *gcp.RULES, *azure.RULES, *kubernetes.RULES, *llm.RULES]
+ALL = [*aws.RULES, *gcp.RULES, *azure.RULES, *kubernetes.RULES, *llm.RULES, *gateway.RULES]

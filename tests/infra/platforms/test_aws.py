@@ -170,7 +170,12 @@ def test_the_device_plugin_and_autoscaler_are_installed_on_the_cluster(shipped_p
         for r in plan.of_type("kubernetes:helm.sh/v3:Release")
         if "llm-infra:aws:" in (r.parent or "")
     }
-    assert set(releases) == {"autoscaler-release", "nvidia-device-plugin-release"}
+    # and the load balancer controller the gateway's NLB needs
+    assert set(releases) == {
+        "autoscaler-release",
+        "nvidia-device-plugin-release",
+        "load-balancer-controller-release",
+    }
     assert all(r.provider == provider for r in releases.values())
 
 
@@ -413,7 +418,14 @@ def requests_in(values):
             yield from requests_in(value)
 
 
-CPU_RELEASES = ("monitoring-stack", "keda-release", "autoscaler-release")
+CPU_RELEASES = (
+    "monitoring-stack",
+    "keda-release",
+    "autoscaler-release",
+    "gateway-envoy-gateway",
+    "gateway-ai-gateway",
+    "load-balancer-controller-release",
+)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -441,6 +453,12 @@ def test_the_sizing_counts_at_least_what_the_plan_puts_on_the_cpu_pool(shipped_p
             cpu += millicores(requests["cpu"])
             memory += mib(requests["memory"])
             found += 1
+    # the gateway's proxies, which Envoy Gateway deploys as the EnvoyProxy says
+    (proxy,) = plan.of_type("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")
+    deployment = proxy.inputs["spec"]["provider"]["kubernetes"]["envoyDeployment"]
+    requests = deployment["container"]["resources"]["requests"]
+    cpu += millicores(requests["cpu"]) * deployment["replicas"]
+    memory += mib(requests["memory"]) * deployment["replicas"]
     assert found >= 8
     sized = platform_pods(cpu_workloads(load_shipped(stack)))
     assert cpu <= sum(p.cpu_millicores * p.replicas for p in sized)

@@ -258,3 +258,31 @@ def test_a_resource_waits_for_what_its_provider_waits_for():
     assert cluster.urn in closure(plan(cluster, provider, deployment), deployment)
     referenced = replace(deployment, provider=f"{provider.urn}::04da6b54")
     assert cluster.urn in closure(plan(cluster, provider, referenced), referenced)
+
+
+@pytest.mark.parametrize(
+    ("kind", "chart"),
+    [
+        ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-helm"),
+        ("kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy", "gateway-helm"),
+        ("kubernetes:aigateway.envoyproxy.io/v1beta1:AIGatewayRoute", "ai-gateway-crds-helm"),
+    ],
+)
+def test_the_gateways_resources_wait_for_the_oci_chart_that_installs_their_crds(kind, chart):
+    release = record(
+        "kubernetes:helm.sh/v3:Release", "crds", {"chart": f"oci://docker.io/envoyproxy/{chart}"}
+    )
+    early = record(kind, "early", {})
+    late = record(kind, "late", {}, (release.urn,))
+    (finding,) = crd_findings(plan(release, early, late))
+    assert finding.name == "early" and chart in finding.fix
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_ai_gateway_crds_chart_makes_no_pods(shipped_plan, stack):
+    """Its templates are CRDs only (manifests/charts/ai-gateway-crds-helm/templates at v1.1.0),
+    so it has nothing to place, and nothing waits on nodes for it."""
+    the_plan = shipped_plan(stack)
+    releases = [t.resource.name for t in pod_templates(the_plan)]
+    assert "gateway-ai-gateway-crds" not in releases
+    assert {"gateway-envoy-gateway", "gateway-ai-gateway"} <= set(releases)

@@ -1,0 +1,44 @@
+"""`gateway`: the front door, one authenticated OpenAI-compatible endpoint for every model."""
+
+from pydantic import Field
+
+from infra.config.base import Cidr, DnsLabel, Section
+
+
+class GatewayClientConfig(Section):
+    name: DnsLabel = Field(
+        description="Client or team; its API key is the `gateway_api_keys.<name>` stack "
+        "output (secret)."
+    )
+    requests_per_minute: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Requests this client may send per minute, per gateway replica; beyond "
+        "it the gateway answers 429. Default: no limit.",
+    )
+
+
+class GatewayConfig(Section):
+    enabled: bool = Field(
+        True,
+        description="Deploy the front door: Envoy Gateway with Envoy AI Gateway, routing "
+        "OpenAI-compatible requests by their `model` to that model's servers.",
+    )
+    public: bool = Field(
+        False,
+        description="Put the gateway's load balancer on the internet, admitting only "
+        "`allowed_cidrs`. Default: an internal load balancer, reachable from the network.",
+    )
+    allowed_cidrs: tuple[Cidr, ...] = Field(
+        (),
+        description="Source ranges a public gateway admits (the load balancer's source "
+        "ranges). Required when `public`; not allowed otherwise.",
+    )
+    replicas: int = Field(2, ge=1, le=20, description="Envoy proxy pods behind the load balancer.")
+    clients: tuple[GatewayClientConfig, ...] = Field(
+        (GatewayClientConfig(name="default"),),
+        min_length=1,
+        description="Who may call the gateway: one API key each, generated as a Pulumi "
+        "secret. Requests without a known key are refused (401).",
+    )

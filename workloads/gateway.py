@@ -1,0 +1,396 @@
+"""The front door: one OpenAI-compatible endpoint that routes each request by its `model`.
+
+Envoy Gateway (the Gateway API implementation) with Envoy AI Gateway (its extension that
+reads the request body's `model` into the `x-ai-eg-model` header, answers `/v1/models`,
+and exports token usage per model), both pinned and installed by Helm on every cloud:
+
+- Envoy AI Gateway v1.1.0 supports Envoy Gateway v1.8.1 and later in the v1.8 line,
+  Kubernetes 1.32+ and Gateway API v1.5.x (envoyproxy/ai-gateway@v1.1.0
+  site/versioned_docs/version-1.1/compatibility.md:11-14); Envoy Gateway v1.8.3 is that
+  line's newest patch and ships Gateway API v1.5.1 (charts/gateway-helm/charts/crds/crds/
+  gatewayapi-crds.yaml). Both charts are versioned with their release tag.
+- Envoy Gateway is installed with the values Envoy AI Gateway requires
+  (manifests/envoy-gateway-values.yaml at v1.1.0: the Backend API and the extension
+  manager pointing at `ai-gateway-controller.envoy-ai-gateway-system`, so that namespace
+  and name are fixed).
+- Every model gets an Envoy Gateway `Backend` (its Service's DNS name) and an
+  `AIServiceBackend` (schema OpenAI), which must name a Backend, not a Service
+  (api/v1beta1/ai_service_backend.go:58-67); `AIGatewayRoute`s hold at most 15 rules each
+  (api/v1beta1/ai_gateway_route.go:77-98).
+- Every request needs an API key: a SecurityPolicy on the Gateway with `apiKeyAuth` reads
+  `Authorization: Bearer <key>` (Envoy strips "Bearer "), forwards the client's name in
+  `x-llm-infra-client` and removes the key before the model servers see it
+  (envoyproxy/gateway@v1.8.3 api/v1alpha1/api_key_auth_types.go). Per-client request
+  limits are local rate limits on that header (api/v1alpha1/ratelimit_types.go).
+- The proxies' Service is the cloud's internal load balancer unless config makes it
+  public, and then admits only the allowed ranges (`loadBalancerSourceRanges`).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from workloads.placement import Placement
+from workloads.wire import wire
+
+EG_CHART = "oci://docker.io/envoyproxy/gateway-helm"
+EG_VERSION = "v1.8.3"
+AIGW_CRDS_CHART = "oci://docker.io/envoyproxy/ai-gateway-crds-helm"
+AIGW_CHART = "oci://docker.io/envoyproxy/ai-gateway-helm"
+AIGW_VERSION = "v1.1.0"
+EG_NAMESPACE = "envoy-gateway-system"
+AIGW_NAMESPACE = "envoy-ai-gateway-system"
+AIGW_CONTROLLER = "ai-gateway-controller"
+EXTENSION_PORT = 1063
+CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
+GATEWAY_CLASS = "llm-infra"
+GATEWAY = "llm-gateway"
+SERVICE = "llm-gateway"
+"""The proxies' Service (EnvoyProxy envoyService.name), so its in-cluster name is known."""
+LISTENER_PORT = 80
+MODEL_HEADER = "x-ai-eg-model"
+CLIENT_HEADER = "x-llm-infra-client"
+API_KEYS_SECRET = "llm-gateway-api-keys"
+RULES_PER_ROUTE = 15
+# A generation can stream for minutes; Gateway API's request timeout covers it all.
+REQUEST_TIMEOUT = "900s"
+# Envoy's 32 KiB default buffer is too small for long prompts (Envoy AI Gateway's basic
+# example raises it: examples/basic/basic.yaml:30-43).
+BUFFER_LIMIT = "50Mi"
+EG_API = "gateway.envoyproxy.io/v1alpha1"
+AIGW_API = "aigateway.envoyproxy.io/v1beta1"
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+ENVOY_REQUESTS = {"cpu": "250m", "memory": "512Mi"}
+ENVOY_LIMITS = {"memory": "1Gi"}
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A model the gateway routes to: the `model` clients send and where it is served."""
+
+    model: str
+    service: str
+    namespace: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Client:
+    name: str
+    requests_per_minute: int | None = None
+
+
+@dataclass(frozen=True)
+class GatewayArgs:
+    upstreams: tuple[Upstream, ...]
+    clients: tuple[Client, ...]
+    replicas: int
+    public: bool
+    allowed_cidrs: tuple[str, ...]
+    load_balancer_annotations: Mapping[str, str]
+
+
+def envoy_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
+    """Envoy Gateway's chart values (charts/gateway-helm/values.tmpl.yaml at v1.8.3) with
+    Envoy AI Gateway's required settings (manifests/envoy-gateway-values.yaml at v1.1.0)."""
+    return {
+        "config": {
+            "envoyGateway": {
+                "gateway": {"controllerName": CONTROLLER_NAME},
+                "logging": {"level": {"default": "info"}},
+                "provider": {"type": "Kubernetes"},
+                "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
+                "extensionManager": {
+                    "hooks": {
+                        "xdsTranslator": {
+                            "translation": {
+                                part: {"includeAll": True}
+                                for part in ("listener", "route", "cluster", "secret")
+                            },
+                            "post": ["Translation", "Cluster", "Route"],
+                        }
+                    },
+                    "service": {
+                        "fqdn": {
+                            "hostname": f"{AIGW_CONTROLLER}.{AIGW_NAMESPACE}.svc.cluster.local",
+                            "port": EXTENSION_PORT,
+                        }
+                    },
+                },
+            }
+        },
+        "deployment": {"pod": dict(placement)},
+        "certgen": {"job": dict(placement)},
+    }
+
+
+def ai_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
+    """Envoy AI Gateway's controller values (manifests/charts/ai-gateway-helm/values.yaml
+    at v1.1.0)."""
+    return {
+        "controller": {
+            **placement,
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"memory": "512Mi"},
+            },
+        }
+    }
+
+
+def envoy_proxy_spec(args: GatewayArgs, placement: Mapping[str, Any]) -> dict[str, Any]:
+    """The proxies as Envoy Gateway deploys them (api/v1alpha1/envoyproxy_types.go and
+    shared_types.go at v1.8.3): replicas on the CPU pool, their Service the cloud's load
+    balancer."""
+    service: dict[str, Any] = {
+        "name": SERVICE,
+        "type": "LoadBalancer",
+        "annotations": dict(args.load_balancer_annotations),
+        # the client's address reaches the proxies (the default, said explicitly)
+        "externalTrafficPolicy": "Local",
+    }
+    if args.public:
+        service["loadBalancerSourceRanges"] = list(args.allowed_cidrs)
+    return {
+        "provider": {
+            "type": "Kubernetes",
+            "kubernetes": {
+                "envoyDeployment": {
+                    "replicas": args.replicas,
+                    "pod": dict(placement),
+                    "container": {
+                        "resources": {"requests": ENVOY_REQUESTS, "limits": ENVOY_LIMITS}
+                    },
+                },
+                "envoyService": service,
+            },
+        }
+    }
+
+
+def gateway_spec() -> dict[str, Any]:
+    return {
+        "gatewayClassName": GATEWAY_CLASS,
+        "listeners": [
+            {
+                "name": "http",
+                "protocol": "HTTP",
+                "port": LISTENER_PORT,
+                "allowedRoutes": {"namespaces": {"from": "Same"}},
+            }
+        ],
+        "infrastructure": {
+            "parametersRef": {
+                "group": "gateway.envoyproxy.io",
+                "kind": "EnvoyProxy",
+                "name": GATEWAY,
+            }
+        },
+    }
+
+
+def backend_spec(upstream: Upstream) -> dict[str, Any]:
+    host = f"{upstream.service}.{upstream.namespace}.svc.cluster.local"
+    return {"endpoints": [{"fqdn": {"hostname": host, "port": upstream.port}}]}
+
+
+def ai_service_backend_spec(name: str) -> dict[str, Any]:
+    return {
+        "schema": {"name": "OpenAI"},
+        "backendRef": {"name": name, "kind": "Backend", "group": "gateway.envoyproxy.io"},
+    }
+
+
+def route_specs(upstreams: Sequence[Upstream]) -> list[dict[str, Any]]:
+    """AIGatewayRoute specs, one rule per model, at most 15 rules a route."""
+    rules = [
+        {
+            "name": upstream.model.replace("/", "-").replace(".", "-").lower()[:63],
+            "matches": [
+                {"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": upstream.model}]}
+            ],
+            "backendRefs": [{"name": backend_name(upstream)}],
+            "timeouts": {"request": REQUEST_TIMEOUT},
+        }
+        for upstream in upstreams
+    ]
+    return [
+        {
+            "parentRefs": [
+                {"name": GATEWAY, "kind": "Gateway", "group": "gateway.networking.k8s.io"}
+            ],
+            "rules": rules[start : start + RULES_PER_ROUTE],
+        }
+        for start in range(0, len(rules), RULES_PER_ROUTE)
+    ]
+
+
+def backend_name(upstream: Upstream) -> str:
+    return f"{upstream.service}-{upstream.namespace}"[:63]
+
+
+def security_policy_spec() -> dict[str, Any]:
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
+        "apiKeyAuth": {
+            "credentialRefs": [{"group": "", "kind": "Secret", "name": API_KEYS_SECRET}],
+            "extractFrom": [{"headers": ["authorization"]}],
+            "forwardClientIDHeader": CLIENT_HEADER,
+            "sanitize": True,
+        },
+    }
+
+
+def rate_limit_spec(clients: Sequence[Client]) -> dict[str, Any] | None:
+    """Local (per proxy) request limits per client, on the client header the API key check
+    sets; None when no client has a limit."""
+    rules = [
+        {
+            "clientSelectors": [
+                {"headers": [{"name": CLIENT_HEADER, "type": "Exact", "value": client.name}]}
+            ],
+            "limit": {"requests": client.requests_per_minute, "unit": "Minute"},
+        }
+        for client in clients
+        if client.requests_per_minute is not None
+    ]
+    if not rules:
+        return None
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
+        "rateLimit": {"type": "Local", "local": {"rules": rules}},
+    }
+
+
+def client_traffic_spec() -> dict[str, Any]:
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
+        "connection": {"bufferLimit": BUFFER_LIMIT},
+    }
+
+
+def in_cluster_url() -> str:
+    return f"http://{SERVICE}.{EG_NAMESPACE}.svc:{LISTENER_PORT}"
+
+
+class Gateway(pulumi.ComponentResource):
+    """The front door. Creates: the Envoy Gateway release (`-envoy-gateway`), Envoy AI
+    Gateway's CRDs and controller (`-ai-gateway-crds`, `-ai-gateway`), all on the CPU pool;
+    the GatewayClass, EnvoyProxy and Gateway; per model a Backend and an AIServiceBackend;
+    the AIGatewayRoutes; the API keys' Secret (`api_keys`: client name → key, secrets); the
+    SecurityPolicy, the ClientTrafficPolicy and, with limits, the BackendTrafficPolicy.
+    Custom resources wait for the release that installs their CRDs; the Gateway also for
+    what the cloud's load balancers need (`load_balancers_ready`)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: GatewayArgs,
+        *,
+        kubernetes_provider: k8s.Provider,
+        namespaces: Mapping[str, k8s.core.v1.Namespace],
+        placement: Placement,
+        load_balancers_ready: Sequence[pulumi.Resource],
+        api_keys: Mapping[str, pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("llm-infra:workloads:Gateway", name, None, opts)
+        pods = placement.pod_fields()
+
+        def opts_(*after: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=kubernetes_provider, depends_on=list(after)
+            )
+
+        envoy_gateway = k8s.helm.v3.Release(
+            f"{name}-envoy-gateway",
+            name="eg",
+            chart=EG_CHART,
+            version=EG_VERSION,
+            namespace=EG_NAMESPACE,
+            values=wire(envoy_gateway_values(pods)),
+            atomic=True,
+            opts=opts_(namespaces[EG_NAMESPACE], *placement.ready),
+        )
+        crds = k8s.helm.v3.Release(
+            f"{name}-ai-gateway-crds",
+            name="aieg-crd",
+            chart=AIGW_CRDS_CHART,
+            version=AIGW_VERSION,
+            namespace=AIGW_NAMESPACE,
+            atomic=True,
+            opts=opts_(namespaces[AIGW_NAMESPACE]),
+        )
+        # its webhook injects the external processor into the proxies Envoy Gateway makes
+        controller = k8s.helm.v3.Release(
+            f"{name}-ai-gateway",
+            name="aieg",
+            chart=AIGW_CHART,
+            version=AIGW_VERSION,
+            namespace=AIGW_NAMESPACE,
+            values=wire(ai_gateway_values(pods)),
+            atomic=True,
+            opts=opts_(crds, envoy_gateway, *placement.ready),
+        )
+
+        def resource(
+            kind: str, api: str, object_name: str, spec: Any, *after: pulumi.Resource
+        ) -> k8s.apiextensions.CustomResource:
+            return k8s.apiextensions.CustomResource(
+                f"{name}-{kind.lower()}-{object_name}",
+                api_version=api,
+                kind=kind,
+                metadata={"name": object_name, "namespace": EG_NAMESPACE},
+                spec=wire(spec),
+                opts=opts_(*after),
+            )
+
+        gateway_class = k8s.apiextensions.CustomResource(
+            f"{name}-gatewayclass",
+            api_version=GATEWAY_API,
+            kind="GatewayClass",
+            metadata={"name": GATEWAY_CLASS},
+            spec={"controllerName": CONTROLLER_NAME},
+            opts=opts_(envoy_gateway),
+        )
+        proxy = resource("EnvoyProxy", EG_API, GATEWAY, envoy_proxy_spec(args, pods), envoy_gateway)
+        gateway = resource(
+            "Gateway",
+            GATEWAY_API,
+            GATEWAY,
+            gateway_spec(),
+            gateway_class,
+            proxy,
+            controller,
+            *load_balancers_ready,
+        )
+        backends = []
+        for upstream in args.upstreams:
+            backend = backend_name(upstream)
+            backends.append(
+                resource("Backend", EG_API, backend, backend_spec(upstream), envoy_gateway)
+            )
+            backends.append(
+                resource(
+                    "AIServiceBackend", AIGW_API, backend, ai_service_backend_spec(backend), crds
+                )
+            )
+        for index, spec in enumerate(route_specs(args.upstreams)):
+            resource("AIGatewayRoute", AIGW_API, f"models-{index}", spec, gateway, *backends)
+        keys = k8s.core.v1.Secret(
+            f"{name}-api-keys",
+            metadata={"name": API_KEYS_SECRET, "namespace": EG_NAMESPACE},
+            type="Opaque",
+            string_data=dict(api_keys),
+            opts=opts_(namespaces[EG_NAMESPACE]),
+        )
+        resource("SecurityPolicy", EG_API, "api-keys", security_policy_spec(), gateway, keys)
+        resource("ClientTrafficPolicy", EG_API, "buffers", client_traffic_spec(), gateway)
+        limits = rate_limit_spec(args.clients)
+        if limits is not None:
+            resource("BackendTrafficPolicy", EG_API, "client-limits", limits, gateway)
+        self.url = in_cluster_url()
+        self.register_outputs({"url": self.url})
