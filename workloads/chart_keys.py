@@ -159,6 +159,8 @@ CHARTS: Mapping[str, ChartKeys] = {
             "chart": "envoyproxy/ai-gateway@v1.1.0 manifests/charts/ai-gateway-helm/values.yaml"
         },
         keys={
+            "controller.replicaCount": "chart:149",
+            "controller.podDisruptionBudget": "chart:153",
             "controller.resources": "chart:277",
             "controller.nodeSelector": "chart:278",
             "controller.tolerations": "chart:279",

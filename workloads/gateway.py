@@ -58,8 +58,11 @@ RULES_PER_ROUTE = 15
 # A generation can stream for minutes; Gateway API's request timeout covers it all.
 REQUEST_TIMEOUT = "900s"
 # Envoy's 32 KiB default buffer is too small for long prompts (Envoy AI Gateway's basic
-# example raises it: examples/basic/basic.yaml:30-43).
-BUFFER_LIMIT = "50Mi"
+# example raises it to 50Mi: examples/basic/basic.yaml:30-43). It is held per connection,
+# so 8Mi (a prompt of about two million characters) keeps a proxy's 1Gi limit out of reach
+# of a few dozen large requests.
+BUFFER_LIMIT = "8Mi"
+HOSTNAME = "kubernetes.io/hostname"
 EG_API = "gateway.envoyproxy.io/v1alpha1"
 AIGW_API = "aigateway.envoyproxy.io/v1beta1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -133,6 +136,11 @@ def ai_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "controller": {
             **placement,
+            # Its webhook injects the external processor into every new proxy pod and fails
+            # closed (values.yaml:261-263; failurePolicy Fail): two replicas and a PDB keep
+            # a drain from stalling the proxies' rollouts.
+            "replicaCount": 2,
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
             "resources": {
                 "requests": {"cpu": "100m", "memory": "128Mi"},
                 "limits": {"memory": "512Mi"},
@@ -149,8 +157,16 @@ def envoy_proxy_spec(args: GatewayArgs, placement: Mapping[str, Any]) -> dict[st
         "name": SERVICE,
         "type": "LoadBalancer",
         "annotations": dict(args.load_balancer_annotations),
-        # the client's address reaches the proxies (the default, said explicitly)
+        # Envoy Gateway's default, said explicitly: nodes without a proxy fail the load
+        # balancer's health check instead of forwarding to another node
         "externalTrafficPolicy": "Local",
+    }
+    # one proxy per node where the pool has the nodes, so a drain takes one
+    spread = {
+        "maxSkew": 1,
+        "topologyKey": HOSTNAME,
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "envoy"}},
     }
     if args.public:
         service["loadBalancerSourceRanges"] = list(args.allowed_cidrs)
@@ -160,12 +176,13 @@ def envoy_proxy_spec(args: GatewayArgs, placement: Mapping[str, Any]) -> dict[st
             "kubernetes": {
                 "envoyDeployment": {
                     "replicas": args.replicas,
-                    "pod": dict(placement),
+                    "pod": {**placement, "topologySpreadConstraints": [spread]},
                     "container": {
                         "resources": {"requests": ENVOY_REQUESTS, "limits": ENVOY_LIMITS}
                     },
                 },
                 "envoyService": service,
+                **({"envoyPDB": {"minAvailable": 1}} if args.replicas > 1 else {}),
             },
         }
     }

@@ -13,6 +13,14 @@ def check_gateway_exposure(view: ConfigView) -> Iterator[ConfigIssue]:
     gateway = view.gateway
     if gateway is None or not gateway.enabled:
         return
+    if gateway.public:
+        # the listener is plain HTTP: API keys would cross the internet in clear text
+        yield ConfigIssue(
+            f"{P}.gateway.public",
+            "is true, but the gateway has no TLS yet, so clients' API keys would cross the "
+            "internet unencrypted",
+            "keep the gateway internal (reach it over your network, a VPN or peering)",
+        )
     if gateway.public and not gateway.allowed_cidrs:
         yield ConfigIssue(
             f"{P}.gateway.allowed_cidrs",

@@ -877,6 +877,21 @@ def api_keys(target: str = "llm-gateway", **auth: Any) -> dict[str, Any]:
     )
 
 
+def limits(target: str = "llm-gateway") -> dict[str, Any]:
+    spec = {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": target}],
+        "rateLimit": {
+            "type": "Local",
+            "local": {"rules": [{"limit": {"requests": 1, "unit": "Minute"}}]},
+        },
+    }
+    return resource(
+        "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
+        {"metadata": {"name": "limits", "namespace": "gw"}, "spec": spec},
+        name="limits",
+    )
+
+
 def proxy(**service: Any) -> dict[str, Any]:
     envoy_service = {"type": "LoadBalancer", **service}
     return resource(
@@ -902,6 +917,11 @@ CASES.update(
             [proxy(annotations={"networking.gke.io/load-balancer-type": "Internal"})],
             [proxy(annotations={})],
             None,
+        ),
+        "gateway-rate-limits-in-prod": (
+            [GATEWAY, limits()],
+            [GATEWAY, limits(target="another")],
+            {"*": {"environment": "prod"}},
         ),
     }
 )

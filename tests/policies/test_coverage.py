@@ -48,6 +48,10 @@ STACK_RULE_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("kubernetes:gateway.networking.k8s.io/v1:Gateway",),
         ("kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",),
     ),
+    "gateway-rate-limits-in-prod": (
+        ("kubernetes:gateway.networking.k8s.io/v1:Gateway",),
+        ("kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",),
+    ),
     "cost-bucket-lifecycle": (
         ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "gcp:storage/bucket:Bucket"),
     ),

@@ -10,7 +10,7 @@ is the Service in front of the proxies.
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.lib.props import get, items
+from policies.lib.props import get, items, stack_environment
 from policies.lib.rules import Resource, Rule, StackRule, rule, stack_rule
 
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
@@ -25,7 +25,7 @@ INTERNAL = {
     "networking.gke.io/load-balancer-type": "Internal",
     "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
 }
-ANYWHERE = "0.0.0.0/0"
+ANYWHERE = ("0.0.0.0/0", "::/0")
 
 
 def _name(resource: Resource) -> str:
@@ -83,11 +83,46 @@ def load_balancer_internal(resource: Resource, config: Mapping[str, Any]) -> Ite
             "the gateway's load balancer is public and admits anyone: keep it internal "
             "(gateway.public: false), or list the clients' ranges in gateway.allowed_cidrs"
         )
-    elif ANYWHERE in ranges:
+    elif any(r in ANYWHERE for r in ranges):
         yield (
-            "the gateway's load balancer admits 0.0.0.0/0: list the clients' ranges in "
+            "the gateway's load balancer admits anyone (0.0.0.0/0 or ::/0): list the clients' "
+            "ranges in "
             "gateway.allowed_cidrs instead"
         )
 
 
-RULES: list[Rule | StackRule] = [gateway_requires_auth, load_balancer_internal]
+BACKEND_TRAFFIC_POLICY = "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy"
+
+
+@stack_rule(
+    "gateway-rate-limits-in-prod",
+    "In prod every Gateway limits each client's requests (a BackendTrafficPolicy with a "
+    "rate limit), so one caller cannot take every GPU",
+    mirrors="Envoy Gateway BackendTrafficPolicy rateLimit",
+)
+def gateway_rate_limits_in_prod(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    if stack_environment(resources, config) != "prod":
+        return
+    limited: set[tuple[str, str]] = set()
+    for policy in resources:
+        if policy.type != BACKEND_TRAFFIC_POLICY or not get(policy.props, "spec", "rateLimit"):
+            continue
+        for ref in items(get(policy.props, "spec", "targetRefs", default=[])):
+            if get(ref, "kind") == "Gateway":
+                limited.add((_namespace(policy), str(get(ref, "name"))))
+    for gateway in resources:
+        if gateway.type == GATEWAY and (_namespace(gateway), _name(gateway)) not in limited:
+            yield (
+                f"Gateway {_name(gateway)} has no request limits in prod: give each of "
+                "gateway.clients a requests_per_minute",
+                gateway.urn,
+            )
+
+
+RULES: list[Rule | StackRule] = [
+    gateway_requires_auth,
+    load_balancer_internal,
+    gateway_rate_limits_in_prod,
+]

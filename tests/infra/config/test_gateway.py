@@ -24,11 +24,18 @@ def test_the_gateway_is_on_internal_with_one_default_client_and_replicas_by_envi
     assert load(prod).gateway.replicas == 2
 
 
-def test_a_public_gateway_needs_the_ranges_it_admits():
-    (issue,) = issues_of(minimal_platform(gateway={"public": True}))
-    assert issue.startswith(f"{P}.gateway.allowed_cidrs: is empty, but the gateway is public")
-    config = load(minimal_platform(gateway={"public": True, "allowed_cidrs": ["203.0.113.0/24"]}))
-    assert [str(c) for c in config.gateway.allowed_cidrs] == ["203.0.113.0/24"]
+def test_a_public_gateway_is_refused_until_it_has_tls():
+    """The listener is plain HTTP: a key sent over the internet would be readable."""
+    issues = issues_of(
+        minimal_platform(gateway={"public": True, "allowed_cidrs": ["203.0.113.0/24"]})
+    )
+    assert issues == [
+        f"{P}.gateway.public: is true, but the gateway has no TLS yet, so clients' API keys "
+        "would cross the internet unencrypted; keep the gateway internal (reach it over your "
+        "network, a VPN or peering)"
+    ]
+    issues = issues_of(minimal_platform(gateway={"public": True}))
+    assert any(i.startswith(f"{P}.gateway.allowed_cidrs: is empty") for i in issues)
 
 
 def test_ranges_on_an_internal_gateway_are_refused():
