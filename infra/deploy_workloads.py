@@ -20,12 +20,15 @@ from infra.platforms.base import Platform
 from infra.sizing import architecture_of, replica_hourly_usd, stack_load_estimates
 from workloads.alerts import Receiver
 from workloads.autoscaling import Keda, KedaArgs
+from workloads.certificates import NAMESPACE as CERT_NAMESPACE
+from workloads.certificates import CertManager
 from workloads.embeddings import HTTP_PORT as EMBEDDINGS_PORT
 from workloads.embeddings import Embeddings, EmbeddingsArgs
 from workloads.engines import HTTP_PORT, ServerSpec, image_contract
 from workloads.gateway import (
     AIGW_NAMESPACE,
     EG_NAMESPACE,
+    TLS_SECRET,
     Client,
     Gateway,
     GatewayArgs,
@@ -94,6 +97,7 @@ def deploy_workloads(
         serving_root=SERVING_ROOT if needs_root else None,
         gateway=EG_NAMESPACE if front else None,
         ai_gateway=AIGW_NAMESPACE if front else None,
+        certificates=CERT_NAMESPACE if front and config.gateway.tls_hostname else None,
     )
     # the gateway's proxies call every model server
     callers = (EG_NAMESPACE,) if front else ()
@@ -273,6 +277,21 @@ def _gateway(
     """The front door; returns the `gateway` output (URL, models) and `gateway_api_keys`
     (each client's key, secret)."""
     settings = config.gateway
+    certificate = None
+    if settings.tls_hostname is not None:
+        certificates = CertManager(
+            "cert-manager",
+            kubernetes_provider=cluster.kubernetes_provider,
+            namespace=namespaces.namespace("certificates"),
+            placement=cpu_placement(cluster),
+        )
+        certificate = certificates.certificate(
+            "gateway-certificate",
+            namespace=EG_NAMESPACE,
+            hostname=settings.tls_hostname,
+            secret_name=TLS_SECRET,
+            after=[namespaces.namespace("gateway")],
+        )
     keys = {
         client.name: random.RandomPassword(
             f"gateway-key-{client.name}", length=48, special=False
@@ -291,6 +310,7 @@ def _gateway(
             public=settings.public,
             allowed_cidrs=tuple(str(c) for c in settings.allowed_cidrs),
             load_balancer_annotations=cluster.load_balancer_annotations(settings.public),
+            tls_hostname=settings.tls_hostname,
         ),
         kubernetes_provider=cluster.kubernetes_provider,
         namespaces={
@@ -300,6 +320,7 @@ def _gateway(
         placement=cpu_placement(cluster),
         load_balancers_ready=cluster.load_balancers_ready(),
         api_keys=keys,
+        certificate=certificate,
     )
     return {
         "gateway": {"url": front.url, "models": [u.model for u in upstreams]},

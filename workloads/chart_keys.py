@@ -166,6 +166,28 @@ CHARTS: Mapping[str, ChartKeys] = {
             "controller.tolerations": "chart:279",
         },
     ),
+    "cert-manager": ChartKeys(
+        version="v1.21.1",
+        sources={
+            "chart": "cert-manager/cert-manager@v1.21.1 deploy/charts/cert-manager/values.yaml"
+        },
+        keys={
+            "crds.enabled": "chart:109",
+            "crds.keep": "chart:116",
+            "resources": "chart:419",
+            "nodeSelector": "chart:510",
+            "tolerations": "chart:611",
+            "webhook.resources": "chart:938",
+            "webhook.nodeSelector": "chart:969",
+            "webhook.tolerations": "chart:1001",
+            "cainjector.resources": "chart:1351",
+            "cainjector.nodeSelector": "chart:1361",
+            "cainjector.tolerations": "chart:1393",
+            "startupapicheck.resources": "chart:1609",
+            "startupapicheck.nodeSelector": "chart:1619",
+            "startupapicheck.tolerations": "chart:1650",
+        },
+    ),
     # chart 3.5.0 (appVersion v3.5.0) as aws/eks-charts holds it at commit 5239609
     "aws-load-balancer-controller": ChartKeys(
         version="3.5.0",

@@ -51,6 +51,8 @@ GATEWAY = "llm-gateway"
 SERVICE = "llm-gateway"
 """The proxies' Service (EnvoyProxy envoyService.name), so its in-cluster name is known."""
 LISTENER_PORT = 80
+TLS_PORT = 443
+TLS_SECRET = "llm-gateway-tls"
 MODEL_HEADER = "x-ai-eg-model"
 CLIENT_HEADER = "x-llm-infra-client"
 API_KEYS_SECRET = "llm-gateway-api-keys"
@@ -94,6 +96,8 @@ class GatewayArgs:
     public: bool
     allowed_cidrs: tuple[str, ...]
     load_balancer_annotations: Mapping[str, str]
+    tls_hostname: str | None = None
+    """HTTPS under this name with the `llm-gateway-tls` certificate; None: plain HTTP."""
 
 
 def envoy_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,17 +192,30 @@ def envoy_proxy_spec(args: GatewayArgs, placement: Mapping[str, Any]) -> dict[st
     }
 
 
-def gateway_spec() -> dict[str, Any]:
+def gateway_spec(tls_hostname: str | None = None) -> dict[str, Any]:
+    """One listener: HTTPS under the TLS name (the certificate's Secret beside the Gateway:
+    Gateway API listener `tls.mode: Terminate`, `certificateRefs`), else plain HTTP."""
+    listener: dict[str, Any] = {
+        "name": "http",
+        "protocol": "HTTP",
+        "port": LISTENER_PORT,
+        "allowedRoutes": {"namespaces": {"from": "Same"}},
+    }
+    if tls_hostname is not None:
+        listener = {
+            "name": "https",
+            "protocol": "HTTPS",
+            "port": TLS_PORT,
+            "hostname": tls_hostname,
+            "tls": {
+                "mode": "Terminate",
+                "certificateRefs": [{"group": "", "kind": "Secret", "name": TLS_SECRET}],
+            },
+            "allowedRoutes": {"namespaces": {"from": "Same"}},
+        }
     return {
         "gatewayClassName": GATEWAY_CLASS,
-        "listeners": [
-            {
-                "name": "http",
-                "protocol": "HTTP",
-                "port": LISTENER_PORT,
-                "allowedRoutes": {"namespaces": {"from": "Same"}},
-            }
-        ],
+        "listeners": [listener],
         "infrastructure": {
             "parametersRef": {
                 "group": "gateway.envoyproxy.io",
@@ -282,14 +299,22 @@ def rate_limit_spec(clients: Sequence[Client]) -> dict[str, Any] | None:
     }
 
 
-def client_traffic_spec() -> dict[str, Any]:
-    return {
+def client_traffic_spec(tls: bool = False) -> dict[str, Any]:
+    """Larger request buffers; with TLS, TLS 1.2 or newer (ClientTrafficPolicy
+    `tls.minVersion`: api/v1alpha1/tls_types.go at v1.8.3, where 1.2 is also the default,
+    said here so a policy can see it)."""
+    spec: dict[str, Any] = {
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
         "connection": {"bufferLimit": BUFFER_LIMIT},
     }
+    if tls:
+        spec["tls"] = {"minVersion": "1.2"}
+    return spec
 
 
-def in_cluster_url() -> str:
+def in_cluster_url(tls_hostname: str | None = None) -> str:
+    if tls_hostname is not None:
+        return f"https://{tls_hostname}"
     return f"http://{SERVICE}.{EG_NAMESPACE}.svc:{LISTENER_PORT}"
 
 
@@ -312,6 +337,7 @@ class Gateway(pulumi.ComponentResource):
         placement: Placement,
         load_balancers_ready: Sequence[pulumi.Resource],
         api_keys: Mapping[str, pulumi.Input[str]],
+        certificate: pulumi.Resource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:Gateway", name, None, opts)
@@ -378,11 +404,12 @@ class Gateway(pulumi.ComponentResource):
             "Gateway",
             GATEWAY_API,
             GATEWAY,
-            gateway_spec(),
+            gateway_spec(args.tls_hostname),
             gateway_class,
             proxy,
             controller,
             *load_balancers_ready,
+            *([certificate] if certificate is not None else []),
         )
         backends = []
         for upstream in args.upstreams:
@@ -405,9 +432,15 @@ class Gateway(pulumi.ComponentResource):
             opts=opts_(namespaces[EG_NAMESPACE]),
         )
         resource("SecurityPolicy", EG_API, "api-keys", security_policy_spec(), gateway, keys)
-        resource("ClientTrafficPolicy", EG_API, "buffers", client_traffic_spec(), gateway)
+        resource(
+            "ClientTrafficPolicy",
+            EG_API,
+            "buffers",
+            client_traffic_spec(tls=args.tls_hostname is not None),
+            gateway,
+        )
         limits = rate_limit_spec(args.clients)
         if limits is not None:
             resource("BackendTrafficPolicy", EG_API, "client-limits", limits, gateway)
-        self.url = in_cluster_url()
+        self.url = in_cluster_url(args.tls_hostname)
         self.register_outputs({"url": self.url})

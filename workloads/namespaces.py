@@ -53,10 +53,14 @@ class NamespacesArgs:
     proxies run as non-root without a read-only root file system). None: no gateway."""
     ai_gateway: str | None = None
     """Envoy AI Gateway's controller (baseline: third-party chart)."""
+    certificates: str | None = None
+    """cert-manager, for the gateway's TLS (baseline: third-party chart)."""
 
     def levels(self) -> dict[str, PodSecurity]:
         root = {self.serving_root: PodSecurity.BASELINE} if self.serving_root else {}
-        gateway = {n: PodSecurity.BASELINE for n in (self.gateway, self.ai_gateway) if n}
+        gateway = {
+            n: PodSecurity.BASELINE for n in (self.gateway, self.ai_gateway, self.certificates) if n
+        }
         return {
             **gateway,
             self.serving: PodSecurity.RESTRICTED,
@@ -97,6 +101,8 @@ class Namespaces(pulumi.ComponentResource):
             roles["gateway"] = args.gateway
         if args.ai_gateway:
             roles["ai-gateway"] = args.ai_gateway
+        if args.certificates:
+            roles["certificates"] = args.certificates
         self.args = args
         self.resources: dict[str, k8s.core.v1.Namespace] = {
             role: k8s.core.v1.Namespace(

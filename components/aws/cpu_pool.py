@@ -153,6 +153,8 @@ class CpuWorkloads:
     """Embedding servers on CPU (none when they run on a GPU pool)."""
     gateway_replicas: int = 0
     """The gateway's Envoy proxies (none without the gateway)."""
+    gateway_tls: bool = False
+    """cert-manager, for the gateway's certificate."""
 
 
 GIB = 1024
@@ -194,4 +196,7 @@ def platform_pods(workloads: CpuWorkloads) -> list[PodDemand]:
             PodDemand("ai-gateway-controller", 100, 128),
             PodDemand("aws-load-balancer-controller", 100, 128, replicas=2),
         ]
+    if workloads.gateway_tls:
+        # workloads/certificates.py: controller, webhook, cainjector (and the start check)
+        pods.append(PodDemand("cert-manager", 50, 64, replicas=4))
     return pods

@@ -1,8 +1,19 @@
 """`gateway`: the front door, one authenticated OpenAI-compatible endpoint for every model."""
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from infra.config.base import Cidr, DnsLabel, Section
+
+Hostname = Annotated[
+    str,
+    StringConstraints(
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$",
+    ),
+]
+"""A fully qualified DNS name in lower case, e.g. `llm.internal.example.com`."""
 
 
 class GatewayClientConfig(Section):
@@ -35,7 +46,14 @@ class GatewayConfig(Section):
         description="Source ranges a public gateway admits (the load balancer's source "
         "ranges). Required when `public`; not allowed otherwise.",
     )
-    replicas: int = Field(2, ge=1, le=20, description="Envoy proxy pods behind the load balancer.")
+    replicas: int = Field(ge=1, le=20, description="Envoy proxy pods behind the load balancer.")
+    tls_hostname: Hostname | None = Field(
+        None,
+        description="Serve HTTPS (TLS 1.2 or newer) on port 443 under this name, with a "
+        "certificate from the stack's private CA (cert-manager). Point the name at the load "
+        "balancer in your DNS; clients trust the CA (`llm-infra endpoints` says how to read "
+        "it). Default: plain HTTP on port 80, inside the network only.",
+    )
     clients: tuple[GatewayClientConfig, ...] = Field(
         (GatewayClientConfig(name="default"),),
         min_length=1,

@@ -13,13 +13,13 @@ def check_gateway_exposure(view: ConfigView) -> Iterator[ConfigIssue]:
     gateway = view.gateway
     if gateway is None or not gateway.enabled:
         return
-    if gateway.public:
-        # the listener is plain HTTP: API keys would cross the internet in clear text
+    if gateway.public and gateway.tls_hostname is None:
+        # a plain-HTTP listener: API keys would cross the internet in clear text
         yield ConfigIssue(
             f"{P}.gateway.public",
-            "is true, but the gateway has no TLS yet, so clients' API keys would cross the "
-            "internet unencrypted",
-            "keep the gateway internal (reach it over your network, a VPN or peering)",
+            "is true, but gateway.tls_hostname is not set, so the gateway speaks plain HTTP "
+            "and clients' API keys would cross the internet unencrypted",
+            "set gateway.tls_hostname, or keep the gateway internal",
         )
     if gateway.public and not gateway.allowed_cidrs:
         yield ConfigIssue(

@@ -43,8 +43,7 @@ class StackConfig(Section):
         default_factory=EmbeddingsConfig, description="Embedding server for RAG (optional)."
     )
     gateway: GatewayConfig = Field(
-        default_factory=GatewayConfig,
-        description="The front door: one authenticated OpenAI-compatible endpoint.",
+        description="The front door: one authenticated OpenAI-compatible endpoint."
     )
     cost: CostConfig = Field(default_factory=CostConfig, description="Cost limits.")
     deploy: DeployConfig = Field(

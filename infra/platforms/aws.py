@@ -42,6 +42,7 @@ def cpu_workloads(config: StackConfig) -> CpuWorkloads:
             embeddings.replicas if embeddings.enabled and embeddings.pool is None else 0
         ),
         gateway_replicas=config.gateway.replicas if config.gateway.enabled else 0,
+        gateway_tls=config.gateway.enabled and config.gateway.tls_hostname is not None,
     )
 
 

@@ -10,6 +10,8 @@ import shlex
 from dataclasses import asdict, dataclass
 
 from infra.offline.record import PlanRecord
+from workloads.certificates import CA_SECRET
+from workloads.certificates import NAMESPACE as CERT_NAMESPACE
 from workloads.gateway import EG_NAMESPACE, SERVICE
 
 CHAT = "/v1/chat/completions"
@@ -24,6 +26,8 @@ class Endpoints:
     address_command: str | None
     key_command: str | None
     models: list[str]
+    ca_command: str | None = None
+    """With TLS: how to read the private CA's certificate that clients trust."""
 
 
 def endpoints_of(plan: PlanRecord) -> Endpoints:
@@ -43,6 +47,12 @@ def endpoints_of(plan: PlanRecord) -> Endpoints:
         ),
         key_command=f"pulumi stack output gateway_api_keys --show-secrets -s {plan.stack}",
         models=[str(m) for m in front["models"]],
+        ca_command=(
+            f"kubectl -n {CERT_NAMESPACE} get secret {CA_SECRET} "
+            "-o jsonpath='{.data.ca\\.crt}' | base64 -d > llm-infra-ca.pem"
+            if str(front["url"]).startswith("https://")
+            else None
+        ),
     )
 
 
@@ -52,21 +62,34 @@ def render_endpoints_table(found: Endpoints) -> str:
     model = found.models[0] if found.models else "<model>"
     where = "public, from gateway.allowed_cidrs" if found.public else "internal, from the network"
     body = json.dumps({"model": model, "messages": [{"role": "user", "content": "Hello"}]})
+    tls = found.ca_command is not None
     lines = [
-        f"Gateway of stack '{found.stack}' ({where})",
-        f"  in the cluster:  {found.in_cluster_url}",
+        f"Gateway of stack '{found.stack}' ({where}{', HTTPS' if tls else ''})",
+        f"  {'URL' if tls else 'in the cluster'}:  {found.in_cluster_url}",
         f"  load balancer:   {found.address_command}",
         f"  API keys:        {found.key_command}",
+        *([f"  CA to trust:     {found.ca_command}"] if tls else []),
+        *(["  (point the URL's name at the load balancer's address in your DNS)"] if tls else []),
         "",
         "Models (the `model` of a request):",
         *(f"  {m}" for m in found.models),
         "",
         "Call it (OpenAI-compatible; /v1/models lists the models):",
-        '  export LLM_GATEWAY="http://$(' + found.address_command + ')"',
+        (
+            f'  export LLM_GATEWAY="{found.in_cluster_url}"'
+            if tls
+            else '  export LLM_GATEWAY="http://$(' + found.address_command + ')"'
+        ),
         "  export LLM_API_KEY=<one client's key from the API keys command>",
-        f'  curl -s "$LLM_GATEWAY{CHAT}" -H "Authorization: Bearer $LLM_API_KEY" \\',
+        f'  curl -s{" --cacert llm-infra-ca.pem" if tls else ""} "$LLM_GATEWAY{CHAT}" '
+        '-H "Authorization: Bearer $LLM_API_KEY" \\',
         f"    -H 'Content-Type: application/json' -d {shlex.quote(body)}",
         "",
+        *(
+            ["  export SSL_CERT_FILE=llm-infra-ca.pem   # the OpenAI client trusts the CA"]
+            if tls
+            else []
+        ),
         "  from openai import OpenAI",
         '  client = OpenAI(base_url=os.environ["LLM_GATEWAY"] + "/v1", '
         'api_key=os.environ["LLM_API_KEY"])',

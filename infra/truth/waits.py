@@ -161,6 +161,8 @@ CRD_CHARTS = {
     "gateway.networking.k8s.io": "gateway-helm",
     "gateway.envoyproxy.io": "gateway-helm",
     "aigateway.envoyproxy.io": "ai-gateway-crds-helm",
+    # cert-manager's chart with crds.enabled (deploy/charts/cert-manager at v1.21.1)
+    "cert-manager.io": "cert-manager",
 }
 
 

@@ -294,8 +294,10 @@ def test_preflight_on_gcp_is_a_clear_not_supported_line(capsys):
 def test_endpoints_show_how_to_call_every_model_through_the_gateway(capsys):
     assert main(["--project-dir", str(ROOT), "endpoints", "--stack", "prod"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Gateway of stack 'prod' (internal, from the network)")
-    assert "http://llm-gateway.envoy-gateway-system.svc:80" in out
+    assert out.startswith("Gateway of stack 'prod' (internal, from the network, HTTPS)")
+    assert "https://llm.prod.example.internal" in out
+    assert "kubectl -n cert-manager get secret llm-infra-ca" in out
+    assert 'curl -s --cacert llm-infra-ca.pem "$LLM_GATEWAY/v1/chat/completions"' in out
     for model in ("llama-3-1-8b", "qwen2-5-7b", "llama-3-1-70b", "BAAI/bge-base-en-v1.5"):
         assert f"\n  {model}\n" in out
     assert '-H "Authorization: Bearer $LLM_API_KEY"' in out
@@ -304,3 +306,6 @@ def test_endpoints_show_how_to_call_every_model_through_the_gateway(capsys):
     found = json.loads(capsys.readouterr().out)
     assert found["enabled"] is True and found["public"] is False
     assert found["models"] == ["llama-3-1-8b"]
+    # dev serves plain HTTP inside the network
+    assert found["in_cluster_url"] == "http://llm-gateway.envoy-gateway-system.svc:80"
+    assert found["ca_command"] is None

@@ -31,6 +31,8 @@ CUSTOM_KINDS = {
     "BackendTrafficPolicy",
     "AIGatewayRoute",
     "AIServiceBackend",
+    "Certificate",
+    "ClusterIssuer",
 }
 
 

@@ -918,6 +918,11 @@ CASES.update(
             [proxy(annotations={})],
             None,
         ),
+        "gateway-tls-in-prod": (
+            [changed(GATEWAY, "inputs.spec.listeners", [{"name": "https", "protocol": "HTTPS"}])],
+            [changed(GATEWAY, "inputs.spec.listeners", [{"name": "http", "protocol": "HTTP"}])],
+            {"*": {"environment": "prod"}},
+        ),
         "gateway-rate-limits-in-prod": (
             [GATEWAY, limits()],
             [GATEWAY, limits(target="another")],

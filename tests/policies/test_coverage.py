@@ -48,6 +48,7 @@ STACK_RULE_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("kubernetes:gateway.networking.k8s.io/v1:Gateway",),
         ("kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",),
     ),
+    "gateway-tls-in-prod": (("kubernetes:gateway.networking.k8s.io/v1:Gateway",),),
     "gateway-rate-limits-in-prod": (
         ("kubernetes:gateway.networking.k8s.io/v1:Gateway",),
         ("kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",),

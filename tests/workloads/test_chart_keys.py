@@ -12,7 +12,7 @@ from components.aws import autoscaler, load_balancer_controller
 from components.aws.autoscaler_releases import autoscaler_release
 from components.enums import Cloud
 from infra.config.cluster import ClusterConfig
-from workloads import autoscaling, gateway, monitoring
+from workloads import autoscaling, certificates, gateway, monitoring
 from workloads.alerts import Receiver
 from workloads.chart_keys import CHARTS, keys_set, unrecorded
 from workloads.monitoring import MonitoringArgs, dcgm_values, stack_values
@@ -60,6 +60,7 @@ def variants():
         ),
     )
     yield "gateway-helm", gateway.envoy_gateway_values(PLACEMENT)
+    yield "cert-manager", certificates.cert_manager_values(PLACEMENT)
     yield "ai-gateway-helm", gateway.ai_gateway_values(PLACEMENT)
     yield (
         "aws-load-balancer-controller",
@@ -85,6 +86,7 @@ def test_each_pinned_chart_version_is_the_recorded_one():
         # the shipped stacks' minor (the config default)
         "cluster-autoscaler": autoscaler_release(DEFAULT_KUBERNETES_VERSION).chart_version,
         "gateway-helm": gateway.EG_VERSION,
+        "cert-manager": certificates.VERSION,
         "ai-gateway-helm": gateway.AIGW_VERSION,
         "aws-load-balancer-controller": load_balancer_controller.CHART_VERSION,
     }

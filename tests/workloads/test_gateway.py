@@ -13,7 +13,7 @@ import pytest
 from infra.offline.record import PlanRecord
 from infra.truth.requests import pod_groups
 from tests.harness import SHIPPED_STACKS
-from workloads import gateway
+from workloads import certificates, gateway
 from workloads.gateway import Client, Upstream, rate_limit_spec, route_specs
 
 CRDS = Path(__file__).parent / "crds"
@@ -58,10 +58,18 @@ KINDS = [
     ("aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute"),
     ("aigateway.envoyproxy.io/v1beta1", "AIServiceBackend"),
 ]
+# With gateway.tls_hostname (the prod stacks): the private CA and the gateway's certificate.
+TLS_KINDS = [("cert-manager.io/v1", "Certificate"), ("cert-manager.io/v1", "ClusterIssuer")]
+PROD_STACKS = [s for s in SHIPPED_STACKS if s != "dev"]
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
-@pytest.mark.parametrize(("api", "kind"), KINDS)
+@pytest.mark.parametrize(
+    ("stack", "api", "kind"),
+    [
+        *((s, api, kind) for s in SHIPPED_STACKS for api, kind in KINDS),
+        *((s, api, kind) for s in PROD_STACKS for api, kind in TLS_KINDS),
+    ],
+)
 def test_every_gateway_object_is_valid_against_its_pinned_crd(shipped_plan, stack, api, kind):
     """The structural schema the API server enforces (CEL rules are not evaluated here)."""
     found = custom_resources(shipped_plan(stack), api, kind)
@@ -99,6 +107,7 @@ def test_the_schemas_are_the_pinned_releases():
     assert {s.split()[0] for s in sources.values()} == {
         f"envoyproxy/gateway@{gateway.EG_VERSION}",
         f"envoyproxy/ai-gateway@{gateway.AIGW_VERSION}",
+        f"cert-manager/cert-manager@{certificates.VERSION}",
     }
 
 
@@ -238,3 +247,28 @@ def test_a_misspelt_field_fails_the_schema_check():
         "spec": {"endpoints": [{"fqdn": {"hostname": "x", "port": 80, "prot": 1}}]},
     }
     assert [e.message for e in validator.iter_errors(document)]
+
+
+@pytest.mark.parametrize("stack", PROD_STACKS)
+def test_prod_gateways_serve_https_with_a_certificate_of_the_private_ca(shipped_plan, stack):
+    plan = shipped_plan(stack)
+    (gw,) = custom_resources(plan, "gateway.networking.k8s.io/v1", "Gateway")
+    (listener,) = gw.inputs["spec"]["listeners"]
+    assert (listener["protocol"], listener["port"]) == ("HTTPS", 443)
+    (ref,) = listener["tls"]["certificateRefs"]
+    certs = {
+        c.inputs["metadata"]["name"]: c
+        for c in custom_resources(plan, "cert-manager.io/v1", "Certificate")
+    }
+    leaf = certs[ref["name"]]
+    # the certificate's Secret is beside the Gateway, for the name the listener serves
+    assert leaf.inputs["metadata"]["namespace"] == gw.inputs["metadata"]["namespace"]
+    assert leaf.inputs["spec"]["dnsNames"] == [listener["hostname"]]
+    assert leaf.inputs["spec"]["issuerRef"]["name"] == certificates.CA_ISSUER
+    # the CA's Secret is where a ClusterIssuer reads it: cert-manager's own namespace
+    ca = certs[certificates.CA_SECRET]
+    assert ca.inputs["spec"]["isCA"] is True
+    assert ca.inputs["metadata"]["namespace"] == certificates.NAMESPACE
+    (policy,) = custom_resources(plan, "gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy")
+    assert policy.inputs["spec"]["tls"] == {"minVersion": "1.2"}
+    assert plan.outputs["workloads"]["gateway"]["url"] == f"https://{listener['hostname']}"

@@ -121,7 +121,32 @@ def gateway_rate_limits_in_prod(
             )
 
 
+@stack_rule(
+    "gateway-tls-in-prod",
+    "In prod a Gateway's listeners speak TLS (HTTPS): API keys and prompts never cross the "
+    "network in clear text",
+    mirrors="Gateway API listener protocol and tls",
+)
+def gateway_tls_in_prod(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    # the stack's environment from its cloud resources' tags (Kubernetes objects carry none)
+    if stack_environment(resources, config) != "prod":
+        return
+    for gateway in resources:
+        if gateway.type != GATEWAY:
+            continue
+        for listener in items(get(gateway.props, "spec", "listeners", default=[])):
+            if get(listener, "protocol") not in ("HTTPS", "TLS"):
+                yield (
+                    f"Gateway {_name(gateway)}: listener {get(listener, 'name')} speaks "
+                    f"{get(listener, 'protocol')}: set gateway.tls_hostname so it serves HTTPS",
+                    gateway.urn,
+                )
+
+
 RULES: list[Rule | StackRule] = [
+    gateway_tls_in_prod,
     gateway_requires_auth,
     load_balancer_internal,
     gateway_rate_limits_in_prod,

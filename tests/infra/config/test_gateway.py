@@ -24,18 +24,26 @@ def test_the_gateway_is_on_internal_with_one_default_client_and_replicas_by_envi
     assert load(prod).gateway.replicas == 2
 
 
-def test_a_public_gateway_is_refused_until_it_has_tls():
-    """The listener is plain HTTP: a key sent over the internet would be readable."""
-    issues = issues_of(
-        minimal_platform(gateway={"public": True, "allowed_cidrs": ["203.0.113.0/24"]})
-    )
-    assert issues == [
-        f"{P}.gateway.public: is true, but the gateway has no TLS yet, so clients' API keys "
-        "would cross the internet unencrypted; keep the gateway internal (reach it over your "
-        "network, a VPN or peering)"
+def test_a_public_gateway_needs_tls_and_the_ranges_it_admits():
+    """A plain-HTTP listener on the internet would carry API keys readable by anyone."""
+    public = {"public": True, "allowed_cidrs": ["203.0.113.0/24"]}
+    assert issues_of(minimal_platform(gateway=public)) == [
+        f"{P}.gateway.public: is true, but gateway.tls_hostname is not set, so the gateway "
+        "speaks plain HTTP and clients' API keys would cross the internet unencrypted; set "
+        "gateway.tls_hostname, or keep the gateway internal"
     ]
-    issues = issues_of(minimal_platform(gateway={"public": True}))
-    assert any(i.startswith(f"{P}.gateway.allowed_cidrs: is empty") for i in issues)
+    config = load(minimal_platform(gateway={**public, "tls_hostname": "llm.example.com"}))
+    assert config.gateway.public and config.gateway.tls_hostname == "llm.example.com"
+    issues = issues_of(
+        minimal_platform(gateway={"public": True, "tls_hostname": "llm.example.com"})
+    )
+    assert [i.split(": ")[0] for i in issues] == [f"{P}.gateway.allowed_cidrs"]
+
+
+@pytest.mark.parametrize("name", ["LLM.example.com", "llm", "-llm.example.com", "llm.example.com."])
+def test_the_tls_name_is_a_lower_case_fully_qualified_name(name):
+    (issue,) = issues_of(minimal_platform(gateway={"tls_hostname": name}))
+    assert issue.startswith(f"{P}.gateway.tls_hostname:")
 
 
 def test_ranges_on_an_internal_gateway_are_refused():
