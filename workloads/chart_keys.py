@@ -146,6 +146,7 @@ CHARTS: Mapping[str, ChartKeys] = {
         version="v1.8.3",
         sources={"chart": "envoyproxy/gateway@v1.8.3 charts/gateway-helm/values.tmpl.yaml"},
         keys={
+            "deployment.envoyGateway.resources": "chart:61",
             "deployment.pod.tolerations": "chart:100",
             "deployment.pod.nodeSelector": "chart:101",
             "config.envoyGateway": "chart:131",

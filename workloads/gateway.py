@@ -129,7 +129,16 @@ def envoy_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
                 },
             }
         },
-        "deployment": {"pod": dict(placement)},
+        # the chart's own requests, said here so the scheduling simulation counts them
+        "deployment": {
+            "envoyGateway": {
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "256Mi"},
+                    "limits": {"memory": "1024Mi"},
+                }
+            },
+            "pod": dict(placement),
+        },
         "certgen": {"job": dict(placement)},
     }
 
