@@ -357,35 +357,52 @@ class Gateway(pulumi.ComponentResource):
                 parent=self, provider=kubernetes_provider, depends_on=list(after)
             )
 
-        envoy_gateway = k8s.helm.v3.Release(
-            f"{name}-envoy-gateway",
-            name="eg",
-            chart=EG_CHART,
-            version=EG_VERSION,
-            namespace=EG_NAMESPACE,
-            values=wire(envoy_gateway_values(pods)),
-            atomic=True,
-            opts=opts_(namespaces[EG_NAMESPACE], *placement.ready),
+        def release(
+            suffix: str,
+            chart: str,
+            version: str,
+            namespace: str,
+            *,
+            release_name: str,
+            values: Mapping[str, Any] | None = None,
+            after: Sequence[pulumi.Resource] = (),
+        ) -> k8s.helm.v3.Release:
+            return k8s.helm.v3.Release(
+                f"{name}-{suffix}",
+                name=release_name,
+                chart=chart,
+                version=version,
+                namespace=namespace,
+                values=wire(values) if values is not None else None,
+                atomic=True,
+                opts=opts_(namespaces[namespace], *after),
+            )
+
+        envoy_gateway = release(
+            "envoy-gateway",
+            EG_CHART,
+            EG_VERSION,
+            EG_NAMESPACE,
+            release_name="eg",
+            values=envoy_gateway_values(pods),
+            after=placement.ready,
         )
-        crds = k8s.helm.v3.Release(
-            f"{name}-ai-gateway-crds",
-            name="aieg-crd",
-            chart=AIGW_CRDS_CHART,
-            version=AIGW_VERSION,
-            namespace=AIGW_NAMESPACE,
-            atomic=True,
-            opts=opts_(namespaces[AIGW_NAMESPACE]),
+        crds = release(
+            "ai-gateway-crds",
+            AIGW_CRDS_CHART,
+            AIGW_VERSION,
+            AIGW_NAMESPACE,
+            release_name="aieg-crd",
         )
         # its webhook injects the external processor into the proxies Envoy Gateway makes
-        controller = k8s.helm.v3.Release(
-            f"{name}-ai-gateway",
-            name="aieg",
-            chart=AIGW_CHART,
-            version=AIGW_VERSION,
-            namespace=AIGW_NAMESPACE,
-            values=wire(ai_gateway_values(pods)),
-            atomic=True,
-            opts=opts_(crds, envoy_gateway, *placement.ready),
+        controller = release(
+            "ai-gateway",
+            AIGW_CHART,
+            AIGW_VERSION,
+            AIGW_NAMESPACE,
+            release_name="aieg",
+            values=ai_gateway_values(pods),
+            after=(crds, envoy_gateway, *placement.ready),
         )
 
         def resource(
