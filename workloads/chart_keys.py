@@ -194,6 +194,7 @@ CHARTS: Mapping[str, ChartKeys] = {
         version="3.5.0",
         sources={"chart": "aws/eks-charts@5239609 stable/aws-load-balancer-controller/values.yaml"},
         keys={
+            "replicaCount": "chart:5",
             "serviceAccount.create": "chart:32",
             "serviceAccount.annotations": "chart:34",
             "serviceAccount.name": "chart:37",

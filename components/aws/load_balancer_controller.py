@@ -64,6 +64,9 @@ def controller_values(
         # default for every LoadBalancer Service and refuse any Service while it is down
         # (templates/webhook.yaml); Services that want an NLB say so by annotation.
         "enableServiceMutatorWebhook": False,
+        # the chart's default (values.yaml:5), said here so the scheduling simulation
+        # counts both replicas
+        "replicaCount": 2,
         "nodeSelector": dict(args.node_selector),
         "resources": {
             "requests": {"cpu": "100m", "memory": "128Mi"},

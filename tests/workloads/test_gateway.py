@@ -10,9 +10,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+from components.azure.cluster import CPU_POOL as AZURE_CPU_POOL
+from components.seam import DEFAULT_CPU_POOL
 from infra.offline.record import PlanRecord
 from infra.truth.requests import pod_groups
-from tests.harness import SHIPPED_STACKS
+from tests.harness import SHIPPED_STACKS, shipped_config_values
 from workloads import certificates, gateway
 from workloads.gateway import Client, Upstream, rate_limit_spec, route_specs
 
@@ -129,17 +131,27 @@ def test_every_model_and_the_embeddings_server_get_a_route_to_their_service(ship
             assert header["name"] == "x-ai-eg-model"
             (ref,) = rule["backendRefs"]
             routed[header["value"]] = ref["name"]
-    models = [m for m in plan.outputs["workloads"]["gateway"]["models"]]
-    assert sorted(routed) == sorted(models) and models
-    for model, backend in routed.items():
-        fqdn = backends[backend]
-        # the Backend is the model's own Service, on the port the Service serves
+    # what the stack file serves: each model by its name, the embeddings model by its id
+    platform = shipped_config_values(stack)["llm-infra:platform"]
+    expected = {m["name"]: m["name"] for m in platform["models"]}
+    if platform.get("embeddings", {}).get("enabled"):
+        expected[platform["embeddings"]["model_id"]] = "embeddings"
+    assert sorted(routed) == sorted(expected)
+    assert plan.outputs["workloads"]["gateway"]["models"] == list(expected)
+    ai_backends = {
+        a.inputs["metadata"]["name"]: a.inputs["spec"]
+        for a in custom_resources(plan, "aigateway.envoyproxy.io/v1beta1", "AIServiceBackend")
+    }
+    for model, ai_backend in routed.items():
+        # rule → AIServiceBackend (schema OpenAI) → Envoy Gateway Backend → the Service
+        spec = ai_backends[ai_backend]
+        assert spec["schema"] == {"name": "OpenAI"}
+        assert spec["backendRef"]["kind"] == "Backend"
+        fqdn = backends[spec["backendRef"]["name"]]
         service = services[fqdn["hostname"]]
+        assert service.inputs["metadata"]["name"] == expected[model], model
+        # on the port the Service serves
         assert fqdn["port"] in [p["port"] for p in service.inputs["spec"]["ports"]], model
-    ai_backends = custom_resources(plan, "aigateway.envoyproxy.io/v1beta1", "AIServiceBackend")
-    for ai in ai_backends:
-        assert ai.inputs["spec"]["backendRef"]["name"] in backends
-        assert ai.inputs["spec"]["schema"] == {"name": "OpenAI"}
 
 
 def test_routes_hold_at_most_fifteen_rules():
@@ -192,16 +204,22 @@ def test_the_proxies_and_controllers_run_on_the_cpu_pool_in_the_simulation(shipp
     # gateway.replicas by environment: one in dev, two in prod
     assert envoy.min_replicas == envoy.max_replicas == (1 if plan.environment == "dev" else 2)
     assert envoy.request.millicores == 250
-    selectors = {g.template.node_selector.get("llm-infra.io/pool") for g in groups.values()}
-    gateway_pods = [
-        g for c, g in groups.items() if c.startswith(("gateway-", "load-balancer-controller"))
-    ]
-    assert {g.template.node_selector["llm-infra.io/pool"] for g in gateway_pods} <= selectors - {
-        None
+    # every pod the front door adds, counted at its requests and replicas, on the CPU pool
+    expected = {
+        "gateway-envoyproxy-llm-gateway/envoy": 1 if plan.environment == "dev" else 2,
+        "gateway-envoy-gateway/deployment.envoyGateway": 1,
+        "gateway-ai-gateway/controller": 2,
     }
-    assert all(
-        "gpu" not in g.template.node_selector.get("llm-infra.io/pool", "") for g in gateway_pods
-    )
+    if plan.cloud == "aws":
+        expected["load-balancer-controller-release/chart"] = 2
+    if plan.environment == "prod":  # TLS: cert-manager's controller, webhook and cainjector
+        expected |= {f"cert-manager-release/{c}": 1 for c in ("chart", "webhook", "cainjector")}
+    cpu_pool = AZURE_CPU_POOL if plan.cloud == "azure" else DEFAULT_CPU_POOL
+    for component, replicas in expected.items():
+        group = groups[component]
+        assert group.max_replicas == replicas, component
+        assert group.request.millicores > 0 and group.request.memory_bytes > 0, component
+        assert group.template.node_selector == {"llm-infra.io/pool": cpu_pool}, component
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
