@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws.autoscaler_releases import autoscaler_release
 from components.aws.cluster import Cluster
-from components.aws.identity import WorkloadIdentity, WorkloadIdentityArgs
+from components.aws.identity import chart_service_account_role
 from components.aws.policies import cluster_autoscaler_policy
 from components.seam import POOL_LABEL
 
@@ -103,25 +102,16 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:aws:ClusterAutoscaler", name, None, opts)
-        identity = WorkloadIdentity(
-            f"{name}-identity",
-            WorkloadIdentityArgs(
-                namespace=NAMESPACE,
-                service_account=SERVICE_ACCOUNT,
-                create_service_account=False,  # the chart creates it, with these annotations
-                tags=args.tags,
-            ),
+        role_arn = chart_service_account_role(
+            name,
+            namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
+            policy=json.dumps(cluster_autoscaler_policy(args.cluster_name)),
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer_url=cluster.oidc_issuer_url,
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=args.tags,
+            parent=self,
         )
-        policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=identity.role_name,
-            policy=json.dumps(cluster_autoscaler_policy(args.cluster_name)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        role_arn = pulumi.Output.all(identity.role_arn, policy.id).apply(lambda v: str(v[0]))
         k8s.helm.v3.Release(
             f"{name}-release",
             name=CHART,
@@ -136,4 +126,4 @@ class ClusterAutoscaler(pulumi.ComponentResource):
                 parent=self, provider=cluster.kubernetes_provider, depends_on=list(nodes)
             ),
         )
-        self.register_outputs({"role_arn": identity.role_arn})
+        self.register_outputs({"role_arn": role_arn})

@@ -105,3 +105,38 @@ class WorkloadIdentity(pulumi.ComponentResource):
             policy=policy,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def chart_service_account_role(
+    name: str,
+    *,
+    namespace: str,
+    service_account: str,
+    policy: pulumi.Input[str],
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> pulumi.Output[str]:
+    """An IRSA role (`<name>-identity`) with one inline policy (`<name>-policy`) for a
+    ServiceAccount a Helm chart creates (the chart applies the annotation itself). Returns
+    the role's ARN once the policy is attached, for the chart's values."""
+    identity = WorkloadIdentity(
+        f"{name}-identity",
+        WorkloadIdentityArgs(
+            namespace=namespace,
+            service_account=service_account,
+            create_service_account=False,
+            tags=tags,
+        ),
+        oidc_provider_arn=oidc_provider_arn,
+        oidc_issuer_url=oidc_issuer_url,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    attached = aws.iam.RolePolicy(
+        f"{name}-policy",
+        role=identity.role_name,
+        policy=policy,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return pulumi.Output.all(identity.role_arn, attached.id).apply(lambda v: str(v[0]))

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws.cluster import Cluster
-from components.aws.identity import WorkloadIdentity, WorkloadIdentityArgs
+from components.aws.identity import chart_service_account_role
 
 CHART = "aws-load-balancer-controller"
 CHART_REPOSITORY = "https://aws.github.io/eks-charts"
@@ -95,25 +94,17 @@ class LoadBalancerController(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:aws:LoadBalancerController", name, None, opts)
-        identity = WorkloadIdentity(
-            f"{name}-identity",
-            WorkloadIdentityArgs(
-                namespace=NAMESPACE,
-                service_account=SERVICE_ACCOUNT,
-                create_service_account=False,  # the chart creates it, with these annotations
-                tags=args.tags,
-            ),
+        role_arn = chart_service_account_role(
+            name,
+            namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
+            policy=json.dumps(controller_policy(), separators=(",", ":")),
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer_url=cluster.oidc_issuer_url,
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=args.tags,
+            parent=self,
         )
-        policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=identity.role_name,
-            policy=json.dumps(controller_policy(), separators=(",", ":")),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        values = pulumi.Output.all(vpc_id, identity.role_arn, policy.id).apply(
+        values = pulumi.Output.all(vpc_id, role_arn).apply(
             lambda v: controller_values(args, str(v[0]), str(v[1]))
         )
         self.release = k8s.helm.v3.Release(
@@ -129,4 +120,4 @@ class LoadBalancerController(pulumi.ComponentResource):
                 parent=self, provider=cluster.kubernetes_provider, depends_on=list(nodes)
             ),
         )
-        self.register_outputs({"role_arn": identity.role_arn})
+        self.register_outputs({"role_arn": role_arn})
