@@ -63,51 +63,45 @@ def runner_security_rules() -> list[azure.network.SecurityRuleArgs]:
     resolution (168.63.129.16) and the instance metadata service are not subject to NSG
     rules (Azure docs, "Network security groups": Azure platform considerations)."""
     return [
-        azure.network.SecurityRuleArgs(
-            name="https-to-vnet",
-            priority=200,
-            direction="Outbound",
-            access="Allow",
-            protocol="Tcp",
-            source_address_prefix="*",
-            source_port_range="*",
-            destination_address_prefix="VirtualNetwork",
-            destination_port_range=HTTPS,
+        _rule(
+            "https-to-vnet",
+            200,
+            "Outbound",
+            "Allow",
+            "Tcp",
+            destination="VirtualNetwork",
+            port=HTTPS,
         ),
-        azure.network.SecurityRuleArgs(
-            name="https-to-internet",
-            priority=210,
-            direction="Outbound",
-            access="Allow",
-            protocol="Tcp",
-            source_address_prefix="*",
-            source_port_range="*",
-            destination_address_prefix="Internet",
-            destination_port_range=HTTPS,
+        _rule(
+            "https-to-internet", 210, "Outbound", "Allow", "Tcp", destination="Internet", port=HTTPS
         ),
-        azure.network.SecurityRuleArgs(
-            name="deny-other-internet-out",
-            priority=4000,
-            direction="Outbound",
-            access="Deny",
-            protocol="*",
-            source_address_prefix="*",
-            source_port_range="*",
-            destination_address_prefix="Internet",
-            destination_port_range="*",
-        ),
-        azure.network.SecurityRuleArgs(
-            name="deny-internet-in",
-            priority=4000,
-            direction="Inbound",
-            access="Deny",
-            protocol="*",
-            source_address_prefix="Internet",
-            source_port_range="*",
-            destination_address_prefix="*",
-            destination_port_range="*",
-        ),
+        _rule("deny-other-internet-out", 4000, "Outbound", "Deny", "*", destination="Internet"),
+        _rule("deny-internet-in", 4000, "Inbound", "Deny", "*", source="Internet"),
     ]
+
+
+def _rule(
+    name: str,
+    priority: int,
+    direction: str,
+    access: str,
+    protocol: str,
+    *,
+    source: str = "*",
+    destination: str = "*",
+    port: str = "*",
+) -> azure.network.SecurityRuleArgs:
+    return azure.network.SecurityRuleArgs(
+        name=name,
+        priority=priority,
+        direction=direction,
+        access=access,
+        protocol=protocol,
+        source_address_prefix=source,
+        source_port_range="*",
+        destination_address_prefix=destination,
+        destination_port_range=port,
+    )
 
 
 @dataclass(frozen=True)
