@@ -31,7 +31,9 @@ SUBNET = "projects/offline-project/regions/us-central1/subnetworks/net-nodes"
 GKE_AGENT = f"serviceAccount:service-{NUMBER}@container-engine-robot.iam.gserviceaccount.com"
 
 
-def build(*, prod: bool, **overrides):
+def build(*, prod: bool, reveal_kubeconfig: bool = False, **overrides):
+    """`reveal_kubeconfig`: also export the kubeconfig in clear (`kubeconfig_text`), for
+    the tests of what the provider connects with."""
     args = {
         "cluster_name": "llm-test",
         "kubernetes_version": "1.34",
@@ -58,6 +60,8 @@ def build(*, prod: bool, **overrides):
             gke_service_agent=GKE_AGENT,
         )
         pulumi.export("kubeconfig", cluster.kubeconfig)
+        if reveal_kubeconfig:
+            pulumi.export("kubeconfig_text", pulumi.Output.unsecret(cluster.kubeconfig))
         pulumi.export("issuer", cluster.oidc_issuer_url)
         pulumi.export("pool", cluster.workload_pool)
         pulumi.export("endpoint", cluster.endpoint)
@@ -494,52 +498,38 @@ def test_every_gcp_resource_is_created_in_the_project_given(dev):
         assert all(r.inputs["project"] == PROJECT for r in dev.of_type(type_)), type_
 
 
-def test_the_dns_endpoint_is_off_unless_asked_and_then_open_to_outside_traffic(prod):
+@pytest.fixture(scope="module")
+def prod_dns():
+    return build(prod=True, dns_endpoint=True, reveal_kubeconfig=True)
+
+
+def test_the_dns_endpoint_is_off_unless_asked_and_then_open_to_outside_traffic(prod, prod_dns):
     assert "controlPlaneEndpointsConfig" not in gke(prod)
-    plan = build(prod=True, dns_endpoint=True)
     # GKE docs, "About network isolation": the DNS-based endpoint is authorized by IAM and
     # reachable from outside the VPC only with allow_external_traffic.
-    assert gke(plan)["controlPlaneEndpointsConfig"] == {
+    assert gke(prod_dns)["controlPlaneEndpointsConfig"] == {
         "dnsEndpointConfig": {"allowExternalTraffic": True}
     }
     # the IP endpoints keep their settings: private, with the same authorized networks
-    assert gke(plan)["privateClusterConfig"] == gke(prod)["privateClusterConfig"]
+    assert gke(prod_dns)["privateClusterConfig"] == gke(prod)["privateClusterConfig"]
     assert (
-        gke(plan)["masterAuthorizedNetworksConfig"] == gke(prod)["masterAuthorizedNetworksConfig"]
+        gke(prod_dns)["masterAuthorizedNetworksConfig"]
+        == gke(prod)["masterAuthorizedNetworksConfig"]
     )
 
 
-def test_with_the_dns_endpoint_the_provider_connects_through_it_without_a_cluster_ca():
+def test_with_the_dns_endpoint_the_provider_connects_through_it_without_a_cluster_ca(prod_dns):
     """The DNS endpoint serves a publicly trusted certificate: google-github-actions/
     get-gke-credentials drops the CA for `*.gke.goog` endpoints."""
-
-    def body():
-        cluster = Cluster(
-            "cluster",
-            ClusterArgs(
-                cluster_name="llm-test",
-                kubernetes_version="1.34",
-                region="us-central1",
-                zones=ZONES,
-                regional=True,
-                endpoint_access=EndpointAccess.PRIVATE,
-                nodes_cidr="10.30.0.0/20",
-                keep=False,
-                dns_endpoint=True,
-            ),
-            network_id=NETWORK,
-            subnet_id=SUBNET,
-            project_id=PROJECT,
-            project_number=NUMBER,
-            gke_service_agent=GKE_AGENT,
-        )
-        pulumi.export("kubeconfig", pulumi.Output.unsecret(cluster.kubeconfig))
-
-    plan = run_components(body, region="us-central1", cloud="gcp")
-    (cluster,) = json.loads(plan.outputs["kubeconfig"])["clusters"]
+    (cluster,) = json.loads(prod_dns.outputs["kubeconfig_text"])["clusters"]
     server = cluster["cluster"]["server"]
     assert server.startswith("https://gke-") and server.endswith(".us-central1.gke.goog")
     assert "certificate-authority-data" not in cluster["cluster"]
+    # without it, the IP endpoint and the cluster's CA
+    ip_only = build(prod=True, reveal_kubeconfig=True)
+    (ip,) = json.loads(ip_only.outputs["kubeconfig_text"])["clusters"]
+    assert ip["cluster"]["server"] == f"https://{ip_only.outputs['endpoint']}"
+    assert ip["cluster"]["certificate-authority-data"]
 
 
 def test_until_gke_reports_the_dns_name_the_provider_keeps_the_ip_endpoint_and_its_ca():
