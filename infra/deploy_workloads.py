@@ -216,10 +216,12 @@ def deploy_workloads(
                 port=EMBEDDINGS_PORT,
             )
         )
-    gateway_outputs: dict[str, Any] = {}
+    # Secrets are output groups of their own: a secret inside a group masks the whole group.
+    groups: dict[str, Any] = {"workloads": outputs}
     if front:
-        gateway_outputs = _gateway(config, cluster, namespaces, tuple(upstreams))
-        outputs["gateway"] = gateway_outputs["gateway"]
+        outputs["gateway"], groups["gateway_api_keys"] = _gateway(
+            config, cluster, namespaces, tuple(upstreams)
+        )
     if config.vector_db.enabled:
         vector = config.vector_db
         # Buckets on AWS and GCP; blob containers of one storage account on Azure.
@@ -251,21 +253,12 @@ def deploy_workloads(
             monitoring=operators,
         )
         outputs["qdrant"] = {"endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}"}
-        # An output group of its own: a secret inside a group would mask the whole group.
-        return {
-            "workloads": outputs,
-            "qdrant_api_key": pulumi.Output.secret(qdrant.api_key),
-            **_secret_groups(gateway_outputs),
-        }
-    return {"workloads": outputs, **_secret_groups(gateway_outputs)}
+        groups["qdrant_api_key"] = pulumi.Output.secret(qdrant.api_key)
+    return groups
 
 
 def _role(model: ModelConfig) -> str:
     return "serving-root" if image_contract(model.engine).runs_as_root else "serving"
-
-
-def _secret_groups(gateway_outputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in gateway_outputs.items() if k != "gateway"}
 
 
 def _gateway(
@@ -273,9 +266,9 @@ def _gateway(
     cluster: KubernetesCluster,
     namespaces: Namespaces,
     upstreams: tuple[Upstream, ...],
-) -> dict[str, Any]:
-    """The front door; returns the `gateway` output (URL, models) and `gateway_api_keys`
-    (each client's key, secret)."""
+) -> tuple[dict[str, Any], pulumi.Output[Any]]:
+    """The front door; returns the `gateway` output (URL, models) and each client's key
+    (a secret)."""
     settings = config.gateway
     certificate = None
     if settings.tls_hostname is not None:
@@ -322,11 +315,10 @@ def _gateway(
         api_keys=keys,
         certificate=certificate,
     )
-    return {
-        "gateway": {"url": front.url, "models": [u.model for u in upstreams]},
-        # An output group of its own: a secret inside a group would mask the whole group.
-        "gateway_api_keys": pulumi.Output.secret(keys),
-    }
+    return (
+        {"url": front.url, "models": [u.model for u in upstreams]},
+        pulumi.Output.secret(keys),
+    )
 
 
 def _embeddings(

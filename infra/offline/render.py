@@ -48,12 +48,13 @@ def render_table(plan: PlanRecord) -> str:
 
 def render_markdown(plan: PlanRecord) -> str:
     counts = plan.type_counts()
+    deploy = deploy_line(plan)
     lines = [
         f"### {heading(plan)}",
         "",
         f"**{summary_line(plan)}**",
         "",
-        *([f"Deploy: {deploy_line(plan)}", ""] if deploy_line(plan) else []),
+        *([f"Deploy: {deploy}", ""] if deploy else []),
         "| Resource type | Count |",
         "|---|---:|",
     ]

@@ -117,6 +117,8 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             project=apis.project_id,
         )
     cluster.attach_buckets(buckets)
+    # GKE needs no runner in the network: the DNS endpoint or a public one (reach.py)
+    deploy = deploy_path(config)
     return Platform(
         outputs={
             "network": {
@@ -132,7 +134,7 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             },
             "kubeconfig": cluster.kubeconfig,
             "buckets": {role: bucket.bucket_name for role, bucket in buckets.items()},
-            "deploy": {"runner": deploy_path(config).runner.value},
+            "deploy": {"runner": deploy.runner.value},
         },
         cluster=cluster,
     )
