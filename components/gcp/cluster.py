@@ -79,6 +79,17 @@ CONTROL_PLANE_PORTS = {
     # kube-prometheus-stack 78.3.2 needs none: prometheusOperator.tls.internalPort and
     # admissionWebhooks.deployment.tls.internalPort are 10250, "to work out-of-the-box in
     # GKE private clusters" (values.yaml), so 8443 stays closed.
+    # Envoy AI Gateway v1.1.0: the controller's mutating webhook, which injects the
+    # external processor into every new proxy and fails closed, listens on
+    # controller.mutatingWebhook.port 9443 (manifests/charts/ai-gateway-helm/values.yaml:235,
+    # templates/deployment.yaml: --webhookPort).
+    "ai-gateway-webhook": 9443,
+    # Envoy Gateway v1.8.3: its topology injector webhook (failurePolicy Ignore) on the
+    # controller's containerPort 9443 (templates/envoy-gateway-deployment.yaml,
+    # envoy-proxy-topology-injector-webhook.yaml).
+    "envoy-gateway-topology-injector": 9443,
+    # cert-manager v1.21.1 needs none: webhook.securePort is 10250 for GKE private
+    # clusters (deploy/charts/cert-manager/values.yaml:1088-1092).
 }
 
 
@@ -467,7 +478,7 @@ class Cluster(pulumi.ComponentResource, SeamCluster[Bucket]):
             allows=[
                 gcp.compute.FirewallAllowArgs(
                     protocol="tcp",
-                    ports=[str(port) for port in sorted(CONTROL_PLANE_PORTS.values())],
+                    ports=[str(port) for port in sorted(set(CONTROL_PLANE_PORTS.values()))],
                 )
             ],
             opts=child,

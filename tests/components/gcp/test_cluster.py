@@ -452,6 +452,12 @@ def test_the_firewall_ports_were_read_from_the_charts_the_platform_pins():
     # kube-prometheus-stack 78.3.2 values.yaml: the operator's and its admission webhook's
     # tls.internalPort are 10250 "to work out-of-the-box in GKE private clusters": no 8443.
     assert STACK_VERSION == "78.3.2"
+    # the gateway's webhooks, read at these versions; cert-manager's webhook is on 10250
+    from workloads import certificates, gateway
+
+    assert (gateway.EG_VERSION, gateway.AIGW_VERSION) == ("v1.8.3", "v1.1.0")
+    assert certificates.VERSION == "v1.21.1"
+    assert CONTROL_PLANE_PORTS["ai-gateway-webhook"] == 9443
     assert set(CONTROL_PLANE_PORTS.values()) == {6443, 9443}
 
 
