@@ -27,7 +27,8 @@ from components.aws.policies import service_trust_policy
 # Node.js (CodeBuild user guide, "build-env-ref-available", aws/codebuild/standard:7.0), so
 # the deploy job needs no setup-python and `aws eks get-token` works as on GitHub's images.
 IMAGE = "aws/codebuild/standard:7.0"
-# 4 vCPUs, 7 GB: pulumi up of the whole program, three policy packs beside it.
+# 4 vCPUs, 7 GB (CodeBuild user guide, "build-env-ref-compute-types": general1.medium):
+# pulumi up of the whole program, three policy packs beside it.
 COMPUTE_TYPE = "BUILD_GENERAL1_MEDIUM"
 # A deploy waits for GPU nodes and model loads (the workflow's job allows 120 minutes).
 BUILD_TIMEOUT_MINUTES = 180
