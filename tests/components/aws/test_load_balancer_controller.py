@@ -17,7 +17,7 @@ def prod(shipped_plan):
 def test_the_published_policy_is_the_roles_whole_policy(prod):
     """kubernetes-sigs/aws-load-balancer-controller@v3.5.0 docs/install/iam_policy.json: 16
     statements, under IAM's 10,240-character limit for a role's inline policies (IAM user
-    guide, "reference_iam-quotas": role policy size).
+    guide, "reference_iam-quotas": role policy size)."""
     assert CHART_VERSION == "3.5.0"
     document = controller_policy()
     assert len(document["Statement"]) == 16
