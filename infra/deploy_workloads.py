@@ -32,7 +32,9 @@ from workloads.gateway import (
     Client,
     Gateway,
     GatewayArgs,
+    Jwt,
     Upstream,
+    traffic,
 )
 from workloads.model_server import ModelServer, ModelServerArgs
 from workloads.monitoring import Monitoring, MonitoringArgs
@@ -195,7 +197,12 @@ def deploy_workloads(
     outputs: dict[str, Any] = {"models": endpoints}
     upstreams = [
         Upstream(
-            model=m.name, service=m.name, namespace=namespace_of(names, _role(m)), port=HTTP_PORT
+            model=m.name,
+            service=m.name,
+            namespace=namespace_of(names, _role(m)),
+            port=HTTP_PORT,
+            version_of=m.version_of,
+            weight=m.weight,
         )
         for m in config.models
     ]
@@ -219,9 +226,9 @@ def deploy_workloads(
     # Secrets are output groups of their own: a secret inside a group masks the whole group.
     groups: dict[str, Any] = {"workloads": outputs}
     if front:
-        outputs["gateway"], groups["gateway_api_keys"] = _gateway(
-            config, cluster, namespaces, tuple(upstreams)
-        )
+        outputs["gateway"], keys = _gateway(config, cluster, namespaces, tuple(upstreams))
+        if keys is not None:
+            groups["gateway_api_keys"] = keys
     if config.vector_db.enabled:
         vector = config.vector_db
         # Buckets on AWS and GCP; blob containers of one storage account on Azure.
@@ -266,9 +273,9 @@ def _gateway(
     cluster: KubernetesCluster,
     namespaces: Namespaces,
     upstreams: tuple[Upstream, ...],
-) -> tuple[dict[str, Any], pulumi.Output[Any]]:
-    """The front door; returns the `gateway` output (URL, models) and each client's key
-    (a secret)."""
+) -> tuple[dict[str, Any], pulumi.Output[Any] | None]:
+    """The front door; returns the `gateway` output (URL, models, routes, clients, how
+    callers authenticate) and each client's key (a secret; None with JWT)."""
     settings = config.gateway
     certificate = None
     if settings.tls_hostname is not None:
@@ -285,12 +292,17 @@ def _gateway(
             secret_name=TLS_SECRET,
             after=[namespaces.namespace("gateway")],
         )
-    keys = {
-        client.name: random.RandomPassword(
-            f"gateway-key-{client.name}", length=48, special=False
-        ).result
-        for client in settings.clients
-    }
+    jwt = settings.jwt
+    keys = (
+        {
+            client.name: random.RandomPassword(
+                f"gateway-key-{client.name}", length=48, special=False
+            ).result
+            for client in settings.clients
+        }
+        if jwt is None
+        else {}
+    )
     front = Gateway(
         "gateway",
         GatewayArgs(
@@ -304,6 +316,11 @@ def _gateway(
             allowed_cidrs=tuple(str(c) for c in settings.allowed_cidrs),
             load_balancer_annotations=cluster.load_balancer_annotations(settings.public),
             tls_hostname=settings.tls_hostname,
+            jwt=(
+                Jwt(jwt.issuer, jwt.jwks_uri, tuple(jwt.audiences), jwt.client_claim)
+                if jwt is not None
+                else None
+            ),
         ),
         kubernetes_provider=cluster.kubernetes_provider,
         namespaces={
@@ -316,8 +333,16 @@ def _gateway(
         certificate=certificate,
     )
     return (
-        {"url": front.url, "models": [u.model for u in upstreams]},
-        pulumi.Output.secret(keys),
+        {
+            "url": front.url,
+            "models": [u.model for u in upstreams],
+            "routes": traffic(upstreams),
+            "clients": {
+                c.name: {"requests_per_minute": c.requests_per_minute} for c in settings.clients
+            },
+            "auth": "api-keys" if jwt is None else f"jwt from {jwt.issuer}",
+        },
+        pulumi.Output.secret(keys) if keys else None,
     )
 
 

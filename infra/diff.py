@@ -100,6 +100,16 @@ class ModelChange:
 
 
 @dataclass(frozen=True)
+class FrontDoorChange:
+    """A change clients of the gateway see: where a model's traffic goes, who may call,
+    at what limits, and how the endpoint is reached."""
+
+    subject: str  # "model <name>", "client <name>" or "endpoint"
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
 class PolicyDelta:
     introduced: list[dict[str, Any]]
     resolved: list[dict[str, Any]]
@@ -118,10 +128,11 @@ class PlanDiff:
     cost: CostDelta | None
     models: list[ModelChange]
     policy: PolicyDelta | None
+    front_door: list[FrontDoorChange] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.created or self.deleted or self.updated or self.models)
+        return not (self.created or self.deleted or self.updated or self.models or self.front_door)
 
 
 def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
@@ -152,6 +163,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
         cost=_cost(base.get("cost"), head.get("cost")),
         models=_models(base.get("sizing") or [], head.get("sizing") or []),
         policy=_policy(base.get("policy"), head.get("policy")),
+        front_door=_front_door(_gateway(base), _gateway(head)),
     )
 
 
@@ -302,3 +314,21 @@ def _policy(base: dict[str, Any] | None, head: dict[str, Any] | None) -> PolicyD
         introduced=[new[k] for k in sorted(new.keys() - old.keys())],
         resolved=[old[k] for k in sorted(old.keys() - new.keys())],
     )
+
+
+def _gateway(record: dict[str, Any]) -> dict[str, Any]:
+    return dict((record.get("outputs", {}).get("workloads") or {}).get("gateway") or {})
+
+
+def _front_door(base: dict[str, Any], head: dict[str, Any]) -> list[FrontDoorChange]:
+    """Traffic splits per model, clients and their limits, and the endpoint's URL, as the
+    plans' `gateway` outputs state them."""
+    changes = []
+    if base.get("url") != head.get("url"):
+        changes.append(FrontDoorChange("endpoint", base.get("url"), head.get("url")))
+    for kind, key in (("model", "routes"), ("client", "clients")):
+        old, new = base.get(key) or {}, head.get(key) or {}
+        for name in [*old, *(n for n in new if n not in old)]:
+            if old.get(name) != new.get(name):
+                changes.append(FrontDoorChange(f"{kind} {name}", old.get(name), new.get(name)))
+    return changes

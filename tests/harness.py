@@ -1,5 +1,6 @@
 """Run components or whole stacks under the offline plan's mocks and query what they made."""
 
+import copy
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -10,6 +11,7 @@ import yaml
 from infra.config import StackConfig, load_stack_config
 from infra.offline.convert import default_provider_records, plain, to_record
 from infra.offline.mocks import MockContext, PlanMocks
+from infra.offline.plan import plan_stack
 from infra.offline.record import PlanRecord
 from infra.offline.runner import run_under_mocks
 
@@ -81,3 +83,20 @@ def minimal_platform(**overrides: Any) -> dict[str, Any]:
     }
     platform.update(overrides)
     return platform
+
+
+def write_document(tmp: Path, document: Mapping[str, Any], stack: str = "gen") -> Path:
+    """A project directory in `tmp` whose stack `stack` is `document`."""
+    (tmp / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\nmain: {ROOT / 'infra'}\n")
+    (tmp / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(copy.deepcopy(dict(document))))
+    return tmp
+
+
+def plan_document(tmp: Path, document: Mapping[str, Any], stack: str = "gen") -> PlanRecord:
+    """The offline plan of a stack file written from `document` into `tmp`."""
+    return plan_stack(stack, write_document(tmp, document, stack))
+
+
+def shipped_document(stack: str) -> dict[str, Any]:
+    """A shipped stack file's whole document, to edit in a test."""
+    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()))

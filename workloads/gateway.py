@@ -80,12 +80,26 @@ class Upstream:
     service: str
     namespace: str
     port: int
+    version_of: str | None = None
+    """The model whose traffic this one shares (a canary, an A/B arm); None: its own."""
+    weight: int | None = None
+    """Its share of that traffic, relative to the others'; None: the only one."""
 
 
 @dataclass(frozen=True)
 class Client:
     name: str
     requests_per_minute: int | None = None
+
+
+@dataclass(frozen=True)
+class Jwt:
+    """OIDC access tokens instead of API keys: who issues them, where their keys are."""
+
+    issuer: str
+    jwks_uri: str
+    audiences: tuple[str, ...]
+    client_claim: str = "sub"
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,8 @@ class GatewayArgs:
     load_balancer_annotations: Mapping[str, str]
     tls_hostname: str | None = None
     """HTTPS under this name with the `llm-gateway-tls` certificate; None: plain HTTP."""
+    jwt: Jwt | None = None
+    """Authenticate by JWT; None: by the API keys."""
 
 
 def envoy_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
@@ -248,17 +264,15 @@ def ai_service_backend_spec(name: str) -> dict[str, Any]:
 
 
 def route_specs(upstreams: Sequence[Upstream]) -> list[dict[str, Any]]:
-    """AIGatewayRoute specs, one rule per model, at most 15 rules a route."""
+    """AIGatewayRoute specs, one rule per model, at most 15 rules a route.
+
+    A model with versions gets one rule that splits its traffic by weight (Gateway API
+    backendRef weights, AIGatewayRoute `backendRefs[].weight`), rewriting the request's
+    `model` to each version's own served name (`modelNameOverride`:
+    api/v1beta1/ai_gateway_route.go:354-358 at v1.1.0); each version also answers under
+    its own name, so a canary can be tried before it takes traffic."""
     rules = [
-        {
-            "name": upstream.model.replace("/", "-").replace(".", "-").lower()[:63],
-            "matches": [
-                {"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": upstream.model}]}
-            ],
-            "backendRefs": [{"name": backend_name(upstream)}],
-            "timeouts": {"request": REQUEST_TIMEOUT},
-        }
-        for upstream in upstreams
+        _rule(upstream, [upstream, *versions_of(upstream, upstreams)]) for upstream in upstreams
     ]
     return [
         {
@@ -271,13 +285,84 @@ def route_specs(upstreams: Sequence[Upstream]) -> list[dict[str, Any]]:
     ]
 
 
+def _rule(upstream: Upstream, members: Sequence[Upstream]) -> dict[str, Any]:
+    return {
+        "name": rule_name(upstream.model),
+        "matches": [
+            {"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": upstream.model}]}
+        ],
+        "backendRefs": [
+            backend_ref(member, upstream.model, shared=len(members) > 1) for member in members
+        ],
+        "timeouts": {"request": REQUEST_TIMEOUT},
+    }
+
+
+def rule_name(model: str) -> str:
+    return model.replace("/", "-").replace(".", "-").lower()[:63]
+
+
+def versions_of(upstream: Upstream, upstreams: Sequence[Upstream]) -> list[Upstream]:
+    """The versions sharing a model's traffic; none for a version itself (its own name
+    reaches only it)."""
+    if upstream.version_of is not None:
+        return []
+    return [u for u in upstreams if u.version_of == upstream.model]
+
+
+def backend_ref(member: Upstream, requested: str, *, shared: bool) -> dict[str, Any]:
+    ref: dict[str, Any] = {"name": backend_name(member)}
+    if member.model != requested:
+        ref["modelNameOverride"] = member.model
+    if shared:
+        ref["weight"] = member.weight
+    return ref
+
+
+def traffic(upstreams: Sequence[Upstream]) -> dict[str, list[dict[str, Any]]]:
+    """Where each requested model's traffic goes: server, weight and percent (the `routes`
+    of the gateway output, which plans and PR diffs show)."""
+    split = {}
+    for upstream in upstreams:
+        members = [upstream, *versions_of(upstream, upstreams)]
+        total = sum(m.weight or 0 for m in members) if len(members) > 1 else 0
+        split[upstream.model] = [
+            {
+                "server": m.model,
+                "weight": m.weight if len(members) > 1 else None,
+                "percent": round(100 * (m.weight or 0) / total, 1) if total else 100.0,
+            }
+            for m in members
+        ]
+    return split
+
+
 def backend_name(upstream: Upstream) -> str:
     return f"{upstream.service}-{upstream.namespace}"[:63]
 
 
-def security_policy_spec() -> dict[str, Any]:
+def security_policy_spec(jwt: Jwt | None = None) -> dict[str, Any]:
+    """API keys (`apiKeyAuth`), or with `jwt` the tokens of an OIDC provider (`jwt`:
+    api/v1alpha1/jwt_types.go at v1.8.3; not optional, so a request without a token is
+    refused), whose client claim is copied into the client header the limits select on."""
+    target = [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}]
+    if jwt is not None:
+        return {
+            "targetRefs": target,
+            "jwt": {
+                "providers": [
+                    {
+                        "name": "oidc",
+                        "issuer": jwt.issuer,
+                        "audiences": list(jwt.audiences),
+                        "remoteJWKS": {"uri": jwt.jwks_uri},
+                        "claimToHeaders": [{"header": CLIENT_HEADER, "claim": jwt.client_claim}],
+                    }
+                ]
+            },
+        }
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
+        "targetRefs": target,
         "apiKeyAuth": {
             "credentialRefs": [{"group": "", "kind": "Secret", "name": API_KEYS_SECRET}],
             "extractFrom": [{"headers": ["authorization"]}],
@@ -309,12 +394,17 @@ def rate_limit_spec(clients: Sequence[Client]) -> dict[str, Any] | None:
 
 
 def client_traffic_spec(tls: bool = False) -> dict[str, Any]:
-    """Larger request buffers; with TLS, TLS 1.2 or newer (ClientTrafficPolicy
-    `tls.minVersion`: api/v1alpha1/tls_types.go at v1.8.3, where 1.2 is also the default,
-    said here so a policy can see it)."""
+    """Larger request buffers, no caller-set client header (`headers.earlyRequestHeaders`:
+    api/v1alpha1/clienttrafficpolicy_types.go:176-180 at v1.8.3); with TLS, TLS 1.2 or
+    newer (`tls.minVersion`: api/v1alpha1/tls_types.go at v1.8.3, where 1.2 is also the
+    default, said here so a policy can see it)."""
     spec: dict[str, Any] = {
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
         "connection": {"bufferLimit": BUFFER_LIMIT},
+        # The client header is the gateway's to set (from the API key or the token): one a
+        # caller sends is dropped before any filter runs (early header mutation), so no one
+        # spends another client's limits or is counted as them.
+        "headers": {"earlyRequestHeaders": {"remove": [CLIENT_HEADER]}},
     }
     if tls:
         spec["tls"] = {"minVersion": "1.2"}
@@ -450,14 +540,17 @@ class Gateway(pulumi.ComponentResource):
             )
         for index, spec in enumerate(route_specs(args.upstreams)):
             resource("AIGatewayRoute", AIGW_API, f"models-{index}", spec, gateway, *backends)
-        keys = k8s.core.v1.Secret(
-            f"{name}-api-keys",
-            metadata={"name": API_KEYS_SECRET, "namespace": EG_NAMESPACE},
-            type="Opaque",
-            string_data=dict(api_keys),
-            opts=opts_(namespaces[EG_NAMESPACE]),
-        )
-        resource("SecurityPolicy", EG_API, "api-keys", security_policy_spec(), gateway, keys)
+        if args.jwt is None:
+            keys = k8s.core.v1.Secret(
+                f"{name}-api-keys",
+                metadata={"name": API_KEYS_SECRET, "namespace": EG_NAMESPACE},
+                type="Opaque",
+                string_data=dict(api_keys),
+                opts=opts_(namespaces[EG_NAMESPACE]),
+            )
+            resource("SecurityPolicy", EG_API, "api-keys", security_policy_spec(), gateway, keys)
+        else:
+            resource("SecurityPolicy", EG_API, "jwt", security_policy_spec(args.jwt), gateway)
         resource(
             "ClientTrafficPolicy",
             EG_API,

@@ -16,10 +16,37 @@ Hostname = Annotated[
 """A fully qualified DNS name in lower case, e.g. `llm.internal.example.com`."""
 
 
+HttpsUrl = Annotated[
+    str, StringConstraints(max_length=253, pattern=r"^https://[^\s/?#]+(/[^\s]*)?$")
+]
+"""An https:// URL (Envoy Gateway's remote JWKS `uri`: at most 253 characters)."""
+
+
+class GatewayJwtConfig(Section):
+    issuer: Annotated[str, StringConstraints(min_length=1, max_length=253)] = Field(
+        description="The tokens' `iss`, e.g. `https://login.example.com/` (your identity "
+        "provider's issuer URL)."
+    )
+    jwks_uri: HttpsUrl = Field(
+        description="Where the gateway fetches the provider's signing keys (JWKS), e.g. "
+        "`https://login.example.com/.well-known/jwks.json`; cached for 5 minutes."
+    )
+    audiences: tuple[Annotated[str, StringConstraints(min_length=1)], ...] = Field(
+        min_length=1,
+        max_length=8,
+        description="The `aud` values a token must carry (one of them), e.g. `llm-gateway`.",
+    )
+    client_claim: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = Field(
+        "sub",
+        description="The claim naming the caller (a string claim); its value is matched "
+        "against `gateway.clients[].name` for limits, and labels usage metrics.",
+    )
+
+
 class GatewayClientConfig(Section):
     name: DnsLabel = Field(
         description="Client or team; its API key is the `gateway_api_keys.<name>` stack "
-        "output (secret)."
+        "output (secret). With `gateway.jwt`: the value of the tokens' client claim."
     )
     requests_per_minute: int | None = Field(
         None,
@@ -54,9 +81,25 @@ class GatewayConfig(Section):
         "balancer in your DNS; clients trust the CA (`llm-infra endpoints` says how to read "
         "it). Default: plain HTTP on port 80, inside the network only.",
     )
+    dns_zone: Hostname | None = Field(
+        None,
+        description="Publish `tls_hostname` in a private DNS zone of this name that the "
+        "stack creates on its network (Route 53 private hosted zone, Cloud DNS private zone, "
+        "Azure private DNS zone), kept pointing at the load balancer by external-dns, which "
+        "may change that zone alone. `tls_hostname` must be inside it, e.g. zone "
+        "`prod.example.internal` for `llm.prod.example.internal`. Internal gateways only. "
+        "Default: no zone; point the name at the load balancer in your own DNS.",
+    )
+    jwt: GatewayJwtConfig | None = Field(
+        None,
+        description="Authenticate callers by OIDC access tokens (JWT, `Authorization: "
+        "Bearer <token>`) from your identity provider instead of API keys: the gateway checks "
+        "signature, issuer, audience and expiry, and no keys are generated. Default: API keys.",
+    )
     clients: tuple[GatewayClientConfig, ...] = Field(
         (GatewayClientConfig(name="default"),),
         min_length=1,
         description="Who may call the gateway: one API key each, generated as a Pulumi "
-        "secret. Requests without a known key are refused (401).",
+        "secret; requests without a known key are refused (401). With `gateway.jwt` any "
+        "valid token may call, and these name the callers that get limits.",
     )

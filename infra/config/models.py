@@ -60,3 +60,18 @@ class ModelConfig(Section):
         description="Lower autoscaling bound, at least 1: nothing wakes a model at zero.",
     )
     max_replicas: int = Field(ge=1, le=1000, description="Upper autoscaling bound.")
+    version_of: DnsLabel | None = Field(
+        None,
+        description="This deployment is a version of the named model (a canary, an A/B "
+        "arm): requests for that model's `name` are split between it and its versions by "
+        "`weight`; this one also answers under its own name. Each version is its own "
+        "Deployment, sized and priced on its own. Needs the gateway.",
+    )
+    weight: int | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="Share of the traffic for a model with versions, relative to the other "
+        "versions' weights (90 and 10: 90% and 10%). Required on the model and each of its "
+        "versions; 0 keeps a version running without traffic (rollback is a weight change).",
+    )

@@ -5,7 +5,7 @@ from dataclasses import asdict
 from typing import Any
 
 from infra.diagram import mermaid
-from infra.diff import PlanDiff
+from infra.diff import FrontDoorChange, PlanDiff
 
 MARKER = "<!-- llm-infra-diff stack={stack} -->"
 
@@ -72,6 +72,7 @@ def render_diff_markdown(diff: PlanDiff, head_record: dict[str, Any] | None = No
     lines += _details("Deleted", [f"`{r['type']}` {r['name']}" for r in diff.deleted])
     lines += _details("Renamed with an alias", [f"`{old}` → `{new}`" for old, new in diff.renamed])
     lines += _models_section(diff)
+    lines += _details("Front door", [front_door_line(c) for c in diff.front_door])
     lines += _policy_section(diff)
     if head_record is not None:
         lines += [
@@ -140,6 +141,24 @@ def _models_section(diff: PlanDiff) -> list[str]:
     return _details("Model fit", items)
 
 
+def front_door_line(change: FrontDoorChange) -> str:
+    """`model llama: llama 100% → llama 90%, llama-canary 10%`, `client team-a: added`."""
+    if change.before is None:
+        return f"**{change.subject}** added: {_front(change.after)}"
+    if change.after is None:
+        return f"**{change.subject}** removed (was {_front(change.before)})"
+    return f"**{change.subject}**: {_front(change.before)} → {_front(change.after)}"
+
+
+def _front(value: Any) -> str:
+    if isinstance(value, list):  # a model's traffic split
+        return ", ".join(f"{t['server']} {t['percent']:g}%" for t in value)
+    if isinstance(value, dict):  # a client's limits
+        limits = [f"{k.replace('_', ' ')} {v}" for k, v in value.items() if v is not None]
+        return ", ".join(limits) or "no limits"
+    return str(value)
+
+
 def _policy_section(diff: PlanDiff) -> list[str]:
     if diff.policy is None:
         return ["Policy: not evaluated in these plans.", ""]
@@ -174,6 +193,7 @@ def render_diff_table(diff: PlanDiff) -> str:
         )
     for change in diff.models:
         lines.append(f"Model {change.model}: {change.change} {', '.join(change.keys)}".rstrip())
+    lines += [f"Front door: {front_door_line(c).replace('**', '')}" for c in diff.front_door]
     return "\n".join(lines) + "\n"
 
 

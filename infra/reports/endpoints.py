@@ -28,6 +28,10 @@ class Endpoints:
     models: list[str]
     ca_command: str | None = None
     """With TLS: how to read the private CA's certificate that clients trust."""
+    routes: dict[str, list[dict[str, object]]] | None = None
+    """Where each model's traffic goes (a model with versions splits it by weight)."""
+    token_issuer: str | None = None
+    """With JWT: the identity provider whose access tokens callers send (no API keys)."""
 
 
 def endpoints_of(plan: PlanRecord) -> Endpoints:
@@ -35,6 +39,8 @@ def endpoints_of(plan: PlanRecord) -> Endpoints:
     if not front:
         return Endpoints(plan.stack, False, False, None, None, None, [])
     proxies = plan.of_type("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")
+    auth = str(front.get("auth", "api-keys"))
+    issuer = auth.removeprefix("jwt from ") if auth.startswith("jwt from ") else None
     service = proxies[0].inputs["spec"]["provider"]["kubernetes"]["envoyService"] if proxies else {}
     return Endpoints(
         stack=plan.stack,
@@ -45,8 +51,14 @@ def endpoints_of(plan: PlanRecord) -> Endpoints:
             f"kubectl -n {EG_NAMESPACE} get service {SERVICE} -o jsonpath="
             "'{.status.loadBalancer.ingress[0].hostname}{.status.loadBalancer.ingress[0].ip}'"
         ),
-        key_command=f"pulumi stack output gateway_api_keys --show-secrets -s {plan.stack}",
+        key_command=(
+            f"pulumi stack output gateway_api_keys --show-secrets -s {plan.stack}"
+            if issuer is None
+            else None
+        ),
         models=[str(m) for m in front["models"]],
+        routes=front.get("routes"),
+        token_issuer=issuer,
         ca_command=(
             f"kubectl -n {CERT_NAMESPACE} get secret {CA_SECRET} "
             "-o jsonpath='{.data.ca\\.crt}' | base64 -d > llm-infra-ca.pem"
@@ -67,12 +79,16 @@ def render_endpoints_table(found: Endpoints) -> str:
         f"Gateway of stack '{found.stack}' ({where}{', HTTPS' if tls else ''})",
         f"  {'URL' if tls else 'in the cluster'}:  {found.in_cluster_url}",
         f"  load balancer:   {found.address_command}",
-        f"  API keys:        {found.key_command}",
+        (
+            f"  API keys:        {found.key_command}"
+            if found.token_issuer is None
+            else f"  access tokens:   from {found.token_issuer} (OIDC; no API keys)"
+        ),
         *([f"  CA to trust:     {found.ca_command}"] if tls else []),
         *(["  (point the URL's name at the load balancer's address in your DNS)"] if tls else []),
         "",
         "Models (the `model` of a request):",
-        *(f"  {m}" for m in found.models),
+        *(f"  {m}{_split(found, m)}" for m in found.models),
         "",
         "Call it (OpenAI-compatible; /v1/models lists the models):",
         (
@@ -80,7 +96,11 @@ def render_endpoints_table(found: Endpoints) -> str:
             if tls
             else '  export LLM_GATEWAY="http://$(' + found.address_command + ')"'
         ),
-        "  export LLM_API_KEY=<one client's key from the API keys command>",
+        (
+            "  export LLM_API_KEY=<one client's key from the API keys command>"
+            if found.token_issuer is None
+            else "  export LLM_API_KEY=<an access token from your identity provider>"
+        ),
         f'  curl -s{" --cacert llm-infra-ca.pem" if tls else ""} "$LLM_GATEWAY{CHAT}" '
         '-H "Authorization: Bearer $LLM_API_KEY" \\',
         f"    -H 'Content-Type: application/json' -d {shlex.quote(body)}",
@@ -97,6 +117,14 @@ def render_endpoints_table(found: Endpoints) -> str:
         '"content": "Hello"}])',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _split(found: Endpoints, model: str) -> str:
+    """`  → llama 90%, llama-canary 10%` for a model whose versions share its traffic."""
+    targets = (found.routes or {}).get(model) or []
+    if len(targets) < 2:
+        return ""
+    return "  → " + ", ".join(f"{t['server']} {float(str(t['percent'])):g}%" for t in targets)
 
 
 def render_endpoints_json(found: Endpoints) -> str:

@@ -938,6 +938,8 @@ MORE_FAILING: dict[str, list[list[dict[str, Any]]]] = {
     "gateway-requires-auth": [
         [GATEWAY],  # no policy at all
         [GATEWAY, api_keys(cors={"allowOrigins": ["*"]})],  # a policy that authenticates nothing
+        # a JWT that may be missing lets requests without credentials through
+        [GATEWAY, api_keys(jwt={"optional": True, "providers": [{"name": "idp"}]})],
     ],
     "gateway-load-balancer-internal": [
         [proxy(annotations={}, loadBalancerSourceRanges=["0.0.0.0/0"])],

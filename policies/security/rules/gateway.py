@@ -36,6 +36,13 @@ def _namespace(resource: Resource) -> str:
     return str(get(resource.props, "metadata", "namespace", default=""))
 
 
+def _authenticates(spec: Any) -> bool:
+    """Some authentication that refuses a request without credentials: an optional JWT
+    (`jwt.optional`, api/v1alpha1/jwt_types.go) lets such requests through."""
+    methods = [key for key in AUTHENTICATIONS if get(spec, key)]
+    return any(key != "jwt" or not get(spec, "jwt", "optional", default=False) for key in methods)
+
+
 @stack_rule(
     "gateway-requires-auth",
     "Every Gateway has a SecurityPolicy that authenticates its requests (API keys, JWT, "
@@ -49,9 +56,9 @@ def gateway_requires_auth(
     for policy in resources:
         if policy.type != SECURITY_POLICY:
             continue
-        spec = get(policy.props, "spec", default={})
-        if not any(get(spec, key) for key in AUTHENTICATIONS):
+        if not _authenticates(get(policy.props, "spec", default={})):
             continue
+        spec = get(policy.props, "spec", default={})
         for ref in items(get(spec, "targetRefs", default=[])):
             if get(ref, "kind") == "Gateway":
                 guarded.add((_namespace(policy), str(get(ref, "name"))))

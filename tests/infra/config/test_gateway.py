@@ -62,3 +62,53 @@ def test_each_client_has_its_own_name_and_a_sane_limit():
     assert issues_of(minimal_platform(gateway={"clients": []}))[0].startswith(
         f"{P}.gateway.clients:"
     )
+
+
+def versioned(*models):
+    base = minimal_platform()["models"][0]
+    return minimal_platform(models=[{**base, **m} for m in models])
+
+
+def test_a_model_and_its_versions_each_state_a_weight():
+    config = load(
+        versioned({"weight": 90}, {"name": "llama-canary", "version_of": "llama", "weight": 10})
+    )
+    assert [(m.name, m.version_of, m.weight) for m in config.models] == [
+        ("llama", None, 90),
+        ("llama-canary", "llama", 10),
+    ]
+    (issue,) = issues_of(
+        versioned({}, {"name": "llama-canary", "version_of": "llama", "weight": 10})
+    )
+    assert issue == (
+        f"{P}.models[0].weight: is missing, but 'llama' has versions (llama-canary); give the "
+        "model and each version its share of the traffic, e.g. weight: 90 and weight: 10"
+    )
+
+
+def test_versions_belong_to_a_model_of_the_stack_that_is_not_itself_a_version():
+    (issue,) = issues_of(versioned({}, {"name": "b", "version_of": "nope", "weight": 1}))
+    assert issue.startswith(f"{P}.models[1].version_of: 'nope' is not another model")
+    issues = issues_of(
+        versioned(
+            {"weight": 1},
+            {"name": "b", "version_of": "llama", "weight": 1},
+            {"name": "c", "version_of": "b", "weight": 1},
+        )
+    )
+    assert issues == [
+        f"{P}.models[2].version_of: 'b' is itself a version of 'llama'; write version_of: "
+        "llama (versions belong to one model)"
+    ]
+
+
+def test_weights_need_versions_some_traffic_and_the_gateway():
+    (issue,) = issues_of(versioned({"weight": 5}))
+    assert issue.startswith(f"{P}.models[0].weight: is 5, but 'llama' has no versions")
+    (issue,) = issues_of(
+        versioned({"weight": 0}, {"name": "b", "version_of": "llama", "weight": 0})
+    )
+    assert issue.startswith(f"{P}.models[0].weight: is 0, as is every version's")
+    platform = versioned({"weight": 1}, {"name": "b", "version_of": "llama", "weight": 1})
+    (issue,) = issues_of({**platform, "gateway": {"enabled": False}})
+    assert issue.startswith(f"{P}.models[1].version_of: is 'llama', but the gateway is off")
