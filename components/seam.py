@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.dns import DnsPublisher
+
 # The GPU taint every cloud's GPU pools carry; GPU workloads tolerate it.
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "present"
@@ -117,6 +119,7 @@ class Readiness:
     storage: list[pulumi.Resource] = field(default_factory=list)
     gpu_pools: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
     load_balancers: list[pulumi.Resource] = field(default_factory=list)
+    dns: DnsPublisher | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,11 @@ class KubernetesCluster(Protocol):
     def load_balancers_ready(self) -> Sequence[pulumi.Resource]:
         """What a LoadBalancer Service waits for: the controller that builds its load
         balancer, where the platform installs one (AWS), and the CPU nodes it runs on."""
+        ...
+
+    def dns_publisher(self) -> DnsPublisher | None:
+        """The private zone the gateway's name is published in, and how external-dns
+        writes it; None when the stack has no DNS zone."""
         ...
 
     def bind_workload_identity(
@@ -275,6 +283,13 @@ class SeamCluster(Generic[BucketT]):
     def attach_load_balancer_controller(self, *ready: pulumi.Resource) -> None:
         """Resources whose creation means LoadBalancer Services get their load balancer."""
         self._ready().load_balancers.extend(ready)
+
+    def dns_publisher(self) -> DnsPublisher | None:
+        return self._ready().dns
+
+    def attach_dns_publisher(self, publisher: DnsPublisher) -> None:
+        """The private zone the platform built for the gateway's name (components.dns)."""
+        self._ready().dns = publisher
 
     def attach_cpu_nodes(self, *ready: pulumi.Resource) -> None:
         """Resources whose creation means the CPU pool has nodes (its node groups)."""

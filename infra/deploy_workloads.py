@@ -25,6 +25,7 @@ from workloads.certificates import CertManager
 from workloads.embeddings import HTTP_PORT as EMBEDDINGS_PORT
 from workloads.embeddings import Embeddings, EmbeddingsArgs
 from workloads.engines import HTTP_PORT, ServerSpec, image_contract
+from workloads.external_dns import HOSTNAME_ANNOTATION, ExternalDns
 from workloads.gateway import (
     AIGW_NAMESPACE,
     EG_NAMESPACE,
@@ -303,6 +304,19 @@ def _gateway(
         if jwt is None
         else {}
     )
+    annotations = dict(cluster.load_balancer_annotations(settings.public))
+    publisher = cluster.dns_publisher()
+    if publisher is not None and settings.tls_hostname is not None:
+        # the name external-dns publishes for the proxies' Service, in the stack's zone
+        annotations[HOSTNAME_ANNOTATION] = settings.tls_hostname
+        ExternalDns(
+            "external-dns",
+            publisher,
+            owner=f"{pulumi.get_project()}-{pulumi.get_stack()}",
+            kubernetes_provider=cluster.kubernetes_provider,
+            namespace=namespaces.namespace("gateway"),
+            placement=cpu_placement(cluster),
+        )
     front = Gateway(
         "gateway",
         GatewayArgs(
@@ -314,7 +328,7 @@ def _gateway(
             replicas=settings.replicas,
             public=settings.public,
             allowed_cidrs=tuple(str(c) for c in settings.allowed_cidrs),
-            load_balancer_annotations=cluster.load_balancer_annotations(settings.public),
+            load_balancer_annotations=annotations,
             tls_hostname=settings.tls_hostname,
             jwt=(
                 Jwt(jwt.issuer, jwt.jwks_uri, tuple(jwt.audiences), jwt.client_claim)
@@ -341,6 +355,7 @@ def _gateway(
                 c.name: {"requests_per_minute": c.requests_per_minute} for c in settings.clients
             },
             "auth": "api-keys" if jwt is None else f"jwt from {jwt.issuer}",
+            "dns_zone": publisher.domain if publisher is not None else None,
         },
         pulumi.Output.secret(keys) if keys else None,
     )

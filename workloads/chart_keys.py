@@ -189,6 +189,36 @@ CHARTS: Mapping[str, ChartKeys] = {
             "startupapicheck.tolerations": "chart:1650",
         },
     ),
+    "external-dns": ChartKeys(
+        version="1.21.1",
+        sources={
+            "chart": "kubernetes-sigs/external-dns@external-dns-helm-chart-1.21.1 "
+            "charts/external-dns/values.yaml"
+        },
+        keys={
+            "fullnameOverride": "chart:24",
+            "serviceAccount.create": "chart:37",
+            "serviceAccount.labels": "chart:39",
+            "serviceAccount.annotations": "chart:41",
+            "serviceAccount.name": "chart:43",
+            "podLabels": "chart:79",
+            "env": "chart:126",
+            "extraVolumes": "chart:153",
+            "extraVolumeMounts": "chart:156",
+            "resources": "chart:159",
+            "nodeSelector": "chart:162",
+            "tolerations": "chart:171",
+            "namespaced": "chart:212",
+            "sourceNamespace": "chart:224",
+            "sources": "chart:227",
+            "policy": "chart:232",
+            "registry": "chart:236",
+            "txtOwnerId": "chart:238",
+            "domainFilters": "chart:247",
+            "provider.name": "chart:266",
+            "extraArgs": "chart:324",
+        },
+    ),
     # chart 3.5.0 (appVersion v3.5.0) as aws/eks-charts holds it at commit 5239609
     "aws-load-balancer-controller": ChartKeys(
         version="3.5.0",

@@ -30,6 +30,9 @@ PLATFORM_APIS: Mapping[str, str] = {
     # where `pulumi up` first runs; listing it keeps it on and the dependency visible.
     "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
 }
+# Cloud DNS, for the gateway's private zone and external-dns's writes to it (only when the
+# stack has gateway.dns_zone).
+DNS_APIS: Mapping[str, str] = {"dns": "dns.googleapis.com"}
 # The API whose primary service agent the GKE KMS grant names: GKE creates it on first use
 # unless asked to now. `generateServiceIdentity` supports container.googleapis.com (its
 # agent is the API's primary one: cloud-foundation-fabric modules/project/

@@ -12,6 +12,7 @@ from components.aws.bucket import Bucket, BucketArgs
 from components.aws.cluster import Cluster, ClusterArgs
 from components.aws.cpu_pool import CpuPoolSize, CpuWorkloads, platform_pods, size_cpu_pool
 from components.aws.deploy_runner import CodeBuildRunner, CodeBuildRunnerArgs
+from components.aws.dns import PrivateDnsZone as AwsDnsZone
 from components.aws.load_balancer_controller import (
     LoadBalancerController,
     LoadBalancerControllerArgs,
@@ -20,6 +21,7 @@ from components.aws.network import FlowLogsArgs, Network, NetworkArgs
 from components.aws.node_group import NodeGroup, NodeGroupArgs
 from components.catalog import catalog, resolve_instance
 from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
+from components.dns import zone_resource_name
 from components.enums import CapacityType, Cloud, DeployRunner
 from infra.config import ConfigError, ConfigIssue, StackConfig
 from infra.config.errors import PLATFORM_KEY
@@ -199,6 +201,16 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             nodes=cpu_groups,
         )
         cluster.attach_load_balancer_controller(controller.release)
+        if config.gateway.dns_zone is not None:
+            zone = AwsDnsZone(
+                zone_resource_name(config.gateway.dns_zone),
+                domain=config.gateway.dns_zone,
+                vpc_id=network.vpc_id,
+                region=config.region,
+                cluster=cluster,
+                tags=tags,
+            )
+            cluster.attach_dns_publisher(zone.publisher)
     if config.gpu_pools:
         plugin = NvidiaDevicePlugin(
             "nvidia-device-plugin",

@@ -7,6 +7,7 @@ from pulumi_azure_native import authorization, resources
 
 from components.azure.cluster import CPU_POOL, Cluster, ClusterArgs
 from components.azure.deploy_runner import GithubRunnerNetwork, GithubRunnerNetworkArgs
+from components.azure.dns import PrivateDnsZone as AzureDnsZone
 from components.azure.maintenance import MaintenanceWindow
 from components.azure.names import global_name
 from components.azure.network import Network, NetworkArgs
@@ -15,6 +16,7 @@ from components.azure.pool_profile import PoolProfile
 from components.azure.storage import Storage, StorageArgs
 from components.catalog import catalog, resolve_instance
 from components.device_plugin import DevicePluginArgs, NvidiaDevicePlugin
+from components.dns import zone_resource_name
 from components.enums import CapacityType, Cloud, DeployRunner, NatStrategy
 from infra.config import StackConfig
 from infra.config.maintenance import MaintenanceWindowConfig
@@ -165,6 +167,18 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     cluster.attach_buckets(
         {role.replace("-", "_"): container for role, container in storage.containers.items()}
     )
+    if config.gateway.enabled and config.gateway.dns_zone is not None:
+        zone = AzureDnsZone(
+            zone_resource_name(config.gateway.dns_zone),
+            domain=config.gateway.dns_zone,
+            vnet_id=network.vnet_id,
+            location=config.region,
+            subscription_id=client.subscription_id,
+            tenant_id=client.tenant_id,
+            cluster=cluster,
+            tags=tags,
+        )
+        cluster.attach_dns_publisher(zone.publisher)
     deploy = _deploy_path(config, group.name, network, tags)
     return Platform(
         outputs={

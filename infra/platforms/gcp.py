@@ -8,10 +8,12 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.catalog import catalog, resolve_instance
+from components.dns import zone_resource_name
 from components.enums import CapacityType, Cloud, Environment
-from components.gcp.apis import ProjectApis
+from components.gcp.apis import DNS_APIS, PLATFORM_APIS, ProjectApis
 from components.gcp.bucket import Bucket, BucketArgs
 from components.gcp.cluster import Cluster, ClusterArgs
+from components.gcp.dns import PrivateDnsZone as GcpDnsZone
 from components.gcp.maintenance import MaintenanceWindow
 from components.gcp.network import Network, NetworkArgs
 from components.gcp.node_pool import NodePool, NodePoolArgs
@@ -29,7 +31,8 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     keep = config.protect_state
     # First the APIs: every GCP resource below is created in `apis.project_id`, which
     # resolves once they are all enabled.
-    apis = ProjectApis("apis")
+    zone = config.gateway.dns_zone if config.gateway.enabled else None
+    apis = ProjectApis("apis", {**PLATFORM_APIS, **(DNS_APIS if zone else {})})
     network = Network(
         "network",
         NetworkArgs(
@@ -117,6 +120,16 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
             project=apis.project_id,
         )
     cluster.attach_buckets(buckets)
+    if zone is not None:
+        private_zone = GcpDnsZone(
+            zone_resource_name(zone),
+            domain=zone,
+            network_id=network.network_id,
+            project=apis.project_id,
+            cluster=cluster,
+            labels=dict(tags),
+        )
+        cluster.attach_dns_publisher(private_zone.publisher)
     # GKE needs no runner in the network: the DNS endpoint or a public one (reach.py)
     deploy = deploy_path(config)
     return Platform(

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.dns import DnsPublisher
 from components.seam import GPU_TOLERATION, POOL_LABEL, ServiceAccountBinding, Toleration
 
 
@@ -60,6 +61,9 @@ class FakeCluster:
 
     def load_balancers_ready(self) -> Sequence[pulumi.Resource]:
         return [self.load_balancers, self.cpu_nodes]
+
+    def dns_publisher(self) -> DnsPublisher | None:
+        return None
 
     def bind_workload_identity(
         self,

@@ -10,9 +10,10 @@ import pytest
 from components import device_plugin
 from components.aws import autoscaler, load_balancer_controller
 from components.aws.autoscaler_releases import autoscaler_release
+from components.dns import DnsPublisher
 from components.enums import Cloud
 from infra.config.cluster import ClusterConfig
-from workloads import autoscaling, certificates, gateway, monitoring
+from workloads import autoscaling, certificates, external_dns, gateway, monitoring
 from workloads.alerts import Receiver
 from workloads.chart_keys import CHARTS, keys_set, unrecorded
 from workloads.monitoring import MonitoringArgs, dcgm_values, stack_values
@@ -47,6 +48,17 @@ def variants():
             stack_values(monitoring_args(cloud, receivers=receivers, grafana=grafana), PLACEMENT),
         )
         yield "dcgm-exporter", dcgm_values(cloud)
+    azure = DnsPublisher(
+        domain="a.example.internal",
+        zone_id="z",
+        provider="azure-private-dns",
+        service_account_labels={"azure.workload.identity/use": "true"},
+        pod_labels={"azure.workload.identity/use": "true"},
+        config_files={"azure.json": "{}"},
+    )
+    aws = DnsPublisher(domain="a.example.internal", zone_id="z", provider="aws", env={"A": "b"})
+    for publisher in (azure, aws):
+        yield "external-dns", external_dns.external_dns_values(publisher, "owner", PLACEMENT)
     yield "keda", autoscaling.keda_values(PLACEMENT)
     yield "keda", autoscaling.keda_values()
     yield "nvidia-device-plugin", device_plugin.device_plugin_values()
@@ -89,6 +101,7 @@ def test_each_pinned_chart_version_is_the_recorded_one():
         "cert-manager": certificates.VERSION,
         "ai-gateway-helm": gateway.AIGW_VERSION,
         "aws-load-balancer-controller": load_balancer_controller.CHART_VERSION,
+        "external-dns": external_dns.CHART_VERSION,
     }
     assert set(pinned) == set(CHARTS)
     for chart, version in pinned.items():

@@ -184,12 +184,17 @@ def test_iam_bindings_name_the_right_members(prod):
     assert {r.inputs["role"] for r in prod.of_type(KEY_MEMBER)} == {
         "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     }
-    node_roles = [r.inputs for r in prod.of_type(PROJECT_MEMBER)]
+    members = [r.inputs for r in prod.of_type(PROJECT_MEMBER)]
+    node_roles = [r for r in members if r["role"] != "roles/dns.reader"]
     assert len(node_roles) == 5
     assert all(r["member"] == f"serviceAccount:{PROD_NODES}" for r in node_roles)
     assert all(r["project"] == PROD_PROJECT for r in node_roles)
     # nothing is granted to the project's default accounts, and no one gets a basic role
-    assert not any(r["role"] in ("roles/owner", "roles/editor") for r in node_roles)
+    assert not any(r["role"] in ("roles/owner", "roles/editor") for r in members)
+    # the one other project role: external-dns lists the project's zones
+    (lister,) = [r for r in members if r["role"] == "roles/dns.reader"]
+    (zone_admin,) = prod.of_type("gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember")
+    assert lister["member"] == zone_admin.inputs["member"]
 
 
 STATEFUL = (
@@ -222,7 +227,7 @@ def test_every_labelled_resource_carries_the_stack_labels(prod):
         ):
             if resource.type.startswith("gcp:") and isinstance(labels, dict):
                 labelled.append((resource.name, labels))
-    assert len(labelled) == 10  # 2 buckets, 4 keys, the cluster, 3 pools
+    assert len(labelled) == 11  # 2 buckets, 4 keys, the cluster, 3 pools, the DNS zone
     for name, labels in labelled:
         assert labels["llm-infra-stack"] == "gcp-prod", name
         assert labels["llm-infra-environment"] == "prod", name
@@ -467,6 +472,8 @@ API_OF_MODULE = {
     "storage": "storage.googleapis.com",
     # project IAM policies are read and written through Cloud Resource Manager
     "projects": "cloudresourcemanager.googleapis.com",
+    # the gateway's private zone and its IAM (gateway.dns_zone)
+    "dns": "dns.googleapis.com",
 }
 
 
