@@ -2,7 +2,7 @@
 model servers and Qdrant. Cloud-neutral: everything goes through the cluster seam."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -16,6 +16,7 @@ from components.sizing.memory import GIB, weight_bytes
 from infra.config import StackConfig
 from infra.config.alerting import receiver_secret
 from infra.config.models import ModelConfig
+from infra.cost import estimate_cost
 from infra.platforms.base import Platform
 from infra.sizing import architecture_of, replica_hourly_usd, stack_load_estimates
 from workloads.alerts import Receiver
@@ -227,7 +228,9 @@ def deploy_workloads(
     # Secrets are output groups of their own: a secret inside a group masks the whole group.
     groups: dict[str, Any] = {"workloads": outputs}
     if front:
-        outputs["gateway"], keys = _gateway(config, cluster, namespaces, tuple(upstreams))
+        outputs["gateway"], keys = _gateway(
+            config, cluster, namespaces, tuple(upstreams), monitoring=operators
+        )
         if keys is not None:
             groups["gateway_api_keys"] = keys
     if config.vector_db.enabled:
@@ -274,6 +277,8 @@ def _gateway(
     cluster: KubernetesCluster,
     namespaces: Namespaces,
     upstreams: tuple[Upstream, ...],
+    *,
+    monitoring: Sequence[pulumi.Resource] = (),
 ) -> tuple[dict[str, Any], pulumi.Output[Any] | None]:
     """The front door; returns the `gateway` output (URL, models, routes, clients, how
     callers authenticate) and each client's key (a secret; None with JWT)."""
@@ -322,7 +327,11 @@ def _gateway(
         GatewayArgs(
             upstreams=upstreams,
             clients=tuple(
-                Client(name=c.name, requests_per_minute=c.requests_per_minute)
+                Client(
+                    name=c.name,
+                    requests_per_minute=c.requests_per_minute,
+                    tokens_per_minute=c.tokens_per_minute,
+                )
                 for c in settings.clients
             ),
             replicas=settings.replicas,
@@ -345,6 +354,7 @@ def _gateway(
         load_balancers_ready=cluster.load_balancers_ready(),
         api_keys=keys,
         certificate=certificate,
+        monitoring=monitoring,
     )
     return (
         {
@@ -352,7 +362,11 @@ def _gateway(
             "models": [u.model for u in upstreams],
             "routes": traffic(upstreams),
             "clients": {
-                c.name: {"requests_per_minute": c.requests_per_minute} for c in settings.clients
+                c.name: {
+                    "requests_per_minute": c.requests_per_minute,
+                    "tokens_per_minute": c.tokens_per_minute,
+                }
+                for c in settings.clients
             },
             "auth": "api-keys" if jwt is None else f"jwt from {jwt.issuer}",
             "dns_zone": publisher.domain if publisher is not None else None,
@@ -442,6 +456,15 @@ def _monitoring(
             grafana=config.monitoring.grafana,
             gpus=bool(config.gpu_pools),
             gpu_hourly_usd=prices,
+            gateway_usd_per_million_output=(
+                {
+                    m.name: m.usd_per_million_output_tokens
+                    for m in estimate_cost(config).models
+                    if m.usd_per_million_output_tokens is not None
+                }
+                if config.gateway.enabled
+                else None
+            ),
             receivers=receivers,
         ),
         cluster=cluster,

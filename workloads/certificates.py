@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from workloads.placement import Placement
+from workloads.placement import CPU_POOL_RELEASE_TIMEOUT, Placement
 from workloads.wire import wire
 
 CHART = "oci://quay.io/jetstack/charts/cert-manager"
@@ -105,6 +105,7 @@ class CertManager(pulumi.ComponentResource):
             namespace=NAMESPACE,
             values=wire(cert_manager_values(placement.pod_fields())),
             atomic=True,
+            timeout=CPU_POOL_RELEASE_TIMEOUT,
             opts=after(namespace, *placement.ready),
         )
         self_signed = k8s.apiextensions.CustomResource(

@@ -160,6 +160,7 @@ CHARTS: Mapping[str, ChartKeys] = {
             "chart": "envoyproxy/ai-gateway@v1.1.0 manifests/charts/ai-gateway-helm/values.yaml"
         },
         keys={
+            "controller.metricsRequestHeaderAttributes": "chart:110",
             "controller.replicaCount": "chart:149",
             "controller.podDisruptionBudget": "chart:153",
             "controller.resources": "chart:277",

@@ -152,10 +152,77 @@ def cost_dashboard(gpu_hourly_usd: Mapping[str, float]) -> dict[str, Any]:
     )
 
 
-def dashboards(gpu_hourly_usd: Mapping[str, float]) -> dict[str, str]:
-    """File name → dashboard JSON, as the Grafana sidecar loads them."""
-    return {
+# Envoy AI Gateway's token and request metrics (OTel GenAI names as Prometheus exports them:
+# envoyproxy/ai-gateway@v1.1.0 internal/metrics/genai.go:14-60, metrics_impl.go:110-181; its
+# own dashboard queries gen_ai_client_token_usage_sum: examples/monitoring/
+# grafana-dashboard.json), with the caller's name as the label the gateway maps from its
+# client header (controller.metricsRequestHeaderAttributes).
+TOKENS = "gen_ai_client_token_usage_sum"
+REQUESTS = "gen_ai_server_request_duration_seconds_count"
+CLIENT_LABEL = "llm_infra_client"
+MODEL_LABEL = "gen_ai_request_model"
+
+
+def tokens(kind: str, model: str | None = None) -> str:
+    """Token counter of one type (`input`, `output`; v1.1.0 records no `total`)."""
+    match = f'gen_ai_token_type="{kind}"' + (f',{MODEL_LABEL}="{model}"' if model else "")
+    return f"{TOKENS}{{{match}}}"
+
+
+def client_cost_last_day(usd_per_million_output: Mapping[str, float]) -> str:
+    """Per client, the last 24 hours' output tokens of each model times that model's
+    planned cost per million output tokens (GPU time / throughput, from `llm-infra cost`)."""
+    terms = [
+        f"increase({tokens('output', model)}[24h]) * {price / 1e6:.10g}"
+        for model, price in sorted(usd_per_million_output.items())
+    ]
+    return f"sum by ({CLIENT_LABEL}) ({' or '.join(terms)})" if terms else "vector(0)"
+
+
+def usage_dashboard(usd_per_million_output: Mapping[str, float]) -> dict[str, Any]:
+    """What each client (API key or token claim) asks of each model, and what it costs."""
+    by = f"sum by ({CLIENT_LABEL}, {MODEL_LABEL})"
+    who = f"{{{{{CLIENT_LABEL}}}}} → {{{{{MODEL_LABEL}}}}}"
+    return _dashboard(
+        "llm-gateway-usage",
+        "Gateway usage and cost per client",
+        [
+            _panel(0, "Requests per second", {who: f"{by} (rate({REQUESTS}[5m]))"}, "reqps"),
+            _panel(
+                1,
+                "Input tokens per second",
+                {who: f"{by} (rate({tokens('input')}[5m]))"},
+                "short",
+            ),
+            _panel(
+                2,
+                "Output tokens per second",
+                {who: f"{by} (rate({tokens('output')}[5m]))"},
+                "short",
+            ),
+            _panel(
+                3,
+                "Cost per client, last 24h (USD, output tokens × planned $ per million)",
+                {f"{{{{{CLIENT_LABEL}}}}}": client_cost_last_day(usd_per_million_output)},
+                "currencyUSD",
+            ),
+        ],
+    )
+
+
+def dashboards(
+    gpu_hourly_usd: Mapping[str, float],
+    usd_per_million_output: Mapping[str, float] | None = None,
+) -> dict[str, str]:
+    """File name → dashboard JSON, as the Grafana sidecar loads them; the gateway's usage
+    dashboard when there is a gateway (`usd_per_million_output`, per served model)."""
+    found = {
         "llm-serving.json": json.dumps(serving_dashboard(), indent=2, sort_keys=True),
         "llm-gpus.json": json.dumps(gpu_dashboard(), indent=2, sort_keys=True),
         "llm-cost.json": json.dumps(cost_dashboard(gpu_hourly_usd), indent=2, sort_keys=True),
     }
+    if usd_per_million_output is not None:
+        found["llm-gateway-usage.json"] = json.dumps(
+            usage_dashboard(usd_per_million_output), indent=2, sort_keys=True
+        )
+    return found

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.dns import NAMESPACE, SERVICE_ACCOUNT, DnsPublisher
-from workloads.placement import Placement
+from workloads.placement import CPU_POOL_RELEASE_TIMEOUT, Placement
 from workloads.wire import wire
 
 CHART = "external-dns"
@@ -109,6 +109,7 @@ class ExternalDns(pulumi.ComponentResource):
             namespace=NAMESPACE,
             values=wire(external_dns_values(publisher, owner, placement.pod_fields())),
             atomic=True,
+            timeout=CPU_POOL_RELEASE_TIMEOUT,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=kubernetes_provider, depends_on=after
             ),

@@ -33,7 +33,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from workloads.placement import Placement
+from workloads.monitors import MONITORING_API, SCRAPE_INTERVAL
+from workloads.placement import CPU_POOL_RELEASE_TIMEOUT, Placement
+from workloads.rate_limit_store import RateLimitStore
 from workloads.wire import wire
 
 EG_CHART = "oci://docker.io/envoyproxy/gateway-helm"
@@ -57,6 +59,7 @@ MODEL_HEADER = "x-ai-eg-model"
 CLIENT_HEADER = "x-llm-infra-client"
 API_KEYS_SECRET = "llm-gateway-api-keys"
 RULES_PER_ROUTE = 15
+METRICS_CLIENT_ATTRIBUTE = "llm_infra.client"
 # A generation can stream for minutes; Gateway API's request timeout covers it all.
 REQUEST_TIMEOUT = "900s"
 # Envoy's 32 KiB default buffer is too small for long prompts (Envoy AI Gateway's basic
@@ -70,6 +73,15 @@ AIGW_API = "aigateway.envoyproxy.io/v1beta1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ENVOY_REQUESTS = {"cpu": "250m", "memory": "512Mi"}
 ENVOY_LIMITS = {"memory": "1Gi"}
+RATE_LIMIT_RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "128Mi"},
+    "limits": {"memory": "512Mi"},
+}
+# The dynamic metadata Envoy AI Gateway writes each response's token count to
+# (`llmRequestCosts`, namespace io.envoy.ai_gateway: api/v1beta1/ai_gateway_route.go:100-208
+# at v1.1.0), which the token budgets charge.
+TOKEN_COST_NAMESPACE = "io.envoy.ai_gateway"
+TOKEN_COST_KEY = "llm_total_token"
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,8 @@ class Upstream:
 class Client:
     name: str
     requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    """Input plus output tokens a minute across every proxy (global, in the counter store)."""
 
 
 @dataclass(frozen=True)
@@ -116,15 +130,45 @@ class GatewayArgs:
     """Authenticate by JWT; None: by the API keys."""
 
 
-def envoy_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
+def rate_limit_config(store_url: str, placement: Mapping[str, Any]) -> dict[str, Any]:
+    """Envoy Gateway's global rate limit (`config.envoyGateway.rateLimit`: api/v1alpha1/
+    envoygateway_types.go:561-580,636-675 at v1.8.3) in the counter store, failing open
+    (the default, said here); its one rate limit pod on the CPU pool with requests and a
+    limit (`provider.kubernetes.rateLimitDeployment`: :358-363; setting `resources` replaces
+    the default requests, kubernetes_helpers.go:120-122)."""
+    return {
+        "rateLimit": {
+            "backend": {"type": "Redis", "redis": {"url": store_url}},
+            "timeout": "100ms",
+            "failClosed": False,
+        },
+        "provider": {
+            "type": "Kubernetes",
+            "kubernetes": {
+                "rateLimitDeployment": {
+                    "replicas": 1,
+                    "pod": dict(placement),
+                    "container": {"resources": RATE_LIMIT_RESOURCES},
+                }
+            },
+        },
+    }
+
+
+def envoy_gateway_values(
+    placement: Mapping[str, Any], store_url: str | None = None
+) -> dict[str, Any]:
     """Envoy Gateway's chart values (charts/gateway-helm/values.tmpl.yaml at v1.8.3) with
-    Envoy AI Gateway's required settings (manifests/envoy-gateway-values.yaml at v1.1.0)."""
+    Envoy AI Gateway's required settings (manifests/envoy-gateway-values.yaml at v1.1.0) and,
+    with token budgets, the global rate limit in the counter store at `store_url`."""
+    limits = rate_limit_config(store_url, placement) if store_url is not None else {}
     return {
         "config": {
             "envoyGateway": {
                 "gateway": {"controllerName": CONTROLLER_NAME},
                 "logging": {"level": {"default": "info"}},
                 "provider": {"type": "Kubernetes"},
+                **limits,
                 "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
                 "extensionManager": {
                     "hooks": {
@@ -174,6 +218,10 @@ def ai_gateway_values(placement: Mapping[str, Any]) -> dict[str, Any]:
                 "requests": {"cpu": "100m", "memory": "128Mi"},
                 "limits": {"memory": "512Mi"},
             },
+            # the caller's name on every token and request metric, as the label
+            # `llm_infra_client` (values.yaml:107-110: "header:label" pairs; the Prometheus
+            # exporter turns the dot into an underscore)
+            "metricsRequestHeaderAttributes": f"{CLIENT_HEADER}:{METRICS_CLIENT_ATTRIBUTE}",
         }
     }
 
@@ -263,7 +311,9 @@ def ai_service_backend_spec(name: str) -> dict[str, Any]:
     }
 
 
-def route_specs(upstreams: Sequence[Upstream]) -> list[dict[str, Any]]:
+def route_specs(
+    upstreams: Sequence[Upstream], *, token_costs: bool = False
+) -> list[dict[str, Any]]:
     """AIGatewayRoute specs, one rule per model, at most 15 rules a route.
 
     A model with versions gets one rule that splits its traffic by weight (Gateway API
@@ -274,12 +324,18 @@ def route_specs(upstreams: Sequence[Upstream]) -> list[dict[str, Any]]:
     rules = [
         _rule(upstream, [upstream, *versions_of(upstream, upstreams)]) for upstream in upstreams
     ]
+    costs = (
+        {"llmRequestCosts": [{"metadataKey": TOKEN_COST_KEY, "type": "TotalToken"}]}
+        if token_costs
+        else {}
+    )
     return [
         {
             "parentRefs": [
                 {"name": GATEWAY, "kind": "Gateway", "group": "gateway.networking.k8s.io"}
             ],
             "rules": rules[start : start + RULES_PER_ROUTE],
+            **costs,
         }
         for start in range(0, len(rules), RULES_PER_ROUTE)
     ]
@@ -373,24 +429,57 @@ def security_policy_spec(jwt: Jwt | None = None) -> dict[str, Any]:
 
 
 def rate_limit_spec(clients: Sequence[Client]) -> dict[str, Any] | None:
-    """Local (per proxy) request limits per client, on the client header the API key check
-    sets; None when no client has a limit."""
-    rules = [
+    """Per client, on the client header the authentication sets: request limits, local (per
+    proxy); token budgets, global (one count across proxies and models: `shared`), each
+    request checked against what the client already spent and charged its response's total
+    tokens (`cost.response` from AI Gateway's metadata; a stream already admitted finishes:
+    site/versioned_docs/version-1.1/capabilities/traffic/usage-based-ratelimiting.md at
+    v1.1.0). None when no client has a limit. Global and local rules share one policy
+    (`type` is deprecated: api/v1alpha1/ratelimit_types.go:14-29 at v1.8.3), as a second
+    BackendTrafficPolicy on the Gateway would conflict."""
+
+    def selector(client: Client) -> list[dict[str, Any]]:
+        return [{"headers": [{"name": CLIENT_HEADER, "type": "Exact", "value": client.name}]}]
+
+    local = [
         {
-            "clientSelectors": [
-                {"headers": [{"name": CLIENT_HEADER, "type": "Exact", "value": client.name}]}
-            ],
+            "clientSelectors": selector(client),
             "limit": {"requests": client.requests_per_minute, "unit": "Minute"},
         }
         for client in clients
         if client.requests_per_minute is not None
     ]
-    if not rules:
+    tokens = [
+        {
+            "clientSelectors": selector(client),
+            "limit": {"requests": client.tokens_per_minute, "unit": "Minute"},
+            "shared": True,
+            "cost": {
+                "request": {"from": "Number", "number": 0},
+                "response": {
+                    "from": "Metadata",
+                    "metadata": {"namespace": TOKEN_COST_NAMESPACE, "key": TOKEN_COST_KEY},
+                },
+            },
+        }
+        for client in clients
+        if client.tokens_per_minute is not None
+    ]
+    if not local and not tokens:
         return None
+    limits: dict[str, Any] = {}
+    if local:
+        limits["local"] = {"rules": local}
+    if tokens:
+        limits["global"] = {"rules": tokens}
     return {
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
-        "rateLimit": {"type": "Local", "local": {"rules": rules}},
+        "rateLimit": limits,
     }
+
+
+def token_budgets(clients: Sequence[Client]) -> bool:
+    return any(client.tokens_per_minute is not None for client in clients)
 
 
 def client_traffic_spec(tls: bool = False) -> dict[str, Any]:
@@ -409,6 +498,29 @@ def client_traffic_spec(tls: bool = False) -> dict[str, Any]:
     if tls:
         spec["tls"] = {"minVersion": "1.2"}
     return spec
+
+
+def proxy_pod_monitor_spec() -> dict[str, Any]:
+    """Scrapes every proxy pod: Envoy's own stats (port `metrics`, 19001,
+    `/stats/prometheus`: envoyproxy/gateway@v1.8.3 internal/infrastructure/kubernetes/proxy/
+    resource.go:84-90, examples/kubernetes/metric/pod-monitor.yaml) and the AI Gateway
+    sidecar's token and request metrics (port `aigw-admin`, 1064, `/metrics`:
+    envoyproxy/ai-gateway@v1.1.0 internal/controller/extproc_builder.go:31-32,163-165,
+    examples/monitoring/monitoring.yaml:21-58)."""
+    return {
+        "selector": {
+            "matchLabels": {
+                "app.kubernetes.io/name": "envoy",
+                "app.kubernetes.io/component": "proxy",
+                "app.kubernetes.io/managed-by": "envoy-gateway",
+            }
+        },
+        "namespaceSelector": {"matchNames": [EG_NAMESPACE]},
+        "podMetricsEndpoints": [
+            {"port": "metrics", "path": "/stats/prometheus", "interval": SCRAPE_INTERVAL},
+            {"port": "aigw-admin", "path": "/metrics", "interval": SCRAPE_INTERVAL},
+        ],
+    }
 
 
 def in_cluster_url(tls_hostname: str | None = None) -> str:
@@ -437,6 +549,7 @@ class Gateway(pulumi.ComponentResource):
         load_balancers_ready: Sequence[pulumi.Resource],
         api_keys: Mapping[str, pulumi.Input[str]],
         certificate: pulumi.Resource | None = None,
+        monitoring: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:Gateway", name, None, opts)
@@ -465,17 +578,31 @@ class Gateway(pulumi.ComponentResource):
                 namespace=namespace,
                 values=wire(values) if values is not None else None,
                 atomic=True,
+                timeout=CPU_POOL_RELEASE_TIMEOUT,
                 opts=opts_(namespaces[namespace], *after),
             )
 
+        # token budgets: the counter store first, as the rate limit service waits for it
+        store = (
+            RateLimitStore(
+                f"{name}-counters",
+                namespace=EG_NAMESPACE,
+                kubernetes_provider=kubernetes_provider,
+                placement=placement,
+                after=[namespaces[EG_NAMESPACE]],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if token_budgets(args.clients)
+            else None
+        )
         envoy_gateway = release(
             "envoy-gateway",
             EG_CHART,
             EG_VERSION,
             EG_NAMESPACE,
             release_name="eg",
-            values=envoy_gateway_values(pods),
-            after=placement.ready,
+            values=envoy_gateway_values(pods, store.url if store else None),
+            after=(*placement.ready, *([store.deployment] if store else [])),
         )
         crds = release(
             "ai-gateway-crds",
@@ -538,7 +665,8 @@ class Gateway(pulumi.ComponentResource):
                     "AIServiceBackend", AIGW_API, backend, ai_service_backend_spec(backend), crds
                 )
             )
-        for index, spec in enumerate(route_specs(args.upstreams)):
+        routes = route_specs(args.upstreams, token_costs=token_budgets(args.clients))
+        for index, spec in enumerate(routes):
             resource("AIGatewayRoute", AIGW_API, f"models-{index}", spec, gateway, *backends)
         if args.jwt is None:
             keys = k8s.core.v1.Secret(
@@ -561,5 +689,14 @@ class Gateway(pulumi.ComponentResource):
         limits = rate_limit_spec(args.clients)
         if limits is not None:
             resource("BackendTrafficPolicy", EG_API, "client-limits", limits, gateway)
+        if monitoring:
+            k8s.apiextensions.CustomResource(
+                f"{name}-proxy-monitor",
+                api_version=MONITORING_API,
+                kind="PodMonitor",
+                metadata={"name": "llm-gateway-proxies", "namespace": EG_NAMESPACE},
+                spec=wire(proxy_pod_monitor_spec()),
+                opts=opts_(namespaces[EG_NAMESPACE], *monitoring),
+            )
         self.url = in_cluster_url(args.tls_hostname)
         self.register_outputs({"url": self.url})

@@ -93,6 +93,9 @@ class MonitoringArgs:
     qdrant_service: str = "qdrant"
     more_serving_namespaces: tuple[str, ...] = ()
     """Other namespaces model servers run in (TGI's, when the stack has one)."""
+    gateway_usd_per_million_output: Mapping[str, float] | None = None
+    """With the gateway: each served model's planned cost per million output tokens, for
+    the per-client usage and cost dashboard. None: no gateway, no such dashboard."""
     receivers: tuple[Receiver, ...] = ()
     """Where Alertmanager sends alerts; each one's URL or key is in the receivers Secret."""
     stack_version: str = STACK_VERSION
@@ -346,7 +349,8 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[stack]),
         )
         if args.grafana:
-            for file_name, document in dashboards(args.gpu_hourly_usd).items():
+            documents = dashboards(args.gpu_hourly_usd, args.gateway_usd_per_million_output)
+            for file_name, document in documents.items():
                 role = file_name.removesuffix(".json").removeprefix("llm-")
                 k8s.core.v1.ConfigMap(
                     f"{name}-dashboard-{role}",

@@ -55,6 +55,15 @@ class GatewayClientConfig(Section):
         description="Requests this client may send per minute, per gateway replica; beyond "
         "it the gateway answers 429. Default: no limit.",
     )
+    tokens_per_minute: int | None = Field(
+        None,
+        ge=1,
+        le=4_000_000_000,
+        description="Tokens (input plus output) this client may use per minute across all "
+        "models and gateway replicas; once spent, new requests get 429 until the minute "
+        "turns (a stream already admitted finishes). Counted in a small in-cluster store "
+        "that the gateway adds when any client has a budget. Default: no budget.",
+    )
 
 
 class GatewayConfig(Section):

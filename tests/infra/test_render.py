@@ -20,6 +20,7 @@ EXEMPTIONS = ROOT / "tests" / "workloads" / "checkov-exemptions.yaml"
 CUSTOM_KINDS = {
     "ScaledObject",
     "ServiceMonitor",
+    "PodMonitor",
     "PrometheusRule",
     # the gateway's, checked against their pinned CRDs' schemas in tests/workloads/test_gateway.py
     "GatewayClass",

@@ -72,6 +72,7 @@ def variants():
         ),
     )
     yield "gateway-helm", gateway.envoy_gateway_values(PLACEMENT)
+    yield "gateway-helm", gateway.envoy_gateway_values(PLACEMENT, "store:6379")
     yield "cert-manager", certificates.cert_manager_values(PLACEMENT)
     yield "ai-gateway-helm", gateway.ai_gateway_values(PLACEMENT)
     yield (

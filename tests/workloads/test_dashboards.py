@@ -5,7 +5,14 @@ import pytest
 
 from components.catalog import catalog
 from components.enums import Cloud
-from workloads.dashboards import DCGM_MODEL_NAMES, STEP_MINUTES, cost_dashboard, dashboards
+from workloads.dashboards import (
+    CLIENT_LABEL,
+    DCGM_MODEL_NAMES,
+    STEP_MINUTES,
+    cost_dashboard,
+    dashboards,
+)
+from workloads.gateway import CLIENT_HEADER, ai_gateway_values
 
 # The device name the NVIDIA driver (NVML, so DCGM's `modelName` label) reports on each
 # instance family of the catalog, per cloud: the GPU the cloud's instance pages name (AWS
@@ -98,3 +105,32 @@ def test_gpu_hours_are_hours_not_samples():
     cost = panel(dashboard, "GPU cost, last 24h (USD)")
     assert cost.startswith("sum_over_time((") and cost.endswith(f"* {STEP_MINUTES} / 60")
     assert "* 0.8" in cost
+
+
+def test_the_gateway_usage_dashboard_prices_each_clients_output_tokens_per_model():
+    """Per client: requests, input and output tokens per model (the AI Gateway's metrics
+    with the client label), and the last day's output tokens × each model's planned cost
+    per million output tokens."""
+    files = dashboards({"l4": 0.8}, {"llama": 2.5, "qwen": 1.0})
+    usage = json.loads(files["llm-gateway-usage.json"])
+    text = exprs(usage)
+    assert "gen_ai_server_request_duration_seconds_count" in text
+    assert 'gen_ai_token_type="input"' in text and 'gen_ai_token_type="output"' in text
+    assert text.count("sum by (llm_infra_client, gen_ai_request_model)") == 3
+    cost = panel(usage, "Cost per client, last 24h (USD, output tokens × planned $ per million)")
+    assert cost == (
+        "sum by (llm_infra_client) ("
+        'increase(gen_ai_client_token_usage_sum{gen_ai_token_type="output",'
+        'gen_ai_request_model="llama"}[24h]) * 2.5e-06 or '
+        'increase(gen_ai_client_token_usage_sum{gen_ai_token_type="output",'
+        'gen_ai_request_model="qwen"}[24h]) * 1e-06)'
+    )
+    assert "llm-gateway-usage.json" not in dashboards({"l4": 0.8})
+
+
+def test_the_label_is_the_one_the_ai_gateway_is_told_to_set():
+    mapping = ai_gateway_values({})["controller"]["metricsRequestHeaderAttributes"]
+    header, attribute = mapping.split(":")
+    assert header == CLIENT_HEADER
+    # the OpenTelemetry Prometheus exporter writes attribute dots as underscores
+    assert attribute.replace(".", "_") == CLIENT_LABEL

@@ -15,7 +15,7 @@ from components.seam import DEFAULT_CPU_POOL
 from infra.offline.record import PlanRecord
 from infra.truth.requests import pod_groups
 from tests.harness import SHIPPED_STACKS, shipped_config_values
-from workloads import certificates, gateway
+from workloads import certificates, gateway, monitoring
 from workloads.gateway import Client, Upstream, rate_limit_spec, route_specs
 
 CRDS = Path(__file__).parent / "crds"
@@ -59,6 +59,8 @@ KINDS = [
     ("gateway.networking.k8s.io/v1", "Gateway"),
     ("aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute"),
     ("aigateway.envoyproxy.io/v1beta1", "AIServiceBackend"),
+    # the proxies' Envoy stats and the AI Gateway sidecar's token metrics
+    ("monitoring.coreos.com/v1", "PodMonitor"),
 ]
 # With gateway.tls_hostname (the prod stacks): the private CA and the gateway's certificate.
 TLS_KINDS = [("cert-manager.io/v1", "Certificate"), ("cert-manager.io/v1", "ClusterIssuer")]
@@ -110,6 +112,7 @@ def test_the_schemas_are_the_pinned_releases():
         f"envoyproxy/gateway@{gateway.EG_VERSION}",
         f"envoyproxy/ai-gateway@{gateway.AIGW_VERSION}",
         f"cert-manager/cert-manager@{certificates.VERSION}",
+        f"prometheus-community/helm-charts@kube-prometheus-stack-{monitoring.STACK_VERSION}",
     }
 
 
@@ -228,7 +231,8 @@ def test_model_servers_admit_the_gateways_proxies(shipped_plan, stack):
     policies = [
         p
         for p in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-        if p.name.endswith("-network-policy") and not p.name.startswith("qdrant")
+        if p.name.endswith("-network-policy")
+        and not p.name.startswith(("qdrant", "gateway-counters"))
     ]
     assert policies
     for policy in policies:
