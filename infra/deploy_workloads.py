@@ -36,7 +36,9 @@ from workloads.gateway import (
     GatewayArgs,
     Jwt,
     Upstream,
+    rule_clusters,
     traffic,
+    wake_query,
 )
 from workloads.model_server import ModelServer, ModelServerArgs
 from workloads.monitoring import Monitoring, MonitoringArgs
@@ -141,6 +143,19 @@ def deploy_workloads(
     hf_secret = hf_secrets.get("serving")
     loads = stack_load_estimates(config)
     endpoints: dict[str, str] = {}
+    upstreams = [
+        Upstream(
+            model=m.name,
+            service=m.name,
+            namespace=namespace_of(names, _role(m)),
+            port=HTTP_PORT,
+            version_of=m.version_of,
+            weight=m.weight,
+        )
+        for m in config.models
+    ]
+    # the models' rules come first, so their places (and Envoy cluster names) are these
+    clusters = rule_clusters(upstreams)
     for model in config.models:
         role = "serving-root" if image_contract(model.engine).runs_as_root else "serving"
         namespace = namespace_of(names, role)
@@ -186,6 +201,9 @@ def deploy_workloads(
                 ),
                 monitoring_namespace=names.monitoring if monitoring else None,
                 prometheus_url=monitoring.prometheus_url if monitoring else None,
+                wake_query=(
+                    wake_query(clusters[model.name]) if front and model.min_replicas == 0 else None
+                ),
             ),
             cluster=cluster,
             namespace=namespaces.namespace(role),
@@ -197,17 +215,6 @@ def deploy_workloads(
         endpoints[model.name] = f"http://{model.name}.{namespace}.svc:{HTTP_PORT}"
 
     outputs: dict[str, Any] = {"models": endpoints}
-    upstreams = [
-        Upstream(
-            model=m.name,
-            service=m.name,
-            namespace=namespace_of(names, _role(m)),
-            port=HTTP_PORT,
-            version_of=m.version_of,
-            weight=m.weight,
-        )
-        for m in config.models
-    ]
     if config.embeddings.enabled:
         outputs["embeddings"] = _embeddings(
             config,
@@ -338,6 +345,7 @@ def _gateway(
             public=settings.public,
             allowed_cidrs=tuple(str(c) for c in settings.allowed_cidrs),
             load_balancer_annotations=annotations,
+            wake_from_zero=any(m.min_replicas == 0 for m in config.models),
             tls_hostname=settings.tls_hostname,
             jwt=(
                 Jwt(jwt.issuer, jwt.jwks_uri, tuple(jwt.audiences), jwt.client_claim)

@@ -42,6 +42,14 @@ class QueueScaling:
     max_replicas: int
     waiting_per_replica: int = 4
     """Queue length per replica the autoscaler aims at."""
+    wake_query: str | None = None
+    """With min_replicas 0 behind the gateway: requests reaching the server's routes, which
+    wake it (the queue gauge does not exist while no pod does)."""
+
+
+# The wake trigger only activates (0 → 1) and keeps a server in use from going to zero;
+# this target is so high that it never asks for more than one replica: the queue decides.
+WAKE_TARGET = "1000000"
 
 
 def queue_query(scaling: QueueScaling) -> str:
@@ -90,7 +98,24 @@ def scaled_object_spec(scaling: QueueScaling, prometheus_url: str) -> dict[str, 
                     "activationThreshold": "0",
                     "ignoreNullValues": "true",
                 },
-            }
+            },
+            *(
+                [
+                    {
+                        "type": "prometheus",
+                        "metadata": {
+                            "serverAddress": prometheus_url,
+                            "query": scaling.wake_query,
+                            "threshold": WAKE_TARGET,
+                            "activationThreshold": "0",
+                            # the series appear with the route's first use
+                            "ignoreNullValues": "true",
+                        },
+                    }
+                ]
+                if scaling.wake_query is not None
+                else []
+            ),
         ],
     }
 

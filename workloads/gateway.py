@@ -128,6 +128,8 @@ class GatewayArgs:
     """HTTPS under this name with the `llm-gateway-tls` certificate; None: plain HTTP."""
     jwt: Jwt | None = None
     """Authenticate by JWT; None: by the API keys."""
+    wake_from_zero: bool = False
+    """Some model scales to zero: hold its requests (retries) while it wakes."""
 
 
 def rate_limit_config(store_url: str, placement: Mapping[str, Any]) -> dict[str, Any]:
@@ -354,6 +356,45 @@ def _rule(upstream: Upstream, members: Sequence[Upstream]) -> dict[str, Any]:
     }
 
 
+def rule_clusters(upstreams: Sequence[Upstream]) -> dict[str, list[str]]:
+    """The Envoy clusters each server's traffic goes through: Envoy Gateway names a route
+    rule's cluster `httproute/<namespace>/<route>/rule/<index>`
+    (envoyproxy/gateway@v1.8.3 internal/gatewayapi/helpers.go:479-503), and AI Gateway's
+    generated HTTPRoute keeps the AIGatewayRoute's name and rule order
+    (envoyproxy/ai-gateway@v1.1.0 internal/controller/ai_gateway_route.go:189-200,321-343)."""
+    found: dict[str, list[str]] = {}
+    for index, upstream in enumerate(upstreams):
+        route, rule = divmod(index, RULES_PER_ROUTE)
+        cluster = f"httproute/{EG_NAMESPACE}/models-{route}/rule/{rule}"
+        for member in (upstream, *versions_of(upstream, upstreams)):
+            found.setdefault(member.model, []).append(cluster)
+    return found
+
+
+def wake_query(clusters: Sequence[str]) -> str:
+    """Requests reaching a server's rules, served or not: connects that fail while it has
+    no pod (each retry counts) and requests it serves (so it is not put back to zero while
+    in use). No Envoy gauge counts requests held in retry backoff, so these counters are
+    the signal; a cluster split per backend gets a `/backend/<n>` suffix (helpers.go:501)."""
+    names = "|".join(clusters)
+    return (
+        'sum(rate({__name__=~"envoy_cluster_upstream_(rq_total|cx_connect_fail)",'
+        f'envoy_cluster_name=~"({names})(/backend/[0-9]+)?"}}[2m]))'
+    )
+
+
+def wake_retry_spec() -> dict[str, Any]:
+    """Hold a request for a model at zero replicas while it wakes: retry connect failures
+    with backoff (BackendTrafficPolicy `retry`: api/v1alpha1/retry_types.go at v1.8.3) up
+    to the rules' 900 s request timeout, which bounds the hold. Only failures before a
+    request reached a server are retried, so no half-done generation runs twice."""
+    return {
+        "numRetries": 100,
+        "retryOn": {"triggers": ["connect-failure", "reset-before-request", "refused-stream"]},
+        "perRetry": {"backOff": {"baseInterval": "1s", "maxInterval": "20s"}},
+    }
+
+
 def rule_name(model: str) -> str:
     return model.replace("/", "-").replace(".", "-").lower()[:63]
 
@@ -476,6 +517,10 @@ def rate_limit_spec(clients: Sequence[Client]) -> dict[str, Any] | None:
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
         "rateLimit": limits,
     }
+
+
+def gateway_target() -> list[dict[str, str]]:
+    return [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}]
 
 
 def token_budgets(clients: Sequence[Client]) -> bool:
@@ -686,9 +731,15 @@ class Gateway(pulumi.ComponentResource):
             client_traffic_spec(tls=args.tls_hostname is not None),
             gateway,
         )
-        limits = rate_limit_spec(args.clients)
-        if limits is not None:
-            resource("BackendTrafficPolicy", EG_API, "client-limits", limits, gateway)
+        traffic = rate_limit_spec(args.clients)
+        if args.wake_from_zero:
+            traffic = {
+                **(traffic or {"targetRefs": gateway_target()}),
+                "retry": wake_retry_spec(),
+            }
+        if traffic is not None:
+            # one policy on the Gateway: a second one would conflict
+            resource("BackendTrafficPolicy", EG_API, "client-limits", traffic, gateway)
         if monitoring:
             k8s.apiextensions.CustomResource(
                 f"{name}-proxy-monitor",

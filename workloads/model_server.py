@@ -74,6 +74,8 @@ class ModelServerArgs:
     """Where Prometheus runs; it may scrape the metrics port. None: no ServiceMonitor."""
     prometheus_url: str | None = None
     """Prometheus for KEDA's queue-depth trigger. None: fixed replicas, no ScaledObject."""
+    wake_query: str | None = None
+    """At min_replicas 0: the gateway's requests for this server, which wake it."""
 
 
 def shm_size_gib(tensor_parallel_size: int) -> int:
@@ -377,6 +379,7 @@ class ModelServer(pulumi.ComponentResource):
                 metric=engines.QUEUE_METRICS[args.engine],
                 min_replicas=args.min_replicas,
                 max_replicas=args.max_replicas,
+                wake_query=args.wake_query,
             )
             k8s.apiextensions.CustomResource(
                 f"{name}-scaler",

@@ -239,7 +239,7 @@ def check_models(view: ConfigView) -> Iterator[ConfigIssue]:
                 f"use at most {instance.gpus}, or give the pool larger nodes (gpus_per_node)",
             )
         yield from _weights_uri(view, path, model)
-        yield from _engine(path, model)
+        yield from _engine(path, model, view.gateway is None or view.gateway.enabled)
 
 
 def _weights_uri(view: ConfigView, path: str, model: ModelConfig) -> Iterator[ConfigIssue]:
@@ -269,7 +269,7 @@ def _weights_uri(view: ConfigView, path: str, model: ModelConfig) -> Iterator[Co
         )
 
 
-def _engine(path: str, model: ModelConfig) -> Iterator[ConfigIssue]:
+def _engine(path: str, model: ModelConfig, gateway_on: bool) -> Iterator[ConfigIssue]:
     pinned = engines.VERSIONS[model.engine]
     if model.engine_version is not None and model.engine_version != pinned:
         yield ConfigIssue(
@@ -279,13 +279,13 @@ def _engine(path: str, model: ModelConfig) -> Iterator[ConfigIssue]:
             "remove engine_version, or add the tag's contract to workloads/images.yaml "
             "from its sources",
         )
-    if model.min_replicas == 0:
+    if model.min_replicas == 0 and not gateway_on:
         yield ConfigIssue(
             f"{path}.min_replicas",
-            "0 never wakes up: with no replica there is no queue metric, so the autoscaler "
-            "has nothing to scale from zero on",
-            "set min_replicas: 1 (a GPU pool at min_nodes: 0 still gives back every node no "
-            "replica holds)",
+            "0 never wakes up without the gateway: with no replica there is no queue "
+            "metric, and only the gateway sees the requests that would wake it",
+            "set min_replicas: 1, or turn the gateway on (gateway.enabled: true), which "
+            "holds a request while the model wakes",
         )
 
 

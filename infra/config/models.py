@@ -57,7 +57,10 @@ class ModelConfig(Section):
     min_replicas: int = Field(
         ge=0,
         le=1000,
-        description="Lower autoscaling bound, at least 1: nothing wakes a model at zero.",
+        description="Lower autoscaling bound. 0 needs the gateway: a model at zero wakes on "
+        "its first request, which the gateway holds (retrying) while a replica starts, up to "
+        "the 900 s request timeout; a cold GPU node can take longer, and then the first "
+        "requests fail with 504.",
     )
     max_replicas: int = Field(ge=1, le=1000, description="Upper autoscaling bound.")
     version_of: DnsLabel | None = Field(

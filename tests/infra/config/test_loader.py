@@ -172,9 +172,9 @@ def test_gcp_needs_a_project():
             "'gs://b/m' is not a storage URI on aws",
         ),
         (
-            # a model at zero has no pod, so no queue metric: KEDA's Prometheus trigger has
-            # nothing to activate on and the model never wakes
-            lambda p: p["models"][0].update(min_replicas=0),
+            # a model at zero has no pod, so no queue metric; without the gateway nothing
+            # sees the requests that would wake it
+            lambda p: (p["models"][0].update(min_replicas=0), p.update(gateway={"enabled": False})),
             f"{P}.models[0].min_replicas",
             "0 never wakes up",
         ),
