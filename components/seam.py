@@ -25,6 +25,10 @@ POOL_LABEL = "llm-infra.io/pool"
 # The pool that runs the platform's own CPU workloads (operators, monitoring, Qdrant, CPU
 # embeddings) unless a cloud names another (AKS: a User pool beside the tainted System pool).
 DEFAULT_CPU_POOL = "system"
+# How long a Helm release on the CPU pool waits for its pods: one may wait for the pool to
+# grow a node on the first deploy (the deploy-truth simulation's estimate: about 5 minutes
+# for the node, plus its image pulls), beyond Helm's 300 s default.
+CPU_POOL_RELEASE_TIMEOUT = 900
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from workloads.placement import Placement
+from workloads.placement import CPU_POOL_RELEASE_TIMEOUT, Placement
 from workloads.wire import wire
 
 CHART = "keda"
@@ -166,6 +166,7 @@ class Keda(pulumi.ComponentResource):
             namespace=args.namespace,
             values=wire(keda_values(placement.pod_fields() if placement else None)),
             atomic=True,
+            timeout=CPU_POOL_RELEASE_TIMEOUT,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=kubernetes_provider,

@@ -11,12 +11,9 @@ from typing import Any
 
 import pulumi
 
-from components.seam import KubernetesCluster, Toleration
+from components.seam import CPU_POOL_RELEASE_TIMEOUT, KubernetesCluster, Toleration
 
-# How long a release on the CPU pool waits for its pods: one may wait for the pool to grow
-# a node on the first deploy (the deploy-truth simulation's estimate: about 5 minutes for
-# the node, plus its image pulls), beyond Helm's 300 s default.
-CPU_POOL_RELEASE_TIMEOUT = 900
+__all__ = ["CPU_POOL_RELEASE_TIMEOUT", "Placement", "cpu_placement", "gpu_placement"]
 
 
 @dataclass(frozen=True)

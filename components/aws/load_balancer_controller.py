@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.aws.cluster import Cluster
 from components.aws.identity import chart_service_account_role
+from components.seam import CPU_POOL_RELEASE_TIMEOUT
 
 CHART = "aws-load-balancer-controller"
 CHART_REPOSITORY = "https://aws.github.io/eks-charts"
@@ -116,6 +117,7 @@ class LoadBalancerController(pulumi.ComponentResource):
             namespace=NAMESPACE,
             values=values,
             atomic=True,
+            timeout=CPU_POOL_RELEASE_TIMEOUT,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=cluster.kubernetes_provider, depends_on=list(nodes)
             ),
