@@ -2,7 +2,6 @@
 waits for the nodes it lands on and, when it claims volumes, for the storage class and
 driver; no pool starts above its maximum; every pod schedules at maximum replicas."""
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from infra.config.errors import ConfigError
-from infra.offline.plan import plan_stack
 from infra.offline.record import PlanRecord
 from infra.truth.reach import reach_findings
 from infra.truth.schedule import schedule_findings
 from infra.truth.waits import crd_findings, start_findings, wait_findings, zonal_volume_findings
-from tests.harness import ROOT, SHIPPED_STACKS
+from tests.harness import ROOT, SHIPPED_STACKS, plan_document
 
 
 def truth(plan: PlanRecord) -> list[str]:
@@ -83,9 +81,7 @@ def stacks(draw: Any) -> tuple[str, dict[str, Any]]:
 
 
 def plan_of(tmp: Path, document: dict[str, Any]) -> PlanRecord:
-    (tmp / "Pulumi.yaml").write_text(f"name: llm-infra\nruntime: python\nmain: {ROOT / 'infra'}\n")
-    (tmp / "Pulumi.gen.yaml").write_text(yaml.safe_dump(copy.deepcopy(document)))
-    return plan_stack("gen", tmp)
+    return plan_document(tmp, document)
 
 
 @settings(

@@ -14,7 +14,9 @@ Facts (kubernetes-sigs/external-dns@v0.21.0, the app of chart 1.21.1):
   token (docs/tutorials/azure.md:426-450,480-481).
 Role id: Private DNS Zone Contributor b12aa53e-6015-4669-85d0-8515ebb3ae7f
 (iann0036/iam-dataset azure/built-in-roles-raw.json:3827). Private DNS zones and their
-links are global resources (location `global`).
+links are global resources: location `Global` in the provider's own example at API
+2024-06-01 (pulumi.com/registry/packages/azure-native/api-docs/privatedns/virtualnetworklink;
+ARM compares locations without case).
 """
 
 import json

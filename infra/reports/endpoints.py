@@ -8,6 +8,7 @@ client's API key from the stack's secret output.
 import json
 import shlex
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from infra.offline.record import PlanRecord
 from workloads.certificates import CA_SECRET
@@ -28,7 +29,7 @@ class Endpoints:
     models: list[str]
     ca_command: str | None = None
     """With TLS: how to read the private CA's certificate that clients trust."""
-    routes: dict[str, list[dict[str, object]]] | None = None
+    routes: dict[str, list[dict[str, Any]]] | None = None
     """Where each model's traffic goes (a model with versions splits it by weight)."""
     token_issuer: str | None = None
     """With JWT: the identity provider whose access tokens callers send (no API keys)."""
@@ -124,7 +125,7 @@ def _split(found: Endpoints, model: str) -> str:
     targets = (found.routes or {}).get(model) or []
     if len(targets) < 2:
         return ""
-    return "  → " + ", ".join(f"{t['server']} {float(str(t['percent'])):g}%" for t in targets)
+    return "  → " + ", ".join(f"{t['server']} {t['percent']:g}%" for t in targets)
 
 
 def render_endpoints_json(found: Endpoints) -> str:

@@ -1,13 +1,11 @@
 import json
 
 import pytest
-import yaml
 
 from infra.cli import main
 from infra.diff import diff_plans, is_stateful
-from infra.offline.plan import plan_stack
 from infra.reports.diff import marker, render_diff_markdown, render_diff_table
-from tests.harness import ROOT
+from tests.harness import plan_document, shipped_document
 
 STACK = "urn:pulumi:prod::llm-infra::"
 
@@ -151,15 +149,10 @@ def test_absent_cost_and_policy_are_said_to_be_absent():
 
 
 def change_prod(tmp_path, edit):
-    (tmp_path / "Pulumi.yaml").write_text(
-        f"name: llm-infra\nruntime: python\nmain: {ROOT / 'infra'}\n"
-    )
-    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
-    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
-    base = json.loads(plan_stack("prod", tmp_path).to_json())
+    document = shipped_document("prod")
+    base = json.loads(plan_document(tmp_path, document, "prod").to_json())
     edit(document["config"]["llm-infra:platform"])
-    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
-    head = json.loads(plan_stack("prod", tmp_path).to_json())
+    head = json.loads(plan_document(tmp_path, document, "prod").to_json())
     return base, head
 
 
