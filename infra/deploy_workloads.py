@@ -16,6 +16,7 @@ from components.sizing.memory import GIB, weight_bytes
 from infra.config import StackConfig
 from infra.config.alerting import receiver_secret
 from infra.config.models import ModelConfig
+from infra.config.routing import picked_models
 from infra.cost import estimate_cost
 from infra.platforms.base import Platform
 from infra.sizing import architecture_of, replica_hourly_usd, stack_load_estimates
@@ -36,11 +37,12 @@ from workloads.gateway import (
     GatewayArgs,
     Jwt,
     Upstream,
+    balancing,
     rule_clusters,
     traffic,
     wake_query,
 )
-from workloads.model_server import ModelServer, ModelServerArgs
+from workloads.model_server import ModelServer, ModelServerArgs, server_selector
 from workloads.monitoring import Monitoring, MonitoringArgs
 from workloads.namespaces import Namespaces, NamespacesArgs
 from workloads.placement import cpu_placement
@@ -143,6 +145,7 @@ def deploy_workloads(
     hf_secret = hf_secrets.get("serving")
     loads = stack_load_estimates(config)
     endpoints: dict[str, str] = {}
+    picked = picked_models(config)
     upstreams = [
         Upstream(
             model=m.name,
@@ -151,6 +154,7 @@ def deploy_workloads(
             port=HTTP_PORT,
             version_of=m.version_of,
             weight=m.weight,
+            servers=server_selector(m.name, m.engine) if m.name in picked else None,
         )
         for m in config.models
     ]
@@ -357,6 +361,8 @@ def _gateway(
         namespaces={
             EG_NAMESPACE: namespaces.namespace("gateway"),
             AIGW_NAMESPACE: namespaces.namespace("ai-gateway"),
+            # where the picked models' pools and pickers live
+            **{u.namespace: namespaces.named(u.namespace) for u in upstreams if u.picked},
         },
         placement=cpu_placement(cluster),
         load_balancers_ready=cluster.load_balancers_ready(),
@@ -369,6 +375,7 @@ def _gateway(
             "url": front.url,
             "models": [u.model for u in upstreams],
             "routes": traffic(upstreams),
+            "balancing": balancing(upstreams),
             "clients": {
                 c.name: {
                     "requests_per_minute": c.requests_per_minute,

@@ -321,12 +321,13 @@ def _gateway(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _front_door(base: dict[str, Any], head: dict[str, Any]) -> list[FrontDoorChange]:
-    """Traffic splits per model, clients and their limits, and the endpoint's URL, as the
-    plans' `gateway` outputs state them."""
+    """Traffic splits per model, what balances each model's servers (endpoint picker or
+    Service), clients and their limits, and the endpoint's URL, as the plans' `gateway`
+    outputs state them."""
     changes = []
     if base.get("url") != head.get("url"):
         changes.append(FrontDoorChange("endpoint", base.get("url"), head.get("url")))
-    for kind, key in (("model", "routes"), ("client", "clients")):
+    for kind, key in (("model", "routes"), ("balancing", "balancing"), ("client", "clients")):
         old, new = base.get(key) or {}, head.get(key) or {}
         for name in [*old, *(n for n in new if n not in old)]:
             if old.get(name) != new.get(name):

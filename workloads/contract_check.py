@@ -8,6 +8,9 @@ from workloads.images import ImageContract
 
 # A workload whose image must run as uid 0 says why in this annotation.
 RUNS_AS_ROOT = "llm-infra.io/runs-as-root"
+# A workload that talks to the Kubernetes API (so mounts its service account's token)
+# says what it reads in this annotation.
+CALLS_API = "llm-infra.io/calls-kubernetes-api"
 
 
 def _under(path: str, mounts: list[str]) -> bool:

@@ -33,6 +33,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from workloads.endpoint_picker import (
+    BACKEND_RESOURCE,
+    POOL_GROUP,
+    EndpointPicker,
+    InferencePoolCrds,
+    reference_grant_spec,
+)
 from workloads.monitors import MONITORING_API, SCRAPE_INTERVAL
 from workloads.placement import CPU_POOL_RELEASE_TIMEOUT, Placement
 from workloads.rate_limit_store import RateLimitStore
@@ -71,6 +78,11 @@ HOSTNAME = "kubernetes.io/hostname"
 EG_API = "gateway.envoyproxy.io/v1alpha1"
 AIGW_API = "aigateway.envoyproxy.io/v1beta1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
+# ReferenceGrant's stored version, served by every Gateway API v1 release (v1.5.1, in Envoy
+# Gateway v1.8.3's charts/gateway-helm/charts/crds/crds/gatewayapi-crds.yaml, also serves
+# v1, which older CRDs a cluster may already hold do not)
+GATEWAY_API_BETA = "gateway.networking.k8s.io/v1beta1"
+ROUTES_GRANT = "llm-gateway-routes"
 ENVOY_REQUESTS = {"cpu": "250m", "memory": "512Mi"}
 ENVOY_LIMITS = {"memory": "1Gi"}
 RATE_LIMIT_RESOURCES = {
@@ -96,6 +108,14 @@ class Upstream:
     """The model whose traffic this one shares (a canary, an A/B arm); None: its own."""
     weight: int | None = None
     """Its share of that traffic, relative to the others'; None: the only one."""
+    servers: Mapping[str, str] | None = None
+    """The selector labels of its pods when an endpoint picker places its requests (an
+    InferencePool named after its Service, in its namespace); None: its Service spreads
+    them."""
+
+    @property
+    def picked(self) -> bool:
+        return self.servers is not None
 
 
 @dataclass(frozen=True)
@@ -173,6 +193,10 @@ def envoy_gateway_values(
                 **limits,
                 "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
                 "extensionManager": {
+                    # InferencePools as route backends, handed to AI Gateway's extension
+                    # (examples/inference-pool/envoy-gateway-values-addon.yaml at v1.1.0);
+                    # always on with the gateway, so a first pool never changes this release
+                    "backendResources": [BACKEND_RESOURCE],
                     "hooks": {
                         "xdsTranslator": {
                             "translation": {
@@ -344,14 +368,18 @@ def route_specs(
 
 
 def _rule(upstream: Upstream, members: Sequence[Upstream]) -> dict[str, Any]:
+    if upstream.picked:
+        if len(members) > 1:
+            raise ValueError(f"{upstream.model}: a picked model cannot have versions")
+        refs = [pool_ref(upstream)]
+    else:
+        refs = [backend_ref(member, upstream.model, shared=len(members) > 1) for member in members]
     return {
         "name": rule_name(upstream.model),
         "matches": [
             {"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": upstream.model}]}
         ],
-        "backendRefs": [
-            backend_ref(member, upstream.model, shared=len(members) > 1) for member in members
-        ],
+        "backendRefs": refs,
         "timeouts": {"request": REQUEST_TIMEOUT},
     }
 
@@ -414,6 +442,23 @@ def backend_ref(member: Upstream, requested: str, *, shared: bool) -> dict[str, 
     if shared:
         ref["weight"] = member.weight
     return ref
+
+
+def pool_ref(upstream: Upstream) -> dict[str, Any]:
+    """A rule's one InferencePool, in the model's namespace (a ReferenceGrant there admits
+    the route); nothing else may share the rule."""
+    return {
+        "group": POOL_GROUP,
+        "kind": "InferencePool",
+        "name": upstream.service,
+        "namespace": upstream.namespace,
+    }
+
+
+def balancing(upstreams: Sequence[Upstream]) -> dict[str, str]:
+    """What places each model's requests on its servers (the `balancing` of the gateway
+    output): `endpoint-picker` or `service`."""
+    return {u.model: "endpoint-picker" if u.picked else "service" for u in upstreams}
 
 
 def traffic(upstreams: Sequence[Upstream]) -> dict[str, list[dict[str, Any]]]:
@@ -575,9 +620,12 @@ def in_cluster_url(tls_hostname: str | None = None) -> str:
 
 
 class Gateway(pulumi.ComponentResource):
-    """The front door. Creates: the Envoy Gateway release (`-envoy-gateway`), Envoy AI
-    Gateway's CRDs and controller (`-ai-gateway-crds`, `-ai-gateway`), all on the CPU pool;
-    the GatewayClass, EnvoyProxy and Gateway; per model a Backend and an AIServiceBackend;
+    """The front door. Creates: the Inference Extension's CRDs (`-inference-crds`), the
+    Envoy Gateway release (`-envoy-gateway`), Envoy AI Gateway's CRDs and controller
+    (`-ai-gateway-crds`, `-ai-gateway`), all on the CPU pool; the GatewayClass, EnvoyProxy
+    and Gateway; per model a Backend and an AIServiceBackend, or for a picked model its
+    InferencePool and endpoint picker (`-picker-<model>`) with a ReferenceGrant in its
+    namespace;
     the AIGatewayRoutes; the API keys' Secret (`api_keys`: client name → key, secrets); the
     SecurityPolicy, the ClientTrafficPolicy and, with limits, the BackendTrafficPolicy.
     Custom resources wait for the release that installs their CRDs; the Gateway also for
@@ -640,6 +688,12 @@ class Gateway(pulumi.ComponentResource):
             if token_budgets(args.clients)
             else None
         )
+        # Envoy Gateway watches InferencePools from its start: their CRDs come first
+        pool_crds = InferencePoolCrds(
+            f"{name}-inference-crds",
+            kubernetes_provider=kubernetes_provider,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         envoy_gateway = release(
             "envoy-gateway",
             EG_CHART,
@@ -647,7 +701,7 @@ class Gateway(pulumi.ComponentResource):
             EG_NAMESPACE,
             release_name="eg",
             values=envoy_gateway_values(pods, store.url if store else None),
-            after=(*placement.ready, *([store.deployment] if store else [])),
+            after=(*placement.ready, *pool_crds.crds, *([store.deployment] if store else [])),
         )
         crds = release(
             "ai-gateway-crds",
@@ -699,8 +753,38 @@ class Gateway(pulumi.ComponentResource):
             *load_balancers_ready,
             *([certificate] if certificate is not None else []),
         )
-        backends = []
+        backends: list[pulumi.Resource] = []
+        picked = [u for u in args.upstreams if u.servers is not None]
+        for upstream in picked:
+            assert upstream.servers is not None
+            picker = EndpointPicker(
+                f"{name}-picker-{upstream.service}",
+                pool=upstream.service,
+                namespace=upstream.namespace,
+                servers=upstream.servers,
+                port=upstream.port,
+                gateway_namespace=EG_NAMESPACE,
+                kubernetes_provider=kubernetes_provider,
+                placement=placement,
+                after=[*pool_crds.crds, namespaces[upstream.namespace]],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            backends += [picker.pool, picker.service]
+        for pool_namespace in sorted({u.namespace for u in picked}):
+            # the routes here may name that namespace's pools
+            backends.append(
+                k8s.apiextensions.CustomResource(
+                    f"{name}-referencegrant-{pool_namespace}",
+                    api_version=GATEWAY_API_BETA,
+                    kind="ReferenceGrant",
+                    metadata={"name": ROUTES_GRANT, "namespace": pool_namespace},
+                    spec=wire(reference_grant_spec(EG_NAMESPACE)),
+                    opts=opts_(envoy_gateway, namespaces[pool_namespace]),
+                )
+            )
         for upstream in args.upstreams:
+            if upstream.picked:
+                continue
             backend = backend_name(upstream)
             backends.append(
                 resource("Backend", EG_API, backend, backend_spec(upstream), envoy_gateway)

@@ -78,6 +78,12 @@ class ModelServerArgs:
     """At min_replicas 0: the gateway's requests for this server, which wake it."""
 
 
+def server_selector(served_name: str, engine: Engine) -> dict[str, str]:
+    """The labels a model's servers are selected by (its Service, PDB, NetworkPolicy,
+    monitors and, when picked, its InferencePool)."""
+    return selector_labels(served_name, engine.value)
+
+
 def shm_size_gib(tensor_parallel_size: int) -> int:
     """NCCL exchanges tensors between the GPUs of a replica through /dev/shm."""
     return 1 if tensor_parallel_size == 1 else min(2 * tensor_parallel_size, 16)
@@ -216,7 +222,7 @@ def pod_spec(
                 # GPUs run out zone by zone; a replica in a crowded zone beats none.
                 "whenUnsatisfiable": "ScheduleAnyway",
                 "labelSelector": {
-                    "matchLabels": selector_labels(args.spec.served_name, args.engine.value)
+                    "matchLabels": server_selector(args.spec.served_name, args.engine)
                 },
             }
         ],
@@ -269,7 +275,7 @@ class ModelServer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
         server = args.spec.served_name
         version = engines.VERSIONS[args.engine]
-        selector = selector_labels(server, args.engine.value)
+        selector = server_selector(server, args.engine)
         labels = workload_labels(
             server, args.engine.value, version, {"app.kubernetes.io/component": "model-server"}
         )

@@ -104,6 +104,7 @@ class Namespaces(pulumi.ComponentResource):
         if args.certificates:
             roles["certificates"] = args.certificates
         self.args = args
+        self.roles = dict(roles)
         self.resources: dict[str, k8s.core.v1.Namespace] = {
             role: k8s.core.v1.Namespace(
                 f"{name}-{role}",
@@ -124,4 +125,9 @@ class Namespaces(pulumi.ComponentResource):
         self.register_outputs({role: ns.metadata.name for role, ns in self.resources.items()})
 
     def namespace(self, role: str) -> k8s.core.v1.Namespace:
+        return self.resources[role]
+
+    def named(self, namespace: str) -> k8s.core.v1.Namespace:
+        """The namespace of this name (whichever role it has)."""
+        (role,) = [r for r, n in self.roles.items() if n == namespace]
         return self.resources[role]

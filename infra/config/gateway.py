@@ -99,6 +99,16 @@ class GatewayConfig(Section):
         "`prod.example.internal` for `llm.prod.example.internal`. Internal gateways only. "
         "Default: no zone; point the name at the load balancer in your own DNS.",
     )
+    endpoint_picker: bool = Field(
+        True,
+        description="Balance each vLLM model that has no versions and keeps at least one "
+        "replica through an InferencePool (Gateway API Inference Extension): an endpoint "
+        "picker beside the model's servers sends each request to the server with the "
+        "shortest queue, the most free KV cache and the longest cached prefix. Other models "
+        "(TGI, embeddings, models with versions, models that scale to zero) are balanced by "
+        "their Service. The picker fails closed: while it is down its model answers 503. "
+        "Default: on.",
+    )
     jwt: GatewayJwtConfig | None = Field(
         None,
         description="Authenticate callers by OIDC access tokens (JWT, `Authorization: "

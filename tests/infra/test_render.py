@@ -34,6 +34,11 @@ CUSTOM_KINDS = {
     "AIServiceBackend",
     "Certificate",
     "ClusterIssuer",
+    # the endpoint pickers' pools and the grant admitting the routes to them, checked against
+    # the Inference Extension's and Gateway API's pinned CRDs in tests/workloads/
+    # test_endpoint_picker.py
+    "InferencePool",
+    "ReferenceGrant",
 }
 
 

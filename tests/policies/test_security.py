@@ -3,7 +3,7 @@
 import pytest
 
 from tests.policies.cases_security import CASES, GOOD_DEPLOYMENT, MORE_FAILING, C, changed, k8s
-from workloads.contract_check import RUNS_AS_ROOT
+from workloads.contract_check import CALLS_API, RUNS_AS_ROOT
 
 
 def test_every_rule_has_a_passing_and_a_failing_case(security):
@@ -69,6 +69,21 @@ def test_a_workload_declares_its_root_exemption_with_no_pack_config(security):
         (
             "k8s-run-as-non-root",
             "exempted kubernetes:apps/v1:Deployment llama: its Python lives under /root",
+        )
+    ]
+
+
+def test_a_workload_that_calls_the_api_declares_why_it_mounts_its_token(security):
+    # the endpoint picker watches its pool and pods: its token is needed, and said
+    mounted = changed(GOOD_DEPLOYMENT, "spec.template.spec.automountServiceAccountToken", None)
+    assert "k8s-no-token-automount" in {d.policy for d in security.run(k8s(mounted)).diagnostics}
+    declared = changed(mounted, "metadata.annotations", {CALLS_API: "watches its pool's pods"})
+    result = security.run(k8s(declared))
+    assert "k8s-no-token-automount" not in {d.policy for d in result.diagnostics}
+    assert [(e.policy, e.reason) for e in result.exemptions] == [
+        (
+            "k8s-no-token-automount",
+            "exempted kubernetes:apps/v1:Deployment llama: watches its pool's pods",
         )
     ]
 

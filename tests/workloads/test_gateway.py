@@ -51,19 +51,24 @@ def custom_resources(plan: PlanRecord, api: str, kind: str) -> list[Any]:
 
 
 KINDS = [
-    ("gateway.envoyproxy.io/v1alpha1", "Backend"),
     ("gateway.envoyproxy.io/v1alpha1", "EnvoyProxy"),
     ("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy"),
     ("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy"),
     ("gateway.networking.k8s.io/v1", "GatewayClass"),
     ("gateway.networking.k8s.io/v1", "Gateway"),
     ("aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute"),
-    ("aigateway.envoyproxy.io/v1beta1", "AIServiceBackend"),
     # the proxies' Envoy stats and the AI Gateway sidecar's token metrics
     ("monitoring.coreos.com/v1", "PodMonitor"),
 ]
-# With gateway.tls_hostname (the prod stacks): the private CA and the gateway's certificate.
-TLS_KINDS = [("cert-manager.io/v1", "Certificate"), ("cert-manager.io/v1", "ClusterIssuer")]
+# With gateway.tls_hostname (the prod stacks): the private CA and the gateway's certificate;
+# and for their TGI model and embeddings server, which no endpoint picker balances (dev's one
+# model is picked: tests/workloads/test_endpoint_picker.py), a Backend and AIServiceBackend.
+TLS_KINDS = [
+    ("cert-manager.io/v1", "Certificate"),
+    ("cert-manager.io/v1", "ClusterIssuer"),
+    ("gateway.envoyproxy.io/v1alpha1", "Backend"),
+    ("aigateway.envoyproxy.io/v1beta1", "AIServiceBackend"),
+]
 PROD_STACKS = [s for s in SHIPPED_STACKS if s != "dev"]
 
 
@@ -145,7 +150,13 @@ def test_every_model_and_the_embeddings_server_get_a_route_to_their_service(ship
         a.inputs["metadata"]["name"]: a.inputs["spec"]
         for a in custom_resources(plan, "aigateway.envoyproxy.io/v1beta1", "AIServiceBackend")
     }
+    picked = {
+        p.inputs["metadata"]["name"]
+        for p in custom_resources(plan, "inference.networking.k8s.io/v1", "InferencePool")
+    }
     for model, ai_backend in routed.items():
+        if model in picked:
+            continue  # its InferencePool: tests/workloads/test_endpoint_picker.py
         # rule → AIServiceBackend (schema OpenAI) → Envoy Gateway Backend → the Service
         spec = ai_backends[ai_backend]
         assert spec["schema"] == {"name": "OpenAI"}

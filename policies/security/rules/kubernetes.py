@@ -7,7 +7,7 @@ from typing import Any
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec, pod_template
 from policies.lib.props import get, items
 from policies.lib.rules import Resource, Rule, StackRule, rule
-from workloads.contract_check import RUNS_AS_ROOT
+from workloads.contract_check import CALLS_API, RUNS_AS_ROOT
 
 SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE_KEY)", re.I)
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -224,11 +224,19 @@ def default_namespace(resource: Resource, config: Mapping[str, Any]) -> Iterator
         yield "the workload runs in the default namespace"
 
 
+def _calls_api(resource: Resource) -> str | None:
+    """A workload that needs its token says what it reads from the API in its annotation."""
+    reason = get(resource.props, "metadata", "annotations", CALLS_API)
+    return str(reason) if reason else None
+
+
 @rule(
     "k8s-no-token-automount",
-    "Pods do not mount an API token they do not need",
+    "Pods do not mount an API token they do not need (a workload that calls the API says "
+    f"what for in its `{CALLS_API}` annotation, and is listed as exempted with that reason)",
     WORKLOAD_TYPES,
     mirrors="CKV_K8S_38",
+    declared_exemption=_calls_api,
 )
 def token_automount(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if (
