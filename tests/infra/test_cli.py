@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from infra.cli import main
-from tests.harness import ROOT
+from tests.harness import ROOT, shipped_document, write_document
 
 STACK_HEAD = "config:\n  aws:region: us-east-1\n  llm-infra:platform:\n"
 
@@ -306,6 +306,18 @@ def test_endpoints_show_how_to_call_every_model_through_the_gateway(capsys):
     found = json.loads(capsys.readouterr().out)
     assert found["enabled"] is True and found["public"] is False
     assert found["models"] == ["llama-3-1-8b"]
-    # dev serves plain HTTP inside the network
+    # dev serves HTTPS under its private name too
+    assert found["in_cluster_url"] == "https://llm.dev.example.internal"
+    assert "llm-infra-ca" in found["ca_command"]
+
+
+def test_endpoints_of_a_gateway_without_tls_say_plain_http(capsys, tmp_path):
+    document = shipped_document("dev")
+    gateway = document["config"]["llm-infra:platform"]["gateway"]
+    del gateway["tls_hostname"], gateway["dns_zone"]
+    project = write_document(tmp_path, document, stack="dev")
+    assert main(["--project-dir", str(project), "endpoints", "-s", "dev", "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    # plain HTTP inside the network
     assert found["in_cluster_url"] == "http://llm-gateway.envoy-gateway-system.svc:80"
     assert found["ca_command"] is None

@@ -1,4 +1,4 @@
-"""The gateway's name in DNS: each prod stack creates a private zone on its own network,
+"""The gateway's name in DNS: each shipped stack creates a private zone on its own network,
 external-dns publishes the TLS name there for the proxies' load balancer, and its cloud
 identity may change that zone alone."""
 
@@ -8,10 +8,16 @@ import pytest
 
 from components.dns import NAMESPACE, SERVICE_ACCOUNT
 from infra.config import ConfigError
-from tests.harness import load, minimal_platform, shipped_config_values
+from tests.harness import (
+    SHIPPED_STACKS,
+    load,
+    minimal_platform,
+    plan_document,
+    shipped_config_values,
+    shipped_document,
+)
 from workloads.external_dns import CHART_VERSION, HOSTNAME_ANNOTATION
 
-PROD_STACKS = ["prod", "gcp-prod", "azure-prod"]
 RELEASE = "kubernetes:helm.sh/v3:Release"
 P = "llm-infra:platform"
 
@@ -25,7 +31,7 @@ def release(plan):
     return found.inputs
 
 
-@pytest.mark.parametrize("stack", PROD_STACKS)
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_the_tls_name_is_published_for_the_proxies_service_in_the_stacks_zone(shipped_plan, stack):
     plan = shipped_plan(stack)
     settings = gateway_settings(stack)
@@ -134,8 +140,10 @@ def test_azure_a_linked_private_zone_in_its_own_group_and_workload_identity(ship
     assert values["extraVolumeMounts"][0]["mountPath"] == "/etc/kubernetes"
 
 
-def test_dev_has_no_zone(shipped_plan):
-    plan = shipped_plan("dev")
+def test_a_stack_without_a_zone_creates_none(tmp_path):
+    document = shipped_document("dev")
+    del document["config"][P]["gateway"]["dns_zone"]
+    plan = plan_document(tmp_path, document, stack="dev")
     assert not [r for r in plan.of_type(RELEASE) if r.name == "external-dns-release"]
     assert not plan.of_type("aws:route53/zone:Zone")
 

@@ -60,12 +60,12 @@ KINDS = [
     # the proxies' Envoy stats and the AI Gateway sidecar's token metrics
     ("monitoring.coreos.com/v1", "PodMonitor"),
 ]
-# With gateway.tls_hostname (the prod stacks): the private CA and the gateway's certificate;
-# and for their TGI model and embeddings server, which no endpoint picker balances (dev's one
-# model is picked: tests/workloads/test_endpoint_picker.py), a Backend and AIServiceBackend.
-TLS_KINDS = [
-    ("cert-manager.io/v1", "Certificate"),
-    ("cert-manager.io/v1", "ClusterIssuer"),
+# With gateway.tls_hostname (every shipped stack): the private CA and the gateway's
+# certificate.
+TLS_KINDS = [("cert-manager.io/v1", "Certificate"), ("cert-manager.io/v1", "ClusterIssuer")]
+# For the prod stacks' TGI model and embeddings server, which no endpoint picker balances
+# (dev's one model is picked: tests/workloads/test_endpoint_picker.py).
+SERVICE_KINDS = [
     ("gateway.envoyproxy.io/v1alpha1", "Backend"),
     ("aigateway.envoyproxy.io/v1beta1", "AIServiceBackend"),
 ]
@@ -76,7 +76,8 @@ PROD_STACKS = [s for s in SHIPPED_STACKS if s != "dev"]
     ("stack", "api", "kind"),
     [
         *((s, api, kind) for s in SHIPPED_STACKS for api, kind in KINDS),
-        *((s, api, kind) for s in PROD_STACKS for api, kind in TLS_KINDS),
+        *((s, api, kind) for s in SHIPPED_STACKS for api, kind in TLS_KINDS),
+        *((s, api, kind) for s in PROD_STACKS for api, kind in SERVICE_KINDS),
     ],
 )
 def test_every_gateway_object_is_valid_against_its_pinned_crd(shipped_plan, stack, api, kind):
@@ -282,8 +283,8 @@ def test_a_misspelt_field_fails_the_schema_check():
     assert [e.message for e in validator.iter_errors(document)]
 
 
-@pytest.mark.parametrize("stack", PROD_STACKS)
-def test_prod_gateways_serve_https_with_a_certificate_of_the_private_ca(shipped_plan, stack):
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_gateway_serves_https_with_a_certificate_of_the_private_ca(shipped_plan, stack):
     plan = shipped_plan(stack)
     (gw,) = custom_resources(plan, "gateway.networking.k8s.io/v1", "Gateway")
     (listener,) = gw.inputs["spec"]["listeners"]
