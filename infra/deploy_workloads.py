@@ -349,7 +349,7 @@ def _gateway(
             public=settings.public,
             allowed_cidrs=tuple(str(c) for c in settings.allowed_cidrs),
             load_balancer_annotations=annotations,
-            wake_from_zero=any(m.min_replicas == 0 for m in config.models),
+            sleeping=tuple(m.name for m in config.models if m.min_replicas == 0),
             tls_hostname=settings.tls_hostname,
             jwt=(
                 Jwt(jwt.issuer, jwt.jwks_uri, tuple(jwt.audiences), jwt.client_claim)

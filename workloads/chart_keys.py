@@ -147,6 +147,8 @@ CHARTS: Mapping[str, ChartKeys] = {
         sources={"chart": "envoyproxy/gateway@v1.8.3 charts/gateway-helm/values.tmpl.yaml"},
         keys={
             "deployment.envoyGateway.resources": "chart:61",
+            # merged with the chart's own (prometheus.io/scrape, prometheus.io/port)
+            "deployment.pod.annotations": "chart:95",
             "deployment.pod.tolerations": "chart:100",
             "deployment.pod.nodeSelector": "chart:101",
             "config.envoyGateway": "chart:131",

@@ -12,9 +12,11 @@ What the pinned releases require, read at their tags:
   (`extensionManager.backendResources`: envoyproxy/ai-gateway@v1.1.0
   examples/inference-pool/envoy-gateway-values-addon.yaml), so the CRDs exist before it
   starts (it watches the kind at start: envoyproxy/gateway@v1.8.3
-  internal/provider/kubernetes/controller.go:140-175). Envoy AI Gateway's chart grants the
-  `envoy-gateway` service account read on them
-  (manifests/charts/ai-gateway-helm/templates/envoy_gateway_cluster_role_for_inference_pool.yaml).
+  internal/provider/kubernetes/controller.go:140-175), and so does its right to read them:
+  it is not Ready until the watch has synced, and Envoy AI Gateway's chart, which grants
+  that read (manifests/charts/ai-gateway-helm/templates/
+  envoy_gateway_cluster_role_for_inference_pool.yaml), is installed after it
+  (`pool_reader_rules` in workloads/gateway.py).
 - The picker watches InferenceObjectives too, whether or not any exist, so that CRD is
   installed as well (pkg/epp/server/runserver.go:122-128 at v1.0.2).
 - A route in the gateway's namespace reaching a pool in the model's namespace needs a
@@ -23,7 +25,7 @@ What the pinned releases require, read at their tags:
   (envoyproxy/gateway@v1.8.3 internal/gatewayapi/route.go:1859-1870, validate.go:154-180).
 - Envoy reaches the picker by `<endpointPickerRef.name>.<namespace>.svc:<port>` over TLS
   without verification, fail closed, with a 300 s message timeout
-  (envoyproxy/ai-gateway@v1.1.0 internal/extensionserver/inferencepool.go:199-330); the
+  (envoyproxy/ai-gateway@v1.1.0 internal/extensionserver/inferencepool.go:204-315); the
   picker serves a self-signed certificate by default (`--secure-serving`).
 - Its chart sets no security context or resources (config/charts/inferencepool/templates/
   epp-deployment.yaml at v1.0.2), so the picker is rendered here: our uid, no capabilities,
@@ -154,24 +156,38 @@ def deployment_spec(
     namespace: str,
     placement: Mapping[str, Any],
     *,
+    replicas: int = 1,
     grace_seconds: int = TERMINATION_GRACE_SECONDS,
 ) -> dict[str, Any]:
-    """One picker (the project's recommended single active replica; its prefix-cache
-    state is per replica), replaced by Recreate as the chart does. It waits as long as the
-    model's servers take to stop, as the chart's comment advises."""
+    """`replicas` pickers, each on its own node where the pool has the nodes. Every one is
+    Ready once it has read its pool (no leader election: cmd/epp/runner/health.go:46-57 at
+    v1.0.2), so a rollout starts the new picker before it stops the old one (the chart's
+    Recreate would leave the model with none while the new one is pulled and syncs). Each
+    keeps its own prefix-cache state, so two pickers place by prefix less sharply than
+    one. It waits as long as the model's servers take to stop, as the chart advises."""
     image = contract("epp")
     name = picker_name(pool)
     probe = {"grpc": {"port": HEALTH_PORT, "service": HEALTH_SERVICE}}
     pod = dict(placement)
     pod["nodeSelector"] = {**pod.get("nodeSelector", {}), ARCH: "amd64"}
+    spread = {
+        "maxSkew": 1,
+        "topologyKey": "kubernetes.io/hostname",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": selector_labels(name, COMPONENT)},
+    }
     return {
-        "replicas": 1,
-        "strategy": {"type": "Recreate"},
+        "replicas": replicas,
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+        },
         "selector": {"matchLabels": selector_labels(name, COMPONENT)},
         "template": {
             "metadata": {"labels": workload_labels(name, COMPONENT, image.tag)},
             "spec": {
                 **pod,
+                "topologySpreadConstraints": [spread],
                 "serviceAccountName": name,
                 # it watches its pool, the pool's pods and objectives (its Role)
                 "automountServiceAccountToken": True,
@@ -263,8 +279,8 @@ class InferencePoolCrds(pulumi.ComponentResource):
 
 class EndpointPicker(pulumi.ComponentResource):
     """One model's InferencePool (`-pool`) and its picker: service account, Role and
-    binding, plugins ConfigMap, Deployment, Service and a NetworkPolicy admitting the
-    gateway's proxies on its gRPC port alone."""
+    binding, plugins ConfigMap, Deployment, Service, with two replicas a PDB, and a
+    NetworkPolicy admitting the gateway's proxies on its gRPC port alone."""
 
     def __init__(
         self,
@@ -275,6 +291,7 @@ class EndpointPicker(pulumi.ComponentResource):
         servers: Mapping[str, str],
         port: int,
         gateway_namespace: str,
+        replicas: int = 1,
         kubernetes_provider: k8s.Provider,
         placement: Placement,
         after: Sequence[pulumi.Resource],
@@ -325,7 +342,7 @@ class EndpointPicker(pulumi.ComponentResource):
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=wire({**metadata, "annotations": uses_api}),
-            spec=wire(deployment_spec(pool, namespace, placement.pod_fields())),
+            spec=wire(deployment_spec(pool, namespace, placement.pod_fields(), replicas=replicas)),
             opts=child(self.pool, binding, plugins, *placement.ready),
         )
         self.service = k8s.core.v1.Service(
@@ -348,6 +365,14 @@ class EndpointPicker(pulumi.ComponentResource):
             ),
             opts=child(),
         )
+        if replicas > 1:
+            # a drain or a node upgrade takes one picker at a time
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata=wire(metadata),
+                spec=wire({"minAvailable": 1, "selector": {"matchLabels": selector}}),
+                opts=child(),
+            )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-network-policy",
             metadata=wire(metadata),

@@ -26,6 +26,8 @@ and exports token usage per model), both pinned and installed by Helm on every c
   public, and then admits only the allowed ranges (`loadBalancerSourceRanges`).
 """
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +85,11 @@ GATEWAY_API = "gateway.networking.k8s.io/v1"
 # v1, which older CRDs a cluster may already hold do not)
 GATEWAY_API_BETA = "gateway.networking.k8s.io/v1beta1"
 ROUTES_GRANT = "llm-gateway-routes"
+# the chart's service account (charts/gateway-helm/templates/envoy-gateway-serviceaccount.yaml
+# at v1.8.3), which our ClusterRole lets read InferencePools
+EG_SERVICE_ACCOUNT = "envoy-gateway"
+POOL_READER = "llm-infra-envoy-gateway-inference-pools"
+CONFIG_CHECKSUM = "llm-infra.io/config-checksum"
 ENVOY_REQUESTS = {"cpu": "250m", "memory": "512Mi"}
 ENVOY_LIMITS = {"memory": "1Gi"}
 RATE_LIMIT_RESOURCES = {
@@ -148,8 +155,8 @@ class GatewayArgs:
     """HTTPS under this name with the `llm-gateway-tls` certificate; None: plain HTTP."""
     jwt: Jwt | None = None
     """Authenticate by JWT; None: by the API keys."""
-    wake_from_zero: bool = False
-    """Some model scales to zero: hold its requests (retries) while it wakes."""
+    sleeping: tuple[str, ...] = ()
+    """The servers that scale to zero: their rules hold requests (retry) while they wake."""
 
 
 def rate_limit_config(store_url: str, placement: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,6 +184,28 @@ def rate_limit_config(store_url: str, placement: Mapping[str, Any]) -> dict[str,
     }
 
 
+def pool_reader_rules() -> list[dict[str, Any]]:
+    """What Envoy Gateway needs to watch InferencePools as route backends. Envoy AI
+    Gateway's chart grants the same (manifests/charts/ai-gateway-helm/templates/
+    envoy_gateway_cluster_role_for_inference_pool.yaml at v1.1.0), but it is installed
+    after Envoy Gateway, which is not Ready until every watch has synced
+    (envoyproxy/gateway@v1.8.3 internal/provider/kubernetes/kubernetes.go:78-92,390)."""
+    return [
+        {
+            "apiGroups": [POOL_GROUP],
+            "resources": ["inferencepools"],
+            "verbs": ["get", "list", "watch"],
+        }
+    ]
+
+
+def config_checksum(config: Mapping[str, Any]) -> str:
+    """A digest of Envoy Gateway's configuration, on its pod: a change rolls the pod (and
+    Helm waits for it), where the chart would leave it to reload the file whenever the
+    kubelet refreshes its ConfigMap, after `pulumi up` has moved on."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def envoy_gateway_values(
     placement: Mapping[str, Any], store_url: str | None = None
 ) -> dict[str, Any]:
@@ -184,37 +213,38 @@ def envoy_gateway_values(
     Envoy AI Gateway's required settings (manifests/envoy-gateway-values.yaml at v1.1.0) and,
     with token budgets, the global rate limit in the counter store at `store_url`."""
     limits = rate_limit_config(store_url, placement) if store_url is not None else {}
-    return {
-        "config": {
-            "envoyGateway": {
-                "gateway": {"controllerName": CONTROLLER_NAME},
-                "logging": {"level": {"default": "info"}},
-                "provider": {"type": "Kubernetes"},
-                **limits,
-                "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
-                "extensionManager": {
-                    # InferencePools as route backends, handed to AI Gateway's extension
-                    # (examples/inference-pool/envoy-gateway-values-addon.yaml at v1.1.0);
-                    # always on with the gateway, so a first pool never changes this release
-                    "backendResources": [BACKEND_RESOURCE],
-                    "hooks": {
-                        "xdsTranslator": {
-                            "translation": {
-                                part: {"includeAll": True}
-                                for part in ("listener", "route", "cluster", "secret")
-                            },
-                            "post": ["Translation", "Cluster", "Route"],
-                        }
-                    },
-                    "service": {
-                        "fqdn": {
-                            "hostname": f"{AIGW_CONTROLLER}.{AIGW_NAMESPACE}.svc.cluster.local",
-                            "port": EXTENSION_PORT,
-                        }
-                    },
+    config = {
+        "envoyGateway": {
+            "gateway": {"controllerName": CONTROLLER_NAME},
+            "logging": {"level": {"default": "info"}},
+            "provider": {"type": "Kubernetes"},
+            **limits,
+            "extensionApis": {"enableEnvoyPatchPolicy": True, "enableBackend": True},
+            "extensionManager": {
+                # InferencePools as route backends, handed to AI Gateway's extension
+                # (examples/inference-pool/envoy-gateway-values-addon.yaml at v1.1.0);
+                # always on with the gateway, so a first pool never changes this release
+                "backendResources": [BACKEND_RESOURCE],
+                "hooks": {
+                    "xdsTranslator": {
+                        "translation": {
+                            part: {"includeAll": True}
+                            for part in ("listener", "route", "cluster", "secret")
+                        },
+                        "post": ["Translation", "Cluster", "Route"],
+                    }
                 },
-            }
-        },
+                "service": {
+                    "fqdn": {
+                        "hostname": f"{AIGW_CONTROLLER}.{AIGW_NAMESPACE}.svc.cluster.local",
+                        "port": EXTENSION_PORT,
+                    }
+                },
+            },
+        }
+    }
+    return {
+        "config": config,
         # the chart's own requests, said here so the scheduling simulation counts them
         "deployment": {
             "envoyGateway": {
@@ -223,7 +253,10 @@ def envoy_gateway_values(
                     "limits": {"memory": "1024Mi"},
                 }
             },
-            "pod": dict(placement),
+            "pod": {
+                **placement,
+                "annotations": {CONFIG_CHECKSUM: config_checksum(config)},
+            },
         },
         "certgen": {"job": dict(placement)},
     }
@@ -423,6 +456,32 @@ def wake_retry_spec() -> dict[str, Any]:
     }
 
 
+def wake_policy_spec(
+    upstreams: Sequence[Upstream], sleeping: Sequence[str]
+) -> dict[str, Any] | None:
+    """The retries, on exactly the rules that reach a sleeping server: each targeted by the
+    generated HTTPRoute's name and the rule's name (`sectionName`; a rule-level policy,
+    site/content/en/latest/concepts/gateway_api_extensions/backend-traffic-policy.md:78 at
+    v1.8.3), merged into the Gateway's policy so its limits still apply (`mergeType`:
+    internal/gatewayapi/backendtrafficpolicy.go:497-520,860-890). A pool's rule is never
+    retried: a retry goes back to the pod its endpoint picker chose. None: nothing sleeps."""
+    targets = []
+    for index, upstream in enumerate(upstreams):
+        members = [upstream, *versions_of(upstream, upstreams)]
+        if any(m.model in sleeping for m in members):
+            targets.append(
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "HTTPRoute",
+                    "name": f"models-{index // RULES_PER_ROUTE}",
+                    "sectionName": rule_name(upstream.model),
+                }
+            )
+    if not targets:
+        return None
+    return {"targetRefs": targets, "mergeType": "StrategicMerge", "retry": wake_retry_spec()}
+
+
 def rule_name(model: str) -> str:
     return model.replace("/", "-").replace(".", "-").lower()[:63]
 
@@ -487,7 +546,7 @@ def security_policy_spec(jwt: Jwt | None = None) -> dict[str, Any]:
     """API keys (`apiKeyAuth`), or with `jwt` the tokens of an OIDC provider (`jwt`:
     api/v1alpha1/jwt_types.go at v1.8.3; not optional, so a request without a token is
     refused), whose client claim is copied into the client header the limits select on."""
-    target = [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}]
+    target = gateway_target()
     if jwt is not None:
         return {
             "targetRefs": target,
@@ -559,7 +618,7 @@ def rate_limit_spec(clients: Sequence[Client]) -> dict[str, Any] | None:
     if tokens:
         limits["global"] = {"rules": tokens}
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
+        "targetRefs": gateway_target(),
         "rateLimit": limits,
     }
 
@@ -578,7 +637,7 @@ def client_traffic_spec(tls: bool = False) -> dict[str, Any]:
     newer (`tls.minVersion`: api/v1alpha1/tls_types.go at v1.8.3, where 1.2 is also the
     default, said here so a policy can see it)."""
     spec: dict[str, Any] = {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY}],
+        "targetRefs": gateway_target(),
         "connection": {"bufferLimit": BUFFER_LIMIT},
         # The client header is the gateway's to set (from the API key or the token): one a
         # caller sends is dropped before any filter runs (early header mutation), so no one
@@ -688,11 +747,33 @@ class Gateway(pulumi.ComponentResource):
             if token_budgets(args.clients)
             else None
         )
-        # Envoy Gateway watches InferencePools from its start: their CRDs come first
+        # Envoy Gateway watches InferencePools from its start, and is not Ready until that
+        # watch has synced: their CRDs and its right to read them come first
         pool_crds = InferencePoolCrds(
             f"{name}-inference-crds",
             kubernetes_provider=kubernetes_provider,
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        pool_reader = k8s.rbac.v1.ClusterRole(
+            f"{name}-pool-reader",
+            metadata={"name": POOL_READER},
+            rules=wire(pool_reader_rules()),
+            opts=opts_(*pool_crds.crds),
+        )
+        pool_reading = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-pool-reader-binding",
+            metadata={"name": POOL_READER},
+            role_ref=wire(
+                {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": POOL_READER,
+                }
+            ),
+            subjects=wire(
+                [{"kind": "ServiceAccount", "name": EG_SERVICE_ACCOUNT, "namespace": EG_NAMESPACE}]
+            ),
+            opts=opts_(pool_reader),
         )
         envoy_gateway = release(
             "envoy-gateway",
@@ -701,7 +782,12 @@ class Gateway(pulumi.ComponentResource):
             EG_NAMESPACE,
             release_name="eg",
             values=envoy_gateway_values(pods, store.url if store else None),
-            after=(*placement.ready, *pool_crds.crds, *([store.deployment] if store else [])),
+            after=(
+                *placement.ready,
+                *pool_crds.crds,
+                pool_reading,
+                *([store.deployment] if store else []),
+            ),
         )
         crds = release(
             "ai-gateway-crds",
@@ -764,6 +850,8 @@ class Gateway(pulumi.ComponentResource):
                 servers=upstream.servers,
                 port=upstream.port,
                 gateway_namespace=EG_NAMESPACE,
+                # a second picker where the proxies have one, so a drain takes neither
+                replicas=2 if args.replicas > 1 else 1,
                 kubernetes_provider=kubernetes_provider,
                 placement=placement,
                 after=[*pool_crds.crds, namespaces[upstream.namespace]],
@@ -816,14 +904,12 @@ class Gateway(pulumi.ComponentResource):
             gateway,
         )
         traffic = rate_limit_spec(args.clients)
-        if args.wake_from_zero:
-            traffic = {
-                **(traffic or {"targetRefs": gateway_target()}),
-                "retry": wake_retry_spec(),
-            }
         if traffic is not None:
             # one policy on the Gateway: a second one would conflict
             resource("BackendTrafficPolicy", EG_API, "client-limits", traffic, gateway)
+        wake = wake_policy_spec(args.upstreams, args.sleeping)
+        if wake is not None:
+            resource("BackendTrafficPolicy", EG_API, "wake-retries", wake, gateway)
         if monitoring:
             k8s.apiextensions.CustomResource(
                 f"{name}-proxy-monitor",

@@ -106,8 +106,8 @@ class GatewayConfig(Section):
         "picker beside the model's servers sends each request to the server with the "
         "shortest queue, the most free KV cache and the longest cached prefix. Other models "
         "(TGI, embeddings, models with versions, models that scale to zero) are balanced by "
-        "their Service. The picker fails closed: while it is down its model answers 503. "
-        "Default: on.",
+        "their Service. The picker fails closed: with no picker up its model answers with an "
+        "error. Two pickers per model behind two or more gateway replicas. Default: on.",
     )
     jwt: GatewayJwtConfig | None = Field(
         None,

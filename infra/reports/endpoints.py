@@ -33,6 +33,10 @@ class Endpoints:
     """Where each model's traffic goes (a model with versions splits it by weight)."""
     token_issuer: str | None = None
     """With JWT: the identity provider whose access tokens callers send (no API keys)."""
+    balancing: dict[str, str] | None = None
+    """What places each model's requests on its servers: `endpoint-picker` or `service`."""
+    dns_zone: str | None = None
+    """The private zone the stack publishes the URL's name in, when it does."""
 
 
 def endpoints_of(plan: PlanRecord) -> Endpoints:
@@ -59,6 +63,8 @@ def endpoints_of(plan: PlanRecord) -> Endpoints:
         ),
         models=[str(m) for m in front["models"]],
         routes=front.get("routes"),
+        balancing=front.get("balancing"),
+        dns_zone=front.get("dns_zone"),
         token_issuer=issuer,
         ca_command=(
             f"kubectl -n {CERT_NAMESPACE} get secret {CA_SECRET} "
@@ -86,10 +92,10 @@ def render_endpoints_table(found: Endpoints) -> str:
             else f"  access tokens:   from {found.token_issuer} (OIDC; no API keys)"
         ),
         *([f"  CA to trust:     {found.ca_command}"] if tls else []),
-        *(["  (point the URL's name at the load balancer's address in your DNS)"] if tls else []),
+        *([_name_note(found)] if tls else []),
         "",
         "Models (the `model` of a request):",
-        *(f"  {m}{_split(found, m)}" for m in found.models),
+        *(f"  {m}{_split(found, m)}{_balanced(found, m)}" for m in found.models),
         "",
         "Call it (OpenAI-compatible; /v1/models lists the models):",
         (
@@ -118,6 +124,16 @@ def render_endpoints_table(found: Endpoints) -> str:
         '"content": "Hello"}])',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _name_note(found: Endpoints) -> str:
+    if found.dns_zone is not None:
+        return f"  (the name is published in the private zone {found.dns_zone}, on the network)"
+    return "  (point the URL's name at the load balancer's address in your DNS)"
+
+
+def _balanced(found: Endpoints, model: str) -> str:
+    return "  (endpoint picker)" if (found.balancing or {}).get(model) == "endpoint-picker" else ""
 
 
 def _split(found: Endpoints, model: str) -> str:

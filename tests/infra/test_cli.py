@@ -298,8 +298,12 @@ def test_endpoints_show_how_to_call_every_model_through_the_gateway(capsys):
     assert "https://llm.prod.example.internal" in out
     assert "kubectl -n cert-manager get secret llm-infra-ca" in out
     assert 'curl -s --cacert llm-infra-ca.pem "$LLM_GATEWAY/v1/chat/completions"' in out
-    for model in ("llama-3-1-8b", "qwen2-5-7b", "llama-3-1-70b", "BAAI/bge-base-en-v1.5"):
+    for model in ("qwen2-5-7b", "BAAI/bge-base-en-v1.5"):
         assert f"\n  {model}\n" in out
+    # the vLLM models are placed by their endpoint pickers
+    for model in ("llama-3-1-8b", "llama-3-1-70b"):
+        assert f"\n  {model}  (endpoint picker)\n" in out
+    assert "published in the private zone prod.example.internal" in out
     assert '-H "Authorization: Bearer $LLM_API_KEY"' in out
     assert "pulumi stack output gateway_api_keys --show-secrets -s prod" in out
     assert main(["--project-dir", str(ROOT), "endpoints", "-s", "dev", "--format", "json"]) == 0

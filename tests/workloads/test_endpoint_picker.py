@@ -354,3 +354,73 @@ def test_the_pr_diff_says_which_models_change_how_they_are_balanced(without_pick
     deleted = {r["type"] for r in diff.deleted}
     assert "kubernetes:inference.networking.k8s.io/v1:InferencePool" in deleted
     assert not [c for c in diff.updated if c.type == DEPLOYMENT]
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_envoy_gateway_may_read_pools_before_it_starts(shipped_plan, stack):
+    """It is not Ready until its InferencePool watch syncs (envoyproxy/gateway@v1.8.3
+    internal/provider/kubernetes/kubernetes.go:78-92,390); AI Gateway's chart, which also
+    grants the read, comes after it."""
+    plan = shipped_plan(stack)
+    (release,) = [r for r in plan.of_type(RELEASE) if r.inputs["chart"] == gateway.EG_CHART]
+    binding = named(
+        plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", gateway.POOL_READER
+    )
+    role = named(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", gateway.POOL_READER)
+    assert binding.urn in release.dependencies
+    # the chart's service account (charts/gateway-helm/templates/envoy-gateway-serviceaccount.yaml)
+    assert binding.inputs["subjects"] == [
+        {"kind": "ServiceAccount", "name": "envoy-gateway", "namespace": gateway.EG_NAMESPACE}
+    ]
+    assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]
+    (rule,) = role.inputs["rules"]
+    assert (rule["apiGroups"], rule["resources"]) == (
+        ["inference.networking.k8s.io"],
+        ["inferencepools"],
+    )
+    assert {"get", "list", "watch"} <= set(rule["verbs"])
+
+
+def test_a_change_of_envoy_gateways_config_rolls_its_pod():
+    """The chart mounts its config as a file it reloads whenever the kubelet refreshes it;
+    a digest on the pod makes Helm roll it and wait instead."""
+    placement = {"nodeSelector": {"pool": "system"}}
+    plain = gateway.envoy_gateway_values(placement)
+    budgets = gateway.envoy_gateway_values(placement, store_url="counters:6379")
+    digest = [
+        v["deployment"]["pod"]["annotations"][gateway.CONFIG_CHECKSUM] for v in (plain, budgets)
+    ]
+    assert digest[0] != digest[1]
+    assert (
+        digest[0]
+        == gateway.envoy_gateway_values(placement)["deployment"]["pod"]["annotations"][
+            gateway.CONFIG_CHECKSUM
+        ]
+    )
+    assert plain["deployment"]["pod"]["nodeSelector"] == placement["nodeSelector"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "replicas"), [("dev", 1), ("prod", 2), ("gcp-prod", 2), ("azure-prod", 2)]
+)
+def test_a_new_picker_is_ready_before_the_old_one_stops(shipped_plan, stack, replicas):
+    plan = shipped_plan(stack)
+    budgets = plan.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+    for name, pool in pools(plan).items():
+        namespace = pool.inputs["metadata"]["namespace"]
+        spec = named(plan, DEPLOYMENT, picker_name(name), namespace).inputs["spec"]
+        assert spec["strategy"] == {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+        }
+        # as many pickers as the proxies allow for a drain: two behind two proxies
+        assert spec["replicas"] == replicas
+        mine = [
+            b
+            for b in budgets
+            if b.inputs["spec"]["selector"]["matchLabels"].items()
+            <= spec["template"]["metadata"]["labels"].items()
+        ]
+        assert len(mine) == (1 if replicas > 1 else 0)
+        if mine:
+            assert mine[0].inputs["spec"]["minAvailable"] == 1

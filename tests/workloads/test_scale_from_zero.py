@@ -14,7 +14,8 @@ EG = "gateway.envoyproxy.io/v1alpha1"
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory):
-    """dev with its 8B model at zero, and a canary of it that stays warm."""
+    """dev with its 8B model at zero, a canary of it that stays warm, a second warm model
+    of its own (an endpoint picker balances it), and a request limit."""
     document = shipped_document("dev")
     models = document["config"]["llm-infra:platform"]["models"]
     models[0]["min_replicas"] = 0
@@ -28,6 +29,10 @@ def plan(tmp_path_factory):
             "min_replicas": 1,
         }
     )
+    warm = {k: v for k, v in models[0].items() if k != "weight"}
+    models.append({**warm, "name": "warm", "min_replicas": 1})
+    gateway = document["config"]["llm-infra:platform"]["gateway"]
+    gateway["clients"] = [{"name": "default", "requests_per_minute": 600}]
     return plan_document(tmp_path_factory.mktemp("zero"), document, stack="dev")
 
 
@@ -73,9 +78,16 @@ def test_a_warm_model_keeps_the_queue_trigger_alone(plan):
     assert len(scaler(plan, "canary")["triggers"]) == 1
 
 
+def policies(plan):
+    return {
+        p.inputs["metadata"]["name"]: p.inputs
+        for p in custom_resources(plan, EG, "BackendTrafficPolicy")
+    }
+
+
 def test_the_gateway_holds_requests_by_retrying_failed_connects(plan):
-    (policy,) = custom_resources(plan, EG, "BackendTrafficPolicy")
-    retry = policy.inputs["spec"]["retry"]
+    policy = policies(plan)["wake-retries"]
+    retry = policy["spec"]["retry"]
     # only failures before a request reached a server: no generation runs twice
     assert set(retry["retryOn"]["triggers"]) == {
         "connect-failure",
@@ -86,11 +98,31 @@ def test_the_gateway_holds_requests_by_retrying_failed_connects(plan):
     validator = jsonschema.Draft7Validator(
         schema("gateway.envoyproxy.io", "BackendTrafficPolicy", "v1alpha1")
     )
-    document = {k: policy.inputs[k] for k in ("apiVersion", "kind", "spec")}
-    document["metadata"] = {"name": "client-limits"}
+    document = {k: policy[k] for k in ("apiVersion", "kind", "spec")}
+    document["metadata"] = {"name": "wake-retries"}
     assert [e.message for e in validator.iter_errors(document)] == []
 
 
+def test_only_the_rules_reaching_the_sleeping_model_retry(plan):
+    spec = policies(plan)["wake-retries"]["spec"]
+    rules = {
+        rule["name"]: (route.inputs["metadata"]["name"], rule)
+        for route in custom_resources(plan, "aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute")
+        for rule in route.inputs["spec"]["rules"]
+    }
+    # the generated HTTPRoute keeps the AIGatewayRoute's name and its rules' names
+    # (envoyproxy/ai-gateway@v1.1.0 internal/controller/ai_gateway_route.go:189-200,322-327)
+    targets = {(t["kind"], t["name"], t["sectionName"]) for t in spec["targetRefs"]}
+    model = shipped_document("dev")["config"]["llm-infra:platform"]["models"][0]["name"]
+    assert targets == {("HTTPRoute", rules[model][0], model)}
+    # not the pool's rule: a retry there would return to the pod the picker chose
+    assert rules["warm"][1]["backendRefs"][0]["kind"] == "InferencePool"
+    # merged into the Gateway's policy, whose client limits still apply on that rule
+    # (envoyproxy/gateway@v1.8.3 internal/gatewayapi/backendtrafficpolicy.go:860-890)
+    assert spec["mergeType"] == "StrategicMerge"
+    assert "rateLimit" in policies(plan)["client-limits"]["spec"]
+    assert "retry" not in policies(plan)["client-limits"]["spec"]
+
+
 def test_shipped_stacks_without_a_model_at_zero_retry_nothing(shipped_plan):
-    (policy,) = custom_resources(shipped_plan("prod"), EG, "BackendTrafficPolicy")
-    assert "retry" not in policy.inputs["spec"]
+    assert "wake-retries" not in policies(shipped_plan("prod"))
