@@ -19,7 +19,12 @@ from infra.config.models import ModelConfig
 from infra.config.routing import picked_models
 from infra.cost import estimate_cost
 from infra.platforms.base import Platform
-from infra.sizing import architecture_of, replica_hourly_usd, stack_load_estimates
+from infra.sizing import (
+    architecture_of,
+    replica_hourly_usd,
+    sized_architecture,
+    stack_load_estimates,
+)
 from workloads.alerts import Receiver
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.certificates import NAMESPACE as CERT_NAMESPACE
@@ -174,7 +179,7 @@ def deploy_workloads(
             gpus_per_node=pool.gpus_per_node,
         )
         cpu, memory = replica_resources(instance, model.gpus_per_replica)
-        arch = architecture_of(model)
+        arch, not_sized = sized_architecture(model)
         ModelServer(
             model.name,
             ModelServerArgs(
@@ -208,6 +213,8 @@ def deploy_workloads(
                 wake_query=(
                     wake_query(clusters[model.name]) if front and model.min_replicas == 0 else None
                 ),
+                not_sized=not_sized,
+                sizing_required=config.require_sized_models,
             ),
             cluster=cluster,
             namespace=namespaces.namespace(role),

@@ -278,7 +278,15 @@ def _cost(base: dict[str, Any] | None, head: dict[str, Any] | None) -> CostDelta
     )
 
 
-MODEL_KEYS = ("gpu", "gpus", "instance_type", "max_model_len", "fits", "max_concurrent_sequences")
+MODEL_KEYS = (
+    "gpu",
+    "gpus",
+    "instance_type",
+    "max_model_len",
+    "fits",
+    "max_concurrent_sequences",
+    "not_sized",
+)
 
 
 def _models(base: Iterable[dict[str, Any]], head: Iterable[dict[str, Any]]) -> list[ModelChange]:

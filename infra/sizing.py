@@ -36,6 +36,21 @@ def architecture_of(model: ModelConfig) -> ModelArchitecture | None:
     return find_model(name) if name else None
 
 
+def sized_architecture(model: ModelConfig) -> tuple[ModelArchitecture | None, str | None]:
+    """The model's architecture, or None and why it cannot be sized (with the fix)."""
+    try:
+        arch = architecture_of(model)
+    except ArchitectureError as error:
+        return None, str(error)
+    if arch is None:
+        named = model.architecture or model.hf_model_id or model.weights_uri
+        return None, (
+            f"{named!r} is not in the model library; "
+            "set architecture to the library model it is shaped like"
+        )
+    return arch, None
+
+
 def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSizing:
     """Raises CatalogLookupError when the pool does not resolve (config checks report it)."""
     instance = resolve_instance(
@@ -46,16 +61,8 @@ def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSi
         gpus_per_node=pool.gpus_per_node,
     )
     hourly = replica_hourly_usd(cloud, instance, pool.capacity_type, model.gpus_per_replica)
-    try:
-        arch = architecture_of(model)
-    except ArchitectureError as error:
-        return ModelSizing(model, instance, None, None, None, hourly, str(error))
+    arch, why = sized_architecture(model)
     if arch is None:
-        named = model.architecture or model.hf_model_id or model.weights_uri
-        why = (
-            f"{named!r} is not in the model library; "
-            "set architecture to the library model it is shaped like"
-        )
         return ModelSizing(model, instance, None, None, None, hourly, why)
     result = fit(
         arch,

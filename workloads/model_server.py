@@ -75,6 +75,10 @@ class ModelServerArgs:
     prometheus_url: str | None = None
     """Prometheus for KEDA's queue-depth trigger. None: fixed replicas, no ScaledObject."""
     wake_query: str | None = None
+    not_sized: str | None = None
+    """Why its fit could not be checked (an architecture outside the library), with the fix."""
+    sizing_required: bool = True
+    """Whether an unsized model fails the checks (`require_sized_models`)."""
     """At min_replicas 0: the gateway's requests for this server, which wake it."""
 
 
@@ -103,6 +107,13 @@ def sizing_annotations(args: ModelServerArgs) -> dict[str, str]:
     }
     if args.architecture:
         notes[f"{ANNOTATION}model-architecture"] = args.architecture
+    if args.not_sized is not None:
+        notes[f"{ANNOTATION}not-sized"] = args.not_sized
+        if not args.sizing_required:
+            notes[f"{ANNOTATION}unsized-allowed"] = (
+                "require_sized_models is false, so it deploys without a fit check "
+                f"({args.not_sized})"
+            )
     if spec.max_model_len_tokens is not None:
         notes[f"{ANNOTATION}max-model-len"] = str(spec.max_model_len_tokens)
     if spec.quantization is not None:

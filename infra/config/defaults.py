@@ -42,6 +42,8 @@ ENVIRONMENT_DEFAULTS: Mapping[str, Mapping[Environment, Any]] = {
     "monitoring.retention_days": {DEV: 7, STAGING: 15, PROD: 30},
     # Data outlives a dev stack only if asked; staging and prod keep it by default.
     "protect_state": {DEV: False, STAGING: True, PROD: True},
+    # A model whose fit was never checked may not deploy to prod; elsewhere it is listed.
+    "require_sized_models": {DEV: False, STAGING: False, PROD: True},
 }
 
 

@@ -50,6 +50,12 @@ class StackConfig(Section):
         default_factory=DeployConfig,
         description="Where `pulumi up` runs, and so the path to the cluster's API server.",
     )
+    require_sized_models: bool = Field(
+        description="Fail `llm-infra check` (and `pulumi preview --policy-pack`) when a "
+        "model cannot be sized: its architecture is not in the model library, so whether it "
+        "fits its GPUs is unknown. Off: such a model deploys, shown as 'not sized' in every "
+        "report and listed as an exemption."
+    )
     protect_state: bool = Field(
         description="Guard stateful resources (buckets, keys, log groups, vector-DB volumes) "
         "with `protect` and `retain_on_delete`, and turn on the cluster's deletion "

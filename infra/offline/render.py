@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from infra.offline.monitor import ROOT_STACK_TYPE
 from infra.offline.record import PlanRecord, ResourceRecord
+from infra.reports.fit import fit_line, fit_verdict
 from infra.stages import deploy_line
 
 PROVIDER_PREFIX = "pulumi:providers:"
@@ -38,6 +39,9 @@ def render_table(plan: PlanRecord) -> str:
     width = max((len(t) for t in counts), default=0)
     lines += ["", "Resources by type:"]
     lines += [f"  {t.ljust(width)}  {n:>4}" for t, n in sorted(counts.items())]
+    if plan.sizing:
+        lines += ["", f"Models fit: {fit_verdict(plan.sizing)}"]
+        lines += [f"  {fit_line(r)}" for r in plan.sizing]
     lines += ["", f"Outputs: {', '.join(plan.outputs) or 'none'}"]
     deploy = deploy_line(plan)
     if deploy:
@@ -55,6 +59,13 @@ def render_markdown(plan: PlanRecord) -> str:
         f"**{summary_line(plan)}**",
         "",
         *([f"Deploy: {deploy}", ""] if deploy else []),
+        *(
+            [f"Models fit: **{fit_verdict(plan.sizing)}**", ""]
+            + [f"- {fit_line(r)}" for r in plan.sizing]
+            + [""]
+            if plan.sizing
+            else []
+        ),
         "| Resource type | Count |",
         "|---|---:|",
     ]

@@ -6,6 +6,7 @@ from typing import Any
 
 from infra.policy.check import CheckReport
 from infra.policy.runner import Diagnostic
+from infra.reports.fit import fit_verdict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -20,12 +21,12 @@ def _summary(report: CheckReport) -> str:
     money = (
         f"; ${cost['monthly_usd_min']:,.0f}–${cost['monthly_usd_max']:,.0f} a month" if cost else ""
     )
-    fits = all(s.get("fits", True) for s in report.record.get("sizing", []))
+    fits = fit_verdict(report.record.get("sizing", []))
     return (
         f"{len(report.mandatory)} mandatory and {len(report.advisory)} advisory violation(s), "
         f"{len(report.exemptions)} exemption(s), {rules} rules over "
         f"{len(report.record.get('resources', []))} resources; "
-        f"models fit: {'yes' if fits else 'no'}{money}"
+        f"models fit: {fits}{money}"
     )
 
 

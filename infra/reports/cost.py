@@ -3,7 +3,7 @@
 import json
 from dataclasses import asdict
 
-from infra.cost import CostReport
+from infra.cost import CostReport, ModelCost
 
 
 def render_cost_json(report: CostReport) -> str:
@@ -37,8 +37,7 @@ def render_cost_table(report: CostReport) -> str:
             f"  {model.name}: {model.gpus_per_replica} GPU(s) on {model.instance_type}, "
             f"{_money(model.usd_per_replica_hour)}/h per replica, "
             f"{_money(model.usd_per_hour_at_min_replicas)}/h at {model.min_replicas} replicas, "
-            f"~{model.output_tokens_per_second_per_replica or 0:g} output tok/s per replica, "
-            f"{_money(model.usd_per_million_output_tokens)} per million output tokens"
+            f"{_throughput(model)}"
         )
     lines += ["", "Prices used:"]
     seen = set()
@@ -52,6 +51,21 @@ def render_cost_table(report: CostReport) -> str:
                     f"{price.confidence})"
                 )
     return "\n".join(lines) + "\n"
+
+
+def _throughput(model: ModelCost) -> str:
+    if model.output_tokens_per_second_per_replica is None:
+        return "not sized: its throughput and cost per token are unknown"
+    return (
+        f"~{model.output_tokens_per_second_per_replica:g} output tok/s per replica, "
+        f"{_money(model.usd_per_million_output_tokens)} per million output tokens"
+    )
+
+
+def _per_million(model: ModelCost) -> str:
+    if model.output_tokens_per_second_per_replica is None:
+        return "not sized"
+    return _money(model.usd_per_million_output_tokens)
 
 
 def render_cost_markdown(report: CostReport) -> str:
@@ -76,7 +90,7 @@ def render_cost_markdown(report: CostReport) -> str:
     ]
     lines += [
         f"| {m.name} | {m.gpus_per_replica} × {m.instance_type} | "
-        f"{_money(m.usd_per_hour_at_min_replicas)} | {_money(m.usd_per_million_output_tokens)} |"
+        f"{_money(m.usd_per_hour_at_min_replicas)} | {_per_million(m)} |"
         for m in report.models
     ]
     return "\n".join(lines) + "\n"

@@ -126,7 +126,9 @@ def _cost_section(diff: PlanDiff) -> list[str]:
 def _models_section(diff: PlanDiff) -> list[str]:
     items = []
     for change in diff.models:
-        if change.change == "added" and change.after:
+        if change.change == "added" and change.after and change.after.get("not_sized"):
+            items.append(f"**{change.model}** added: not sized: {change.after['not_sized']}")
+        elif change.change == "added" and change.after:
             a = change.after
             items.append(
                 f"**{change.model}** added: {a['gpus']} × {a['gpu']} ({a['instance_type']}), "

@@ -826,6 +826,15 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
         None,
     ),
     # LLM serving
+    "llm-model-sized": (
+        workloads(MODEL_SERVER),
+        workloads(
+            changed(
+                MODEL_SERVER, ("metadata", "annotations", "llm-infra.io/model-architecture"), None
+            )
+        ),
+        None,
+    ),
     "llm-model-fits-gpus": (
         workloads(MODEL_SERVER),
         workloads(changed(MODEL_SERVER, ("metadata", "annotations", "llm-infra.io/gpu"), "a10g")),

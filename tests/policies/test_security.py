@@ -2,7 +2,15 @@
 
 import pytest
 
-from tests.policies.cases_security import CASES, GOOD_DEPLOYMENT, MORE_FAILING, C, changed, k8s
+from tests.policies.cases_security import (
+    CASES,
+    GOOD_DEPLOYMENT,
+    MODEL_SERVER,
+    MORE_FAILING,
+    C,
+    changed,
+    k8s,
+)
 from workloads.contract_check import CALLS_API, RUNS_AS_ROOT
 
 
@@ -88,6 +96,29 @@ def test_a_workload_that_calls_the_api_declares_why_it_mounts_its_token(security
     ]
 
 
+def test_a_model_the_program_could_not_size_fails_unless_the_stack_allows_it(security):
+    unsized = changed(
+        MODEL_SERVER,
+        ("metadata", "annotations", "llm-infra.io/not-sized"),
+        "'example-org/custom-7b' is not in the model library; set architecture",
+    )
+    [diagnostic] = [
+        d for d in security.run(k8s(unsized)).diagnostics if d.policy == "llm-model-sized"
+    ]
+    assert diagnostic.enforcement == "mandatory"
+    assert "example-org/custom-7b" in diagnostic.message
+    allowed = changed(
+        unsized,
+        ("metadata", "annotations", "llm-infra.io/unsized-allowed"),
+        "require_sized_models is false",
+    )
+    result = security.run(k8s(allowed))
+    assert "llm-model-sized" not in {d.policy for d in result.diagnostics}
+    assert [e.reason for e in result.exemptions if e.policy == "llm-model-sized"] == [
+        "exempted kubernetes:apps/v1:Deployment llama: require_sized_models is false"
+    ]
+
+
 def test_enforcement_is_configurable_per_rule(security):
     failing = k8s(changed(GOOD_DEPLOYMENT, "metadata.namespace", None))
     result = security.run(failing, {"k8s-no-default-namespace": "advisory"})
@@ -111,7 +142,7 @@ def test_unknown_values_at_preview_are_advisory_not_violations(security):
 
 
 def test_a_model_on_a_pool_that_does_not_exist_breaks_capacity(security):
-    from tests.policies.cases_security import MODEL_SERVER, pool_group
+    from tests.policies.cases_security import pool_group
 
     other_pool = pool_group(2)
     other_pool["inputs"]["labels"] = {"llm-infra.io/pool": "standard"}

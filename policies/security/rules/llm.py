@@ -5,7 +5,8 @@ Model servers describe themselves with annotations on the workload (the workload
 sets them): `llm-infra.io/model-architecture` (a library model), `llm-infra.io/gpu`,
 `llm-infra.io/tensor-parallel-size`, `llm-infra.io/max-model-len`,
 `llm-infra.io/gpu-memory-utilization`, `llm-infra.io/dtype`, `llm-infra.io/quantization`,
-`llm-infra.io/max-replicas`, and select their pool with the node label `llm-infra.io/pool`.
+`llm-infra.io/max-replicas`, and select their pool with the node label `llm-infra.io/pool`;
+a model the program could not size says why in `llm-infra.io/not-sized`.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +23,9 @@ from policies.lib.rules import Resource, Rule, StackRule, rule, stack_rule
 
 GPU = "nvidia.com/gpu"
 A = "llm-infra.io/"
+# why the program could not size the model, and (when the stack allows it) why it deploys
+NOT_SIZED = f"{A}not-sized"
+UNSIZED_ALLOWED = f"{A}unsized-allowed"
 
 
 def _annotations(resource: Resource) -> Mapping[str, Any]:
@@ -34,6 +38,36 @@ def _gpus_requested(spec: Mapping[str, Any]) -> int:
     for _kind, container in containers(spec):
         total += int(float(get(container, "resources", "limits", GPU, default=0)))
     return total
+
+
+def _unsized_allowed(resource: Resource) -> str | None:
+    """A stack whose config lets unsized models deploy (`require_sized_models: false`, the
+    default outside prod) says so on each of them."""
+    reason = _annotations(resource).get(UNSIZED_ALLOWED)
+    return str(reason) if reason else None
+
+
+@rule(
+    "llm-model-sized",
+    "Every model server was sized: its architecture is known, so its fit to the GPUs is "
+    f"checked, not assumed (a stack that allows unsized models says so in `{UNSIZED_ALLOWED}`, "
+    "and each is listed as exempted with that reason)",
+    WORKLOAD_TYPES,
+    declared_exemption=_unsized_allowed,
+)
+def model_sized(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    notes = _annotations(resource)
+    if f"{A}gpu" not in notes:
+        return  # not a model server
+    why = notes.get(NOT_SIZED)
+    architecture = str(notes.get(f"{A}model-architecture", ""))
+    if why:
+        yield f"not sized: {why}"
+    elif find_model(architecture) is None:
+        yield (
+            f"not sized: {architecture or 'no architecture'} is not in the model library; set "
+            "models[].architecture to the library model it is shaped like"
+        )
 
 
 @rule("llm-model-fits-gpus", "Every model fits the GPUs it is given", WORKLOAD_TYPES)
@@ -157,4 +191,4 @@ def capacity(
             )
 
 
-RULES: list[Rule | StackRule] = [model_fits, gpu_request, gpu_placement, capacity]
+RULES: list[Rule | StackRule] = [model_sized, model_fits, gpu_request, gpu_placement, capacity]
