@@ -21,6 +21,7 @@ from infra.cost import estimate_cost
 from infra.platforms.base import Platform
 from infra.sizing import (
     architecture_of,
+    model_lora_slots,
     replica_hourly_usd,
     sized_architecture,
     stack_load_estimates,
@@ -160,6 +161,7 @@ def deploy_workloads(
             version_of=m.version_of,
             weight=m.weight,
             servers=server_selector(m.name, m.engine) if m.name in picked else None,
+            adapters=tuple(a.name for a in m.adapters),
         )
         for m in config.models
     ]
@@ -193,6 +195,7 @@ def deploy_workloads(
                     dtype=model.dtype,
                     quantization=model.quantization,
                     gpu_memory_utilization=model.gpu_memory_utilization,
+                    **_adapters(model),
                 ),
                 pool=pool.name,
                 gpu=instance.gpu.value,
@@ -284,6 +287,18 @@ def deploy_workloads(
         outputs["qdrant"] = {"endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}"}
         groups["qdrant_api_key"] = pulumi.Output.secret(qdrant.api_key)
     return groups
+
+
+def _adapters(model: ModelConfig) -> dict[str, Any]:
+    """The LoRA part of a server's spec: its adapters and the slots they need."""
+    slots = model_lora_slots(model)
+    if slots is None:
+        return {}
+    return {
+        "adapters": tuple((a.name, a.source) for a in model.adapters),
+        "max_loras": slots.max_loras,
+        "max_lora_rank": slots.max_rank,
+    }
 
 
 def _role(model: ModelConfig) -> str:
@@ -380,7 +395,7 @@ def _gateway(
     return (
         {
             "url": front.url,
-            "models": [u.model for u in upstreams],
+            "models": list(traffic(upstreams)),
             "routes": traffic(upstreams),
             "balancing": balancing(upstreams),
             "clients": {

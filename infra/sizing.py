@@ -10,10 +10,11 @@ from components.catalog.pricing import price_catalog
 from components.enums import CapacityType, Cloud
 from components.sizing.architecture import ArchitectureError, ModelArchitecture
 from components.sizing.library import find_model
+from components.sizing.lora import LoraSlots, lora_rank_for
 from components.sizing.memory import GIB, Fit, fit
 from components.sizing.throughput import Throughput, decode_throughput
 from components.sizing.timings import GPU_NODE_SCALE_UP_S, IMAGE_PULL_S
-from infra.config.models import ModelConfig
+from infra.config.models import ModelConfig, lora_slots_of
 from infra.config.pools import GpuPoolConfig
 
 if TYPE_CHECKING:
@@ -34,6 +35,16 @@ class ModelSizing:
 def architecture_of(model: ModelConfig) -> ModelArchitecture | None:
     name = model.architecture or model.hf_model_id
     return find_model(name) if name else None
+
+
+def model_lora_slots(model: ModelConfig) -> LoraSlots | None:
+    """The LoRA slots a model's servers reserve (its adapters' `--max-loras` and
+    `--max-lora-rank`); None without adapters."""
+    slots = lora_slots_of(model)
+    if slots is None:
+        return None
+    loras, rank = slots
+    return LoraSlots(max_loras=loras, max_rank=lora_rank_for([rank]))
 
 
 def sized_architecture(model: ModelConfig) -> tuple[ModelArchitecture | None, str | None]:
@@ -72,6 +83,7 @@ def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSi
         gpu_memory_utilization=model.gpu_memory_utilization,
         dtype=model.dtype,
         quantization=model.quantization,
+        lora=model_lora_slots(model),
     )
     speed = decode_throughput(result, catalog().gpu_bandwidth_gbps(instance))
     return ModelSizing(model, instance, arch, result, speed, hourly)
@@ -247,6 +259,7 @@ def fit_record(result: Fit) -> dict[str, Any]:
             "weights_bytes": result.weights_bytes_per_gpu,
             "reserve_bytes": result.reserve_bytes_per_gpu,
             "kv_pool_bytes": result.kv_pool_bytes_per_gpu,
+            "lora_bytes": result.lora_bytes_per_gpu,
             "kv_cache_bytes_per_token": result.kv_bytes_per_token_per_gpu,
         },
         "kv_cache_tokens": result.kv_cache_tokens,

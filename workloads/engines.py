@@ -48,6 +48,10 @@ class ServerSpec:
     quantization: Quantization | None = None
     gpu_memory_utilization: float = 0.9
     prefix_caching: bool = True
+    adapters: tuple[tuple[str, str], ...] = ()
+    """LoRA adapters (served name, Hugging Face id) beside the base model."""
+    max_loras: int = 1
+    max_lora_rank: int = 16
 
     @property
     def from_bucket(self) -> bool:
@@ -98,6 +102,18 @@ def vllm_args(spec: ServerSpec) -> list[str]:
         # Streams safetensors from the bucket straight to the GPUs, through the pod's
         # workload identity: no Hub token, no full copy on disk first.
         args.append("--load-format=runai_streamer")
+    if spec.adapters:
+        # vllm/engine/arg_utils.py:825-850 in the 0.11.0 wheel; `--lora-modules` takes
+        # `name=path` items, a Hugging Face id as the path being downloaded at start
+        # (vllm/entrypoints/openai/cli_args.py:33-66, vllm/lora/utils.py:206-240); it goes
+        # last, as it takes every item up to the next flag (nargs "+", arg_utils.py:229)
+        args += [
+            "--enable-lora",
+            f"--max-loras={spec.max_loras}",
+            f"--max-lora-rank={spec.max_lora_rank}",
+            "--lora-modules",
+            *(f"{name}={source}" for name, source in spec.adapters),
+        ]
     return args
 
 

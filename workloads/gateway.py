@@ -115,6 +115,8 @@ class Upstream:
     """The model whose traffic this one shares (a canary, an A/B arm); None: its own."""
     weight: int | None = None
     """Its share of that traffic, relative to the others'; None: the only one."""
+    adapters: tuple[str, ...] = ()
+    """LoRA adapters its servers serve under their own names (each a `model` of its own)."""
     servers: Mapping[str, str] | None = None
     """The selector labels of its pods when an endpoint picker places its requests (an
     InferencePool named after its Service, in its namespace); None: its Service spreads
@@ -380,9 +382,7 @@ def route_specs(
     `model` to each version's own served name (`modelNameOverride`:
     api/v1beta1/ai_gateway_route.go:354-358 at v1.1.0); each version also answers under
     its own name, so a canary can be tried before it takes traffic."""
-    rules = [
-        _rule(upstream, [upstream, *versions_of(upstream, upstreams)]) for upstream in upstreams
-    ]
+    rules = [_rule(requested, owner, members) for requested, owner, members in rule_plan(upstreams)]
     costs = (
         {"llmRequestCosts": [{"metadataKey": TOKEN_COST_KEY, "type": "TotalToken"}]}
         if token_costs
@@ -400,18 +400,29 @@ def route_specs(
     ]
 
 
-def _rule(upstream: Upstream, members: Sequence[Upstream]) -> dict[str, Any]:
+def rule_plan(upstreams: Sequence[Upstream]) -> list[tuple[str, Upstream, list[Upstream]]]:
+    """Every rule in route order, as (the `model` it matches, the upstream it belongs to,
+    the servers it sends to): each model's own, then each adapter's, after every model's
+    (so adding one never moves a model's rule, whose place names its Envoy cluster). An
+    adapter goes to its base model's servers alone: a version need not serve it."""
+    own = [(u.model, u, [u, *versions_of(u, upstreams)]) for u in upstreams]
+    adapters = [(name, u, [u]) for u in upstreams for name in u.adapters]
+    return [*own, *adapters]
+
+
+def _rule(requested: str, upstream: Upstream, members: Sequence[Upstream]) -> dict[str, Any]:
     if upstream.picked:
         if len(members) > 1:
             raise ValueError(f"{upstream.model}: a picked model cannot have versions")
         refs = [pool_ref(upstream)]
+    elif requested in upstream.adapters:
+        # the servers answer to the adapter's own name: no rewrite
+        refs = [{"name": backend_name(upstream)}]
     else:
-        refs = [backend_ref(member, upstream.model, shared=len(members) > 1) for member in members]
+        refs = [backend_ref(member, requested, shared=len(members) > 1) for member in members]
     return {
-        "name": rule_name(upstream.model),
-        "matches": [
-            {"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": upstream.model}]}
-        ],
+        "name": rule_name(requested),
+        "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": requested}]}],
         "backendRefs": refs,
         "timeouts": {"request": REQUEST_TIMEOUT},
     }
@@ -424,10 +435,10 @@ def rule_clusters(upstreams: Sequence[Upstream]) -> dict[str, list[str]]:
     generated HTTPRoute keeps the AIGatewayRoute's name and rule order
     (envoyproxy/ai-gateway@v1.1.0 internal/controller/ai_gateway_route.go:189-200,321-343)."""
     found: dict[str, list[str]] = {}
-    for index, upstream in enumerate(upstreams):
+    for index, (_, _, members) in enumerate(rule_plan(upstreams)):
         route, rule = divmod(index, RULES_PER_ROUTE)
         cluster = f"httproute/{EG_NAMESPACE}/models-{route}/rule/{rule}"
-        for member in (upstream, *versions_of(upstream, upstreams)):
+        for member in members:
             found.setdefault(member.model, []).append(cluster)
     return found
 
@@ -466,15 +477,14 @@ def wake_policy_spec(
     internal/gatewayapi/backendtrafficpolicy.go:497-520,860-890). A pool's rule is never
     retried: a retry goes back to the pod its endpoint picker chose. None: nothing sleeps."""
     targets = []
-    for index, upstream in enumerate(upstreams):
-        members = [upstream, *versions_of(upstream, upstreams)]
+    for index, (requested, _, members) in enumerate(rule_plan(upstreams)):
         if any(m.model in sleeping for m in members):
             targets.append(
                 {
                     "group": "gateway.networking.k8s.io",
                     "kind": "HTTPRoute",
                     "name": f"models-{index // RULES_PER_ROUTE}",
-                    "sectionName": rule_name(upstream.model),
+                    "sectionName": rule_name(requested),
                 }
             )
     if not targets:
@@ -517,17 +527,19 @@ def pool_ref(upstream: Upstream) -> dict[str, Any]:
 def balancing(upstreams: Sequence[Upstream]) -> dict[str, str]:
     """What places each model's requests on its servers (the `balancing` of the gateway
     output): `endpoint-picker` or `service`."""
-    return {u.model: "endpoint-picker" if u.picked else "service" for u in upstreams}
+    return {
+        requested: "endpoint-picker" if owner.picked else "service"
+        for requested, owner, _ in rule_plan(upstreams)
+    }
 
 
 def traffic(upstreams: Sequence[Upstream]) -> dict[str, list[dict[str, Any]]]:
     """Where each requested model's traffic goes: server, weight and percent (the `routes`
     of the gateway output, which plans and PR diffs show)."""
     split = {}
-    for upstream in upstreams:
-        members = [upstream, *versions_of(upstream, upstreams)]
+    for requested, _, members in rule_plan(upstreams):
         total = sum(m.weight or 0 for m in members) if len(members) > 1 else 0
-        split[upstream.model] = [
+        split[requested] = [
             {
                 "server": m.model,
                 "weight": m.weight if len(members) > 1 else None,
@@ -852,6 +864,7 @@ class Gateway(pulumi.ComponentResource):
                 gateway_namespace=EG_NAMESPACE,
                 # a second picker where the proxies have one, so a drain takes neither
                 replicas=2 if args.replicas > 1 else 1,
+                adapters=bool(upstream.adapters),
                 kubernetes_provider=kubernetes_provider,
                 placement=placement,
                 after=[*pool_crds.crds, namespaces[upstream.namespace]],

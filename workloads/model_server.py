@@ -118,6 +118,9 @@ def sizing_annotations(args: ModelServerArgs) -> dict[str, str]:
         notes[f"{ANNOTATION}max-model-len"] = str(spec.max_model_len_tokens)
     if spec.quantization is not None:
         notes[f"{ANNOTATION}quantization"] = spec.quantization.value
+    if spec.adapters:
+        notes[f"{ANNOTATION}max-loras"] = str(spec.max_loras)
+        notes[f"{ANNOTATION}max-lora-rank"] = str(spec.max_lora_rank)
     return notes
 
 

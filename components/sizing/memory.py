@@ -8,7 +8,8 @@ For one replica on `gpus` GPUs with tensor parallelism:
                        + activations of one scheduler step at PREFILL_TOKENS tokens:
                          tokens × (4 × hidden + 2 × intermediate / gpus) × 2 bytes
                        + fp32 logits for MAX_SEQS_PER_STEP sequences: seqs × vocab / gpus × 4
-    KV pool per GPU  = budget − weights − reserve
+    LoRA per GPU     = with adapters, the slots vLLM allocates at load (sizing/lora.py)
+    KV pool per GPU  = budget − weights − reserve − LoRA
     KV per token/GPU = 2 (K and V) × layers × max(1, kv_heads / gpus) × head_dim × dtype bytes
     sequences        = ⌊KV pool / (BLOCK_TOKENS × KV per token)⌋ blocks
                        ÷ ⌈max_model_len / BLOCK_TOKENS⌉ blocks per full-length sequence
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from components.enums import Dtype, Quantization
 from components.sizing.architecture import ModelArchitecture
+from components.sizing.lora import LoraSlots, lora_bytes_per_gpu
 from components.sizing.parameters import ParameterCount, count_parameters
 
 GIB = 1024**3
@@ -96,6 +98,8 @@ class Fit:
     kv_cache_tokens: int
     max_concurrent_sequences: int
     problems: tuple[str, ...]
+    lora_bytes_per_gpu: int = 0
+    """The LoRA adapter slots' buffers (components/sizing/lora.py); 0 without adapters."""
 
     @property
     def fits(self) -> bool:
@@ -108,6 +112,7 @@ class Fit:
         return (
             self.weights_bytes_per_gpu
             + self.reserve_bytes_per_gpu
+            + self.lora_bytes_per_gpu
             + (one_sequence * self.kv_bytes_per_token_per_gpu)
         )
 
@@ -121,6 +126,7 @@ def fit(
     gpu_memory_utilization: float = 0.9,
     dtype: Dtype = Dtype.BFLOAT16,
     quantization: Quantization | None = None,
+    lora: LoraSlots | None = None,
 ) -> Fit:
     length = max_model_len or arch.max_position_embeddings
     problems = []
@@ -134,12 +140,17 @@ def fit(
     budget = int(gpu_memory_gib * GIB * gpu_memory_utilization)
     weights_per_gpu = math.ceil(weights / gpus)
     reserve = reserve_bytes(arch, gpus)
-    pool = budget - weights_per_gpu - reserve
+    adapters = lora_bytes_per_gpu(arch, gpus, lora, _dtype_bytes(dtype)) if lora else 0
+    pool = budget - weights_per_gpu - reserve - adapters
     per_token = kv_bytes_per_token_per_gpu(arch, gpus, dtype)
     blocks = max(pool, 0) // (BLOCK_TOKENS * per_token)
     sequences = blocks // math.ceil(length / BLOCK_TOKENS)
     if pool <= 0:
-        problems.append("the weights and runtime reserve alone exceed the memory budget")
+        problems.append(
+            "the weights and runtime reserve alone exceed the memory budget"
+            if not adapters
+            else "the weights, runtime reserve and LoRA adapter slots exceed the memory budget"
+        )
     elif sequences < 1:
         problems.append(
             f"the KV cache holds {blocks * BLOCK_TOKENS} tokens, "
@@ -161,4 +172,5 @@ def fit(
         kv_cache_tokens=blocks * BLOCK_TOKENS,
         max_concurrent_sequences=sequences,
         problems=tuple(problems),
+        lora_bytes_per_gpu=adapters,
     )

@@ -149,7 +149,45 @@ def check_model_versions(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
+def check_adapters(view: ConfigView) -> Iterator[ConfigIssue]:
+    """Adapters are vLLM's (TGI's LoRA support is another engine's); each name is a
+    `model` of its own at the gateway, so none may repeat a model's or another adapter's."""
+    taken = {model.name: f"models[{i}]" for i, model in view.models.items()}
+    for i, model in view.models.items():
+        path = f"{P}.models[{i}]"
+        if model.adapters and model.engine.value != "vllm":
+            yield ConfigIssue(
+                f"{path}.adapters",
+                f"lists {len(model.adapters)} adapter(s), but {show(model.name)} runs on "
+                f"{model.engine.value}, and only the vLLM servers here load LoRA adapters",
+                "serve the model with engine: vllm, or remove its adapters",
+            )
+        if model.max_loras is not None and not model.adapters:
+            yield ConfigIssue(
+                f"{path}.max_loras",
+                f"is {model.max_loras}, but {show(model.name)} has no adapters",
+                "remove max_loras, or list the model's adapters",
+            )
+        for j, adapter in enumerate(model.adapters):
+            where = f"{path}.adapters[{j}].name"
+            if adapter.name in taken:
+                yield ConfigIssue(
+                    where,
+                    f"{show(adapter.name)} is already the name of {taken[adapter.name]}",
+                    "give the adapter a name no model or other adapter has",
+                )
+            taken.setdefault(adapter.name, f"models[{i}].adapters[{j}]")
+        if model.adapters and view.gateway is not None and not view.gateway.enabled:
+            yield ConfigIssue(
+                f"{path}.adapters",
+                "are listed, but the gateway is off (gateway.enabled is false), so no "
+                "client could name them",
+                "set gateway.enabled: true, or remove the adapters",
+            )
+
+
 GATEWAY_CHECKS: tuple[Check, ...] = (
+    check_adapters,
     check_gateway_exposure,
     check_gateway_clients,
     check_gateway_dns,

@@ -7,9 +7,32 @@ from pydantic import Field, StringConstraints
 from components.enums import Dtype, Engine, Quantization
 from infra.config.base import DnsLabel, Section
 
+DEFAULT_LORA_RANK = 16
+DEFAULT_MAX_LORAS = 4
+
 HuggingFaceId = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
+
+
+class AdapterConfig(Section):
+    name: DnsLabel = Field(
+        description="The `model` clients send for this adapter; the gateway routes it to "
+        "the base model's servers, which serve it under this name."
+    )
+    source: HuggingFaceId = Field(
+        description="Hugging Face id of the adapter (a PEFT LoRA checkpoint), e.g. "
+        "`example-org/llama-3.1-8b-support-lora`; vLLM downloads it at start with the "
+        "model's token."
+    )
+    rank: int | None = Field(
+        None,
+        ge=1,
+        le=512,
+        description="The adapter's LoRA rank (`r` in its adapter_config.json). The largest "
+        "rank of a model's adapters sets vLLM's --max-lora-rank; an adapter above it fails "
+        "to load. Default: 16 (vLLM's default).",
+    )
 
 
 class ModelConfig(Section):
@@ -70,6 +93,22 @@ class ModelConfig(Section):
         "`weight`; this one also answers under its own name. Each version is its own "
         "Deployment, sized and priced on its own. Needs the gateway.",
     )
+    adapters: tuple[AdapterConfig, ...] = Field(
+        (),
+        max_length=64,
+        description="LoRA adapters served by this model's vLLM servers beside the base "
+        "model (--enable-lora, --lora-modules); each answers under its own name through the "
+        "gateway. The GPU memory of their slots comes out of the KV cache (the fit counts "
+        "it). Adding or removing one restarts the servers (a rolling update the PR diff "
+        "shows). vLLM only.",
+    )
+    max_loras: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Adapters one batch may mix (vLLM --max-loras): each slot holds GPU "
+        "memory. Default: the number of adapters, at most 4.",
+    )
     weight: int | None = Field(
         None,
         ge=0,
@@ -78,3 +117,11 @@ class ModelConfig(Section):
         "versions' weights (90 and 10: 90% and 10%). Required on the model and each of its "
         "versions; 0 keeps a version running without traffic (rollback is a weight change).",
     )
+
+
+def lora_slots_of(model: ModelConfig) -> tuple[int, int] | None:
+    """(--max-loras, the largest adapter rank) of a model with adapters; None without."""
+    if not model.adapters:
+        return None
+    loras = model.max_loras or min(len(model.adapters), DEFAULT_MAX_LORAS)
+    return loras, max(a.rank or DEFAULT_LORA_RANK for a in model.adapters)

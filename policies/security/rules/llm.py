@@ -5,7 +5,8 @@ Model servers describe themselves with annotations on the workload (the workload
 sets them): `llm-infra.io/model-architecture` (a library model), `llm-infra.io/gpu`,
 `llm-infra.io/tensor-parallel-size`, `llm-infra.io/max-model-len`,
 `llm-infra.io/gpu-memory-utilization`, `llm-infra.io/dtype`, `llm-infra.io/quantization`,
-`llm-infra.io/max-replicas`, and select their pool with the node label `llm-infra.io/pool`;
+`llm-infra.io/max-replicas`, with adapters `llm-infra.io/max-loras` and
+`llm-infra.io/max-lora-rank`, and select their pool with the node label `llm-infra.io/pool`;
 a model the program could not size says why in `llm-infra.io/not-sized`.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from components.catalog import catalog
 from components.enums import Dtype, GpuType, Quantization
 from components.sizing.library import find_model
+from components.sizing.lora import LoraSlots
 from components.sizing.memory import GIB, fit
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
 from policies.lib.pools import read_pools
@@ -87,6 +89,9 @@ def model_fits(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             dtype=Dtype(str(notes.get(f"{A}dtype", "bfloat16"))),
             quantization=Quantization(str(notes[f"{A}quantization"]))
             if notes.get(f"{A}quantization")
+            else None,
+            lora=LoraSlots(int(notes[f"{A}max-loras"]), int(notes[f"{A}max-lora-rank"]))
+            if f"{A}max-loras" in notes
             else None,
         )
     except ValueError as error:
