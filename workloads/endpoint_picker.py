@@ -72,8 +72,9 @@ HEALTH_SERVICE = "inference-extension"
 CONFIG_DIR = "/config"
 CONFIG_FILE = "default-plugins.yaml"
 # vLLM v0.11.0's series (workloads/images.yaml `vllm`); v1.0.2's default KV-cache series,
-# vllm:gpu_cache_usage_perc, is hidden from vLLM v0.11.0 on, and a missing series reads 0
-# (pkg/epp/backend/metrics/pod_metrics.go:123-137 at v1.0.2).
+# vllm:gpu_cache_usage_perc, is hidden in vLLM v0.11.0 (vllm/v1/metrics/loggers.py:210-222
+# in its wheel), and a missing series reads 0 (pkg/epp/backend/metrics/pod_metrics.go:
+# 123-137 at v1.0.2).
 QUEUE_METRIC = "vllm:num_requests_waiting"
 KV_CACHE_METRIC = "vllm:kv_cache_usage_perc"
 LORA_METRIC = "vllm:lora_requests_info"
