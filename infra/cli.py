@@ -43,7 +43,13 @@ from infra.reports.check import (
 from infra.reports.cost import render_cost_json, render_cost_markdown, render_cost_table
 from infra.reports.diff import render_diff_json, render_diff_markdown, render_diff_table
 from infra.reports.endpoints import endpoints_of, render_endpoints_json, render_endpoints_table
-from infra.reports.size import SizeRequest, render_size_json, render_size_table, size_report
+from infra.reports.size import (
+    SizeError,
+    SizeRequest,
+    render_size_json,
+    render_size_table,
+    size_report,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -219,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _emit(handler(args), args.out)
     except VerdictError as verdict:
         return _emit(verdict.text, args.out) or verdict.code
-    except (ConfigError, StackFileError, ArchitectureError) as error:
+    except (ConfigError, StackFileError, ArchitectureError, SizeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ProgramError as error:

@@ -14,6 +14,11 @@ For one replica on `gpus` GPUs with tensor parallelism:
     sequences        = ⌊KV pool / (BLOCK_TOKENS × KV per token)⌋ blocks
                        ÷ ⌈max_model_len / BLOCK_TOKENS⌉ blocks per full-length sequence
 
+Across nodes (pipeline parallel, components/sizing/pipeline.py), each stage is sized the
+same way with its own layers (the first adds the embedding, the last the LM head and the
+logits, every later one the hand-over buffers of 2 × PREFILL_TOKENS × hidden × 2 bytes),
+and the stage with the fewest KV blocks decides.
+
 Weight bytes: 2 per parameter in bf16/fp16. fp8: 1 per projection weight plus a 4-byte
 scale per output channel. AWQ/GPTQ (4-bit, group size 128): 0.5 per projection weight
 plus a 2-byte scale and a 4-bit zero point per group. Embeddings, norms and biases stay
@@ -27,6 +32,7 @@ from components.enums import Dtype, Quantization
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.lora import LoraSlots, lora_bytes_per_gpu
 from components.sizing.parameters import ParameterCount, count_parameters
+from components.sizing.pipeline import stage_layers
 
 GIB = 1024**3
 RUNTIME_RESERVE_BYTES = 1 * GIB
@@ -75,10 +81,15 @@ def kv_bytes_per_token_per_gpu(arch: ModelArchitecture, gpus: int, dtype: Dtype)
     return 2 * arch.num_layers * heads * arch.head_dim * _dtype_bytes(dtype)
 
 
-def reserve_bytes(arch: ModelArchitecture, gpus: int) -> int:
+def reserve_bytes(
+    arch: ModelArchitecture, gpus: int, *, logits: bool = True, receives: bool = False
+) -> int:
+    """`logits`: the stage computes them (the last, or the only one); `receives`: it takes
+    the previous stage's hidden states and residual (a later pipeline stage)."""
     activations = PREFILL_TOKENS * (4 * arch.hidden_size + 2 * arch.intermediate_size // gpus) * 2
-    logits = MAX_SEQS_PER_STEP * math.ceil(arch.vocab_size / gpus) * 4
-    return RUNTIME_RESERVE_BYTES + activations + logits
+    scores = MAX_SEQS_PER_STEP * math.ceil(arch.vocab_size / gpus) * 4 if logits else 0
+    handover = 2 * PREFILL_TOKENS * arch.hidden_size * 2 if receives else 0
+    return RUNTIME_RESERVE_BYTES + activations + scores + handover
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,12 @@ class Fit:
     problems: tuple[str, ...]
     lora_bytes_per_gpu: int = 0
     """The LoRA adapter slots' buffers (components/sizing/lora.py); 0 without adapters."""
+    pipeline_parallel: int = 1
+    """Pipeline stages, one node each; the per-GPU figures are the tightest stage's."""
+
+    @property
+    def total_gpus(self) -> int:
+        return self.gpus * self.pipeline_parallel
 
     @property
     def fits(self) -> bool:
@@ -127,7 +144,10 @@ def fit(
     dtype: Dtype = Dtype.BFLOAT16,
     quantization: Quantization | None = None,
     lora: LoraSlots | None = None,
+    pipeline: int = 1,
 ) -> Fit:
+    """`gpus` is the tensor-parallel size (the GPUs of one node, or fewer); `pipeline`
+    stages, one per node, multiply it (components/sizing/pipeline.py)."""
     length = max_model_len or arch.max_position_embeddings
     problems = []
     if arch.num_attention_heads % gpus:
@@ -136,14 +156,27 @@ def fit(
         problems.append(
             f"max length {length} exceeds the model's {arch.max_position_embeddings} positions"
         )
+    if pipeline > arch.num_layers:
+        problems.append(f"{arch.num_layers} layers do not split over {pipeline} pipeline stages")
+        pipeline = arch.num_layers
     weights = weight_bytes(arch, dtype, quantization)
     budget = int(gpu_memory_gib * GIB * gpu_memory_utilization)
-    weights_per_gpu = math.ceil(weights / gpus)
-    reserve = reserve_bytes(arch, gpus)
     adapters = lora_bytes_per_gpu(arch, gpus, lora, _dtype_bytes(dtype)) if lora else 0
-    pool = budget - weights_per_gpu - reserve - adapters
-    per_token = kv_bytes_per_token_per_gpu(arch, gpus, dtype)
-    blocks = max(pool, 0) // (BLOCK_TOKENS * per_token)
+    # the tightest stage: the fewest KV blocks (one stage, the whole model, without pipeline)
+    stages = [
+        _stage(
+            arch,
+            weights=weights,
+            budget=budget - adapters,
+            gpus=gpus,
+            dtype=dtype,
+            layers=layers,
+            first=first,
+            last=last,
+        )
+        for layers, first, last in _stages(arch, pipeline)
+    ]
+    weights_per_gpu, reserve, pool, per_token, blocks = min(stages, key=lambda s: s[4])
     sequences = blocks // math.ceil(length / BLOCK_TOKENS)
     if pool <= 0:
         problems.append(
@@ -173,4 +206,45 @@ def fit(
         max_concurrent_sequences=sequences,
         problems=tuple(problems),
         lora_bytes_per_gpu=adapters,
+        pipeline_parallel=pipeline,
     )
+
+
+def _stages(arch: ModelArchitecture, pipeline: int) -> list[tuple[int, bool, bool]]:
+    """(layers, holds the embedding, holds the LM head) per stage."""
+    if pipeline == 1:
+        return [(arch.num_layers, True, True)]
+    split = stage_layers(arch.num_layers, pipeline)
+    return [(n, i == 0, i == pipeline - 1) for i, n in enumerate(split)]
+
+
+def _stage(
+    arch: ModelArchitecture,
+    *,
+    weights: int,
+    budget: int,
+    gpus: int,
+    dtype: Dtype,
+    layers: int,
+    first: bool,
+    last: bool,
+) -> tuple[int, int, int, int, int]:
+    """(weights, reserve, KV pool, KV bytes per token, KV blocks) per GPU of one stage;
+    `budget` is what the stage may use beyond any LoRA slots."""
+    if first and last:  # the whole model on one node
+        stage_weights = weights
+    else:
+        embedding = arch.vocab_size * arch.hidden_size * WIDEST_BYTES_PER_PARAMETER
+        head = 0 if arch.tie_word_embeddings else embedding
+        per_layer = (weights - embedding - head - arch.hidden_size * 2) / arch.num_layers
+        stage_weights = math.ceil(layers * per_layer)
+        if first:
+            stage_weights += embedding
+        if last:  # its own LM head, or a copy of the tied embedding
+            stage_weights += embedding + arch.hidden_size * 2
+    weights_per_gpu = math.ceil(stage_weights / gpus)
+    reserve = reserve_bytes(arch, gpus, logits=last, receives=not first)
+    pool = budget - weights_per_gpu - reserve
+    per_token = 2 * layers * max(1, arch.num_kv_heads // gpus) * arch.head_dim * _dtype_bytes(dtype)
+    blocks = max(pool, 0) // (BLOCK_TOKENS * per_token)
+    return weights_per_gpu, reserve, pool, per_token, blocks

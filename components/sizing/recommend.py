@@ -13,13 +13,21 @@ MIN_SEQUENCES = 4  # concurrent full-length sequences a recommendation must hold
 TENSOR_PARALLEL = (1, 2, 4, 8)
 
 
+MAX_NODES = 4  # pipeline stages a recommendation may spread one replica over
+
+
 @dataclass(frozen=True)
 class Recommendation:
     cloud: Cloud
     instance: InstanceType
-    gpus: int  # tensor-parallel size of one replica
-    usd_per_hour: float  # the replica's share of its node, on demand
+    gpus: int  # tensor-parallel size of one replica (per node)
+    usd_per_hour: float  # the replica's share of its node(s), on demand
     fit: Fit
+    nodes: int = 1  # pipeline stages, one whole node each
+
+    @property
+    def total_gpus(self) -> int:
+        return self.gpus * self.nodes
 
 
 def recommend(
@@ -33,17 +41,19 @@ def recommend(
     dtype: Dtype = Dtype.BFLOAT16,
     quantization: Quantization | None = None,
     allowed_gpus: Collection[GpuType] | None = None,
+    max_nodes: int = 1,
 ) -> Recommendation | None:
     """Cheapest replica (its share of a node) holding MIN_SEQUENCES full-length sequences,
-    on the GPUs in `allowed_gpus` (default: any)."""
+    on the GPUs in `allowed_gpus` (default: any); with `max_nodes` above 1 a replica may
+    also span whole nodes as pipeline stages (tensor parallel over each node's GPUs)."""
     best: Recommendation | None = None
     for instance in catalog.instances[cloud]:
         if not instance.default or (allowed_gpus is not None and instance.gpu not in allowed_gpus):
             continue
         price_per_gpu = prices.instance(cloud, instance.name).usd / instance.gpus
-        for gpus in TENSOR_PARALLEL:
-            if gpus > instance.gpus:
-                break
+        shapes = [(gpus, 1) for gpus in TENSOR_PARALLEL if gpus <= instance.gpus]
+        shapes += [(instance.gpus, nodes) for nodes in range(2, max_nodes + 1)]
+        for gpus, nodes in shapes:
             result = fit(
                 arch,
                 gpu_memory_gib=catalog.gpu_memory_gib(instance),
@@ -52,18 +62,21 @@ def recommend(
                 gpu_memory_utilization=gpu_memory_utilization,
                 dtype=dtype,
                 quantization=quantization,
+                pipeline=nodes,
             )
             if not result.fits or result.max_concurrent_sequences < MIN_SEQUENCES:
                 continue
-            candidate = Recommendation(cloud, instance, gpus, price_per_gpu * gpus, result)
+            usd = price_per_gpu * gpus * nodes
+            candidate = Recommendation(cloud, instance, gpus, usd, result, nodes)
             if best is None or _better(candidate, best):
                 best = candidate
     return best
 
 
 def _better(a: Recommendation, b: Recommendation) -> bool:
-    key_a = (round(a.usd_per_hour, 6), a.gpus, -a.fit.max_concurrent_sequences)
-    key_b = (round(b.usd_per_hour, 6), b.gpus, -b.fit.max_concurrent_sequences)
+    """Cheaper; then fewer nodes (no cross-node hop), fewer GPUs, more sequences."""
+    key_a = (round(a.usd_per_hour, 6), a.nodes, a.gpus, -a.fit.max_concurrent_sequences)
+    key_b = (round(b.usd_per_hour, 6), b.nodes, b.gpus, -b.fit.max_concurrent_sequences)
     return key_a < key_b
 
 
@@ -76,6 +89,7 @@ def longest_context(
     dtype: Dtype = Dtype.BFLOAT16,
     quantization: Quantization | None = None,
     step: int = 1024,
+    pipeline: int = 1,
 ) -> int | None:
     """The longest max_model_len (a multiple of `step`, up to the model's own) that fits."""
     best = None
@@ -90,6 +104,7 @@ def longest_context(
             gpu_memory_utilization=gpu_memory_utilization,
             dtype=dtype,
             quantization=quantization,
+            pipeline=pipeline,
         )
         if result.fits:
             best, low = middle * step, middle + 1

@@ -10,7 +10,9 @@ with batch = min(MAX_BATCH, sequences of `context` tokens that fit in the KV poo
 context = min(max_model_len, AVERAGE_CONTEXT). EFFICIENCY is the share of the datasheet
 bandwidth kernels reach in practice. Mixture-of-experts models are charged for all
 expert weights (at these batch sizes nearly every expert is touched each step). Prefill
-is not modelled: the estimate is for output tokens in steady decode.
+is not modelled: the estimate is for output tokens in steady decode. Across pipeline stages
+the tightest stage's step is the step, as if the pipeline were always full (vLLM keeps one
+batch per stage in flight); the hand-over between nodes is not charged yet.
 """
 
 from dataclasses import dataclass

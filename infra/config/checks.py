@@ -235,8 +235,10 @@ def check_models(view: ConfigView) -> Iterator[ConfigIssue]:
             yield ConfigIssue(
                 f"{path}.gpus_per_replica",
                 f"{model.gpus_per_replica} is more than the {instance.gpus} GPU(s) per node of "
-                f"pool '{model.pool}' ({instance.name})",
-                f"use at most {instance.gpus}, or give the pool larger nodes (gpus_per_node)",
+                f"pool '{model.pool}' ({instance.name}), and a replica across nodes is not "
+                "deployed by this version (`llm-infra size` sizes one)",
+                f"use at most {instance.gpus}, give the pool larger nodes (gpus_per_node), or "
+                "quantize the model",
             )
         yield from _weights_uri(view, path, model)
         yield from _engine(path, model, view.gateway is None or view.gateway.enabled)

@@ -10,6 +10,7 @@ from components.enums import Cloud, Dtype, GpuType, Quantization
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.memory import GIB, Fit, fit
 from components.sizing.recommend import (
+    MAX_NODES,
     MIN_SEQUENCES,
     Recommendation,
     longest_context,
@@ -43,6 +44,9 @@ def size_report(request: SizeRequest) -> dict[str, Any]:
         gpu_memory_utilization=request.gpu_memory_utilization,
         dtype=request.dtype,
         quantization=request.quantization,
+        # on the GPU asked about, when one is
+        allowed_gpus={request.gpu} if request.gpu is not None else None,
+        max_nodes=MAX_NODES,
     )
     report: dict[str, Any] = {"model": arch.name, "family": arch.family}
     setup = _evaluated_setup(request, best)
@@ -51,15 +55,22 @@ def size_report(request: SizeRequest) -> dict[str, Any]:
         report["evaluated_on"] = None
     else:
         gpu, gpus, memory, bandwidth = setup
-        result = _fit(request, memory_gib=memory, gpus=gpus, length=length)
-        report["evaluated_on"] = {"gpu": gpu.value, "gpus": gpus}
+        tensor, stages = node_split(request.cloud, gpu, gpus)
+        result = _fit(request, memory_gib=memory, gpus=tensor, length=length, pipeline=stages)
+        report["evaluated_on"] = {
+            "gpu": gpu.value,
+            "gpus": gpus,
+            "tensor_parallel": tensor,
+            "pipeline_parallel": stages,
+        }
         report.update(fit_record(result))
         speed = decode_throughput(result, bandwidth)
         report["decode_output_tokens_per_second"] = round(speed.output_tokens_per_second, 1)
         report["longest_max_model_len_that_fits"] = longest_context(
             arch,
             gpu_memory_gib=memory,
-            gpus=gpus,
+            gpus=tensor,
+            pipeline=stages,
             gpu_memory_utilization=request.gpu_memory_utilization,
             dtype=request.dtype,
             quantization=request.quantization,
@@ -94,7 +105,28 @@ def _evaluated_setup(
     return None
 
 
-def _fit(request: SizeRequest, *, memory_gib: float, gpus: int, length: int) -> Fit:
+def node_split(cloud: Cloud, gpu: GpuType, gpus: int) -> tuple[int, int]:
+    """(tensor parallel, pipeline stages) for `gpus` of `gpu`: within one node when its
+    largest node holds them, else whole nodes of that size, one stage each."""
+    per_node = max((i.gpus for i in catalog().instances[cloud] if i.gpu is gpu), default=gpus)
+    if gpus <= per_node:
+        return gpus, 1
+    if gpus % per_node:
+        raise SizeError(
+            f"--gpus {gpus}: more than one {gpu.value} node holds ({per_node}), and not a "
+            f"multiple of it; pass a multiple of {per_node} (whole nodes, one pipeline stage "
+            "each)"
+        )
+    return per_node, gpus // per_node
+
+
+class SizeError(ValueError):
+    """A setup `size` cannot evaluate; the message says what to pass instead."""
+
+
+def _fit(
+    request: SizeRequest, *, memory_gib: float, gpus: int, length: int, pipeline: int = 1
+) -> Fit:
     return fit(
         request.arch,
         gpu_memory_gib=memory_gib,
@@ -103,6 +135,7 @@ def _fit(request: SizeRequest, *, memory_gib: float, gpus: int, length: int) -> 
         gpu_memory_utilization=request.gpu_memory_utilization,
         dtype=request.dtype,
         quantization=request.quantization,
+        pipeline=pipeline,
     )
 
 
@@ -112,7 +145,10 @@ def _recommended(best: Recommendation | None, length: int) -> dict[str, Any] | N
     return {
         "cloud": best.cloud.value,
         "gpu": best.instance.gpu.value,
-        "gpus": best.gpus,
+        "gpus": best.total_gpus,
+        "nodes": best.nodes,
+        "tensor_parallel": best.gpus,
+        "pipeline_parallel": best.nodes,
         "instance_type": best.instance.name,
         "max_model_len": length,
         "max_concurrent_sequences": best.fit.max_concurrent_sequences,
@@ -158,8 +194,14 @@ def render_size_table(report: dict[str, Any]) -> str:
     if on:
         per_gpu = report["per_gpu"]
         verdict = "fits" if report["fits"] else "DOES NOT FIT: " + "; ".join(report["problems"])
+        stages = on.get("pipeline_parallel", 1)
+        shape = (
+            f"{stages} nodes of {on['tensor_parallel']} × {on['gpu']}"
+            if stages > 1
+            else f"{on['gpus']} × {on['gpu']}"
+        )
         lines += [
-            f"on {on['gpus']} × {on['gpu']} at max length {report['max_model_len']}: {verdict}",
+            f"on {shape} at max length {report['max_model_len']}: {verdict}",
             f"  per GPU: budget {per_gpu['budget_bytes'] / GIB:.2f} GiB = weights "
             f"{per_gpu['weights_bytes'] / GIB:.2f} + reserve {per_gpu['reserve_bytes'] / GIB:.2f}"
             f" + KV pool {per_gpu['kv_pool_bytes'] / GIB:.2f} GiB",
@@ -171,11 +213,16 @@ def render_size_table(report: dict[str, Any]) -> str:
     lines += _first_start_lines(report["first_start"])
     best = report["recommended"]
     if best:
+        nodes = best.get("nodes", 1)
+        where = (
+            f"{nodes} nodes of {best['tensor_parallel']} × {best['gpu']} ({best['instance_type']}; "
+            f"pipeline parallel {nodes} × tensor parallel {best['tensor_parallel']})"
+            if nodes > 1
+            else f"{best['gpus']} × {best['gpu']} ({best['instance_type']})"
+        )
         lines.append(
-            f"recommended on {best['cloud']}: {best['gpus']} × {best['gpu']} "
-            f"({best['instance_type']}), {best['max_concurrent_sequences']} sequences at "
-            f"{best['max_model_len']} tokens, "
-            f"${best['usd_per_hour']}/h"
+            f"recommended on {best['cloud']}: {where}, {best['max_concurrent_sequences']} "
+            f"sequences at {best['max_model_len']} tokens, ${best['usd_per_hour']}/h"
         )
     else:
         lines.append(

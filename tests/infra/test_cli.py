@@ -325,3 +325,18 @@ def test_endpoints_of_a_gateway_without_tls_say_plain_http(capsys, tmp_path):
     # plain HTTP inside the network
     assert found["in_cluster_url"] == "http://llm-gateway.envoy-gateway-system.svc:80"
     assert found["ca_command"] is None
+
+
+def test_size_recommends_a_multi_node_replica_with_its_node_count(capsys):
+    model = ["size", "--model", "meta-llama/Llama-3.1-405B-Instruct", "--gpu", "h100"]
+    assert main([*model, "--format", "json"]) == 0
+    best = json.loads(capsys.readouterr().out)["recommended"]
+    assert (best["nodes"], best["tensor_parallel"], best["gpus"]) == (2, 8, 16)
+    assert main(model) == 0
+    out = capsys.readouterr().out
+    assert "recommended on aws: 2 nodes of 8 × h100 (p5.48xlarge; pipeline parallel 2" in out
+    # 16 GPUs of a GPU whose nodes hold 8: two pipeline stages of tensor parallel 8
+    assert main([*model, "--gpus", "16"]) == 0
+    assert "on 2 nodes of 8 × h100 at max length 131072: fits" in capsys.readouterr().out
+    assert main([*model, "--gpus", "12"]) == 2
+    assert "pass a multiple of 8" in capsys.readouterr().err
