@@ -77,6 +77,13 @@ def pools(plan):
     }
 
 
+def pickers(plan):
+    """(model, its pool, its namespace, its picker's Deployment) of every picked model."""
+    for name, pool in pools(plan).items():
+        namespace = pool.inputs["metadata"]["namespace"]
+        yield name, pool, namespace, named(plan, DEPLOYMENT, picker_name(name), namespace)
+
+
 def pool_schema():
     (pool_crd, _) = crd_documents()
     (version,) = pool_crd["spec"]["versions"]
@@ -159,9 +166,7 @@ def test_each_pool_names_a_picker_service_that_selects_the_picker(shipped_plan, 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_the_picker_runs_with_the_flags_and_plugins_its_version_defines(shipped_plan, stack):
     plan = shipped_plan(stack)
-    for name, pool in pools(plan).items():
-        namespace = pool.inputs["metadata"]["namespace"]
-        picker = named(plan, DEPLOYMENT, picker_name(name), namespace)
+    for name, _, namespace, picker in pickers(plan):
         pod = picker.inputs["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         args = container["args"]
@@ -192,8 +197,7 @@ def test_the_picker_runs_with_the_flags_and_plugins_its_version_defines(shipped_
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_the_picker_may_read_what_it_watches_in_its_namespace(shipped_plan, stack):
     plan = shipped_plan(stack)
-    for name, pool in pools(plan).items():
-        namespace = pool.inputs["metadata"]["namespace"]
+    for name, _, namespace, deployment in pickers(plan):
         role = named(plan, ROLE, picker_name(name), namespace)
         granted = {
             (group, resource)
@@ -214,7 +218,6 @@ def test_the_picker_may_read_what_it_watches_in_its_namespace(shipped_plan, stac
             picker_name(name),
             namespace,
         )
-        deployment = named(plan, DEPLOYMENT, picker_name(name), namespace)
         account = deployment.inputs["spec"]["template"]["spec"]["serviceAccountName"]
         assert binding.inputs["subjects"] == [
             {"kind": "ServiceAccount", "name": account, "namespace": namespace}
@@ -406,9 +409,8 @@ def test_a_change_of_envoy_gateways_config_rolls_its_pod():
 def test_a_new_picker_is_ready_before_the_old_one_stops(shipped_plan, stack, replicas):
     plan = shipped_plan(stack)
     budgets = plan.of_type("kubernetes:policy/v1:PodDisruptionBudget")
-    for name, pool in pools(plan).items():
-        namespace = pool.inputs["metadata"]["namespace"]
-        spec = named(plan, DEPLOYMENT, picker_name(name), namespace).inputs["spec"]
+    for _, _, _, picker in pickers(plan):
+        spec = picker.inputs["spec"]
         assert spec["strategy"] == {
             "type": "RollingUpdate",
             "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},

@@ -90,27 +90,21 @@ def test_405b_in_bf16_needs_two_h100_nodes_and_fits_them():
     assert arch is not None
     one_node = fit(arch, gpu_memory_gib=80, gpus=8)
     assert not one_node.fits  # 756 GiB of weights on 8 × 80 GiB
-    best = recommend(
-        arch,
-        catalog=catalog(),
-        prices=price_catalog(),
-        cloud=Cloud.AWS,
-        max_model_len=arch.max_position_embeddings,
-        allowed_gpus={GpuType.H100},
-        max_nodes=4,
-    )
-    assert best is not None
-    assert (best.nodes, best.gpus, best.instance.name) == (2, 8, "p5.48xlarge")
-    assert best.fit.fits and best.fit.max_concurrent_sequences >= 4
-    # without multi-node, nothing on H100 holds it
-    assert (
-        recommend(
+
+    def on_h100(max_nodes):
+        return recommend(
             arch,
             catalog=catalog(),
             prices=price_catalog(),
             cloud=Cloud.AWS,
             max_model_len=arch.max_position_embeddings,
             allowed_gpus={GpuType.H100},
+            max_nodes=max_nodes,
         )
-        is None
-    )
+
+    best = on_h100(4)
+    assert best is not None
+    assert (best.nodes, best.gpus, best.instance.name) == (2, 8, "p5.48xlarge")
+    assert best.fit.fits and best.fit.max_concurrent_sequences >= 4
+    # within one node, nothing on H100 holds it
+    assert on_h100(1) is None
