@@ -12,6 +12,7 @@ import pulumi_random as random
 
 from components.catalog import InstanceType, catalog, resolve_instance
 from components.seam import KubernetesCluster
+from components.sizing.lora import LoraSlots, lora_bytes_per_gpu
 from components.sizing.memory import GIB, weight_bytes
 from infra.config import StackConfig
 from infra.config.alerting import receiver_secret
@@ -86,7 +87,14 @@ def cache_size_gib(model: ModelConfig) -> int:
     if arch is None:
         return 100
     weights = weight_bytes(arch, model.dtype, model.quantization) / GIB
-    return max(MIN_CACHE_GIB, math.ceil(weights * 1.2) + 5)
+    slots = model_lora_slots(model)
+    # each adapter's checkpoint: one slot's worth of A and B matrices at its rank, with room
+    adapters = (
+        len(model.adapters) * lora_bytes_per_gpu(arch, 1, LoraSlots(1, slots.max_rank)) / GIB
+        if slots
+        else 0
+    )
+    return max(MIN_CACHE_GIB, math.ceil(weights * 1.2 + adapters * 1.5) + 5)
 
 
 def namespace_of(names: NamespacesArgs, role: str) -> str:
@@ -167,6 +175,8 @@ def deploy_workloads(
     ]
     # the models' rules come first, so their places (and Envoy cluster names) are these
     clusters = rule_clusters(upstreams)
+    # the servers that load adapters: the routes naming those adapters wait for them
+    adapter_servers: list[pulumi.Resource] = []
     for model in config.models:
         role = "serving-root" if image_contract(model.engine).runs_as_root else "serving"
         namespace = namespace_of(names, role)
@@ -182,7 +192,7 @@ def deploy_workloads(
         )
         cpu, memory = replica_resources(instance, model.gpus_per_replica)
         arch, not_sized = sized_architecture(model)
-        ModelServer(
+        served = ModelServer(
             model.name,
             ModelServerArgs(
                 namespace=namespace,
@@ -227,6 +237,8 @@ def deploy_workloads(
             opts=pulumi.ResourceOptions(depends_on=[secret] if secret else None),
         )
         endpoints[model.name] = f"http://{model.name}.{namespace}.svc:{HTTP_PORT}"
+        if model.adapters:
+            adapter_servers.append(served.deployment)
 
     outputs: dict[str, Any] = {"models": endpoints}
     if config.embeddings.enabled:
@@ -250,7 +262,12 @@ def deploy_workloads(
     groups: dict[str, Any] = {"workloads": outputs}
     if front:
         outputs["gateway"], keys = _gateway(
-            config, cluster, namespaces, tuple(upstreams), monitoring=operators
+            config,
+            cluster,
+            namespaces,
+            tuple(upstreams),
+            monitoring=operators,
+            adapter_servers=adapter_servers,
         )
         if keys is not None:
             groups["gateway_api_keys"] = keys
@@ -312,6 +329,7 @@ def _gateway(
     upstreams: tuple[Upstream, ...],
     *,
     monitoring: Sequence[pulumi.Resource] = (),
+    adapter_servers: Sequence[pulumi.Resource] = (),
 ) -> tuple[dict[str, Any], pulumi.Output[Any] | None]:
     """The front door; returns the `gateway` output (URL, models, routes, clients, how
     callers authenticate) and each client's key (a secret; None with JWT)."""
@@ -391,6 +409,7 @@ def _gateway(
         api_keys=keys,
         certificate=certificate,
         monitoring=monitoring,
+        routes_after=adapter_servers,
     )
     return (
         {

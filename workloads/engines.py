@@ -111,6 +111,10 @@ def vllm_args(spec: ServerSpec) -> list[str]:
             "--enable-lora",
             f"--max-loras={spec.max_loras}",
             f"--max-lora-rank={spec.max_lora_rank}",
+            # every adapter stays in CPU memory once loaded: with fewer CPU slots than
+            # adapters (the default is max_loras: vllm/config/lora.py) an evicted one is
+            # fetched again inside the engine's step, and a failure there stops the engine
+            f"--max-cpu-loras={max(spec.max_loras, len(spec.adapters))}",
             "--lora-modules",
             *(f"{name}={source}" for name, source in spec.adapters),
         ]

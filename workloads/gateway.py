@@ -714,6 +714,7 @@ class Gateway(pulumi.ComponentResource):
         api_keys: Mapping[str, pulumi.Input[str]],
         certificate: pulumi.Resource | None = None,
         monitoring: Sequence[pulumi.Resource] = (),
+        routes_after: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:Gateway", name, None, opts)
@@ -897,7 +898,17 @@ class Gateway(pulumi.ComponentResource):
             )
         routes = route_specs(args.upstreams, token_costs=token_budgets(args.clients))
         for index, spec in enumerate(routes):
-            resource("AIGatewayRoute", AIGW_API, f"models-{index}", spec, gateway, *backends)
+            # a route naming adapters waits for the servers that load them (`routes_after`):
+            # until then the old servers would answer those names 404
+            resource(
+                "AIGatewayRoute",
+                AIGW_API,
+                f"models-{index}",
+                spec,
+                gateway,
+                *backends,
+                *routes_after,
+            )
         if args.jwt is None:
             keys = k8s.core.v1.Secret(
                 f"{name}-api-keys",

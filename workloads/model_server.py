@@ -180,7 +180,8 @@ def env(args: ModelServerArgs, hf_token_secret: str | None) -> list[dict[str, An
         {"name": key, "value": value}
         for key, value in sorted(engines.engine_env(args.engine, args.spec).items())
     ]
-    if hf_token_secret is None or args.spec.from_bucket:
+    # weights from a bucket need no Hub token; adapters still come from the Hub
+    if hf_token_secret is None or (args.spec.from_bucket and not args.spec.adapters):
         return plain
     return [
         *plain,
@@ -411,5 +412,6 @@ class ModelServer(pulumi.ComponentResource):
                     parent=self, provider=provider, depends_on=[*autoscaler, deployment]
                 ),
             )
+        self.deployment = deployment
         self.service_name = service.metadata.name
         self.register_outputs({"service_name": self.service_name})

@@ -37,7 +37,6 @@ EXTRA_VOCAB = 256  # lora_extra_vocab_size's default (vllm/config/lora.py:47)
 VOCAB_PADDING = 256
 EMBEDDING_FAMILIES = frozenset({"llama", "mistral", "mixtral", "phi3"})
 FUSED_FAMILIES = frozenset({"phi3"})  # q/k/v and gate/up are one slice each
-MAX_LORA_VOCAB = 257024  # lora/layers/logits_processor.py:88-90
 
 
 @dataclass(frozen=True)
@@ -76,9 +75,14 @@ def lora_bytes_per_gpu(
         down = r * inter_per_gpu + h * r
         per_layer += gate_up + down
     total = arch.num_layers * per_layer
+    extra = 0
     if arch.family in EMBEDDING_FAMILIES:
         embedding = (arch.vocab_size + EXTRA_VOCAB) * r + h * r + EXTRA_VOCAB * h
-        padded_vocab = math.ceil(arch.vocab_size / VOCAB_PADDING) * VOCAB_PADDING
+        # the logits cover the extra vocabulary too (the model's LogitsProcessor is built
+        # over vocab + lora_extra_vocab_size: model_executor/models/llama.py:541-567)
+        padded_vocab = math.ceil((arch.vocab_size + EXTRA_VOCAB) / VOCAB_PADDING) * VOCAB_PADDING
         head = r * h + padded_vocab * r + EXTRA_VOCAB * h
         total += embedding + head
-    return slots.max_loras * total * dtype_bytes
+        # and the base embedding and LM head grow by the extra rows, once (not per slot)
+        extra = 2 * EXTRA_VOCAB * h
+    return (slots.max_loras * total + extra) * dtype_bytes

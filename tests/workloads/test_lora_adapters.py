@@ -60,10 +60,12 @@ def test_vllm_loads_the_adapters_at_start_with_slots_for_them():
     )
     args = engine_args(Engine.VLLM, spec)
     # vllm/engine/arg_utils.py:825-850 and entrypoints/openai/cli_args.py:33-66 (0.11.0)
-    assert args[-6:] == [
+    assert args[-7:] == [
         "--enable-lora",
         "--max-loras=2",
         "--max-lora-rank=64",
+        # every adapter kept in CPU memory: none is fetched again mid-step
+        "--max-cpu-loras=2",
         "--lora-modules",
         "a=org/a-lora",
         "b=org/b-lora",
@@ -95,8 +97,10 @@ def allocated(arch, gpus, slots):
         tensors += [(r, h)] * 2 + [(i, r), (i, r)]  # gate_up: 2 slices
         tensors += [(r, i), (h, r)]  # down_proj, row parallel
     tensors += [(v + 256, r), (h, r), (256, h)]  # embed_tokens
-    tensors += [(r, h), (-(-v // 256) * 256, r), (256, h)]  # lm_head and its logits
-    return slots.max_loras * sum(a * b for a, b in tensors) * 2
+    # lm_head and its logits, over the vocabulary and the 256 extra rows (llama.py:541-566)
+    tensors += [(r, h), (-(-(v + 256) // 256) * 256, r), (256, h)]
+    base_rows = 2 * 256 * h  # the extra rows of the base embedding and LM head, once
+    return (slots.max_loras * sum(a * b for a, b in tensors) + base_rows) * 2
 
 
 @given(
@@ -132,6 +136,13 @@ def test_the_stack_serves_both_adapters_from_the_base_models_servers(plan):
     assert (notes["llm-infra.io/max-loras"], notes["llm-infra.io/max-lora-rank"]) == ("2", "64")
     (sizing,) = plan.sizing
     assert sizing["per_gpu"]["lora_bytes"] > 0 and sizing["fits"]
+
+
+def test_the_adapters_route_waits_for_the_servers_that_load_them(plan):
+    # until the rollout is done, the old servers would answer the adapter's name 404
+    deployment = server(plan)
+    for route in custom_resources(plan, *ROUTE):
+        assert deployment.urn in route.dependencies
 
 
 def test_the_gateway_routes_each_adapter_to_the_base_models_pool(plan):
