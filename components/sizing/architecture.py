@@ -68,7 +68,9 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
         known = ", ".join(sorted(FAMILIES))
         raise ArchitectureError(
             f"{name}: model_type {family!r} is not a family the sizing counts exactly "
-            f"(known: {known})"
+            f"(known: {known}); size it as the library model it is shaped like (`size "
+            "--model <id>`, or models[].architecture in a stack), or pass the config.json "
+            "of a model of a known family"
         )
     traits = FAMILIES[family]
     bad = [
