@@ -32,7 +32,11 @@ from components.enums import Dtype, Quantization
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.lora import LoraSlots, lora_bytes_per_gpu
 from components.sizing.parameters import ParameterCount, count_parameters
-from components.sizing.pipeline import stage_layers
+from components.sizing.pipeline import (
+    EMBEDDING_ON_EVERY_STAGE,
+    HEAD_ON_EVERY_STAGE,
+    stage_layers,
+)
 
 GIB = 1024**3
 RUNTIME_RESERVE_BYTES = 1 * GIB
@@ -238,9 +242,10 @@ def _stage(
         head = 0 if arch.tie_word_embeddings else embedding
         per_layer = (weights - embedding - head - arch.hidden_size * 2) / arch.num_layers
         stage_weights = math.ceil(layers * per_layer)
-        if first:
+        if first or arch.family in EMBEDDING_ON_EVERY_STAGE:
             stage_weights += embedding
-        if last:  # its own LM head, or a copy of the tied embedding
+        if last or arch.family in HEAD_ON_EVERY_STAGE:
+            # its own LM head, or a copy of the tied embedding, and the final norm
             stage_weights += embedding + arch.hidden_size * 2
     weights_per_gpu = math.ceil(stage_weights / gpus)
     reserve = reserve_bytes(arch, gpus, logits=last, receives=not first)

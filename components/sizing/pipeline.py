@@ -14,6 +14,16 @@ Each stage sizes its own KV cache, and every stage then uses the smallest block 
 all (vllm/v1/core/kv_cache_utils.py:1283-1289): the tightest stage decides.
 """
 
+# Families whose vLLM 0.11.0 model builds these on every stage, not only the first or last:
+# Gemma 2 its embedding (model_executor/models/gemma2.py:251-254), Mixtral its embedding,
+# final norm and LM head (mixtral.py:301-322,500-512).
+EMBEDDING_ON_EVERY_STAGE = frozenset({"gemma2", "mixtral"})
+HEAD_ON_EVERY_STAGE = frozenset({"mixtral"})
+# Nodes whose GPUs a replica may span as pipeline stages: the 8-GPU training-class nodes
+# (p4d/p5, a2/a3, ND), where the fast interconnect lives; smaller VMs only ever hold a
+# replica of their own.
+MIN_GPUS_PER_STAGE_NODE = 8
+
 
 def stage_layers(layers: int, stages: int) -> list[int]:
     """Decoder layers per stage, first to last (`get_pp_indices`)."""

@@ -8,6 +8,7 @@ from components.catalog.pricing import PriceCatalog
 from components.enums import Cloud, Dtype, GpuType, Quantization
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.memory import Fit, fit
+from components.sizing.pipeline import MIN_GPUS_PER_STAGE_NODE
 
 MIN_SEQUENCES = 4  # concurrent full-length sequences a recommendation must hold
 TENSOR_PARALLEL = (1, 2, 4, 8)
@@ -44,32 +45,44 @@ def recommend(
     max_nodes: int = 1,
 ) -> Recommendation | None:
     """Cheapest replica (its share of a node) holding MIN_SEQUENCES full-length sequences,
-    on the GPUs in `allowed_gpus` (default: any); with `max_nodes` above 1 a replica may
-    also span whole nodes as pipeline stages (tensor parallel over each node's GPUs)."""
+    on the GPUs in `allowed_gpus` (default: any). Only when no single node holds one, and
+    `max_nodes` is above 1, a replica may span whole 8-GPU nodes as pipeline stages (tensor
+    parallel over each node's GPUs): a cross-node replica costs a hop per stage on every
+    token, so it is the answer only to a model no node holds."""
     best: Recommendation | None = None
-    for instance in catalog.instances[cloud]:
-        if not instance.default or (allowed_gpus is not None and instance.gpu not in allowed_gpus):
-            continue
-        price_per_gpu = prices.instance(cloud, instance.name).usd / instance.gpus
-        shapes = [(gpus, 1) for gpus in TENSOR_PARALLEL if gpus <= instance.gpus]
-        shapes += [(instance.gpus, nodes) for nodes in range(2, max_nodes + 1)]
-        for gpus, nodes in shapes:
-            result = fit(
-                arch,
-                gpu_memory_gib=catalog.gpu_memory_gib(instance),
-                gpus=gpus,
-                max_model_len=max_model_len,
-                gpu_memory_utilization=gpu_memory_utilization,
-                dtype=dtype,
-                quantization=quantization,
-                pipeline=nodes,
-            )
-            if not result.fits or result.max_concurrent_sequences < MIN_SEQUENCES:
+    for nodes in (1, *range(2, max_nodes + 1)):
+        if nodes == 2 and best is not None:
+            break  # a single node holds it
+        for instance in catalog.instances[cloud]:
+            if not instance.default or (
+                allowed_gpus is not None and instance.gpu not in allowed_gpus
+            ):
                 continue
-            usd = price_per_gpu * gpus * nodes
-            candidate = Recommendation(cloud, instance, gpus, usd, result, nodes)
-            if best is None or _better(candidate, best):
-                best = candidate
+            if nodes > 1 and instance.gpus < MIN_GPUS_PER_STAGE_NODE:
+                continue
+            price_per_gpu = prices.instance(cloud, instance.name).usd / instance.gpus
+            sizes = (
+                [g for g in TENSOR_PARALLEL if g <= instance.gpus]
+                if nodes == 1
+                else [instance.gpus]
+            )
+            for gpus in sizes:
+                result = fit(
+                    arch,
+                    gpu_memory_gib=catalog.gpu_memory_gib(instance),
+                    gpus=gpus,
+                    max_model_len=max_model_len,
+                    gpu_memory_utilization=gpu_memory_utilization,
+                    dtype=dtype,
+                    quantization=quantization,
+                    pipeline=nodes,
+                )
+                if not result.fits or result.max_concurrent_sequences < MIN_SEQUENCES:
+                    continue
+                usd = price_per_gpu * gpus * nodes
+                candidate = Recommendation(cloud, instance, gpus, usd, result, nodes)
+                if best is None or _better(candidate, best):
+                    best = candidate
     return best
 
 

@@ -11,8 +11,9 @@ context = min(max_model_len, AVERAGE_CONTEXT). EFFICIENCY is the share of the da
 bandwidth kernels reach in practice. Mixture-of-experts models are charged for all
 expert weights (at these batch sizes nearly every expert is touched each step). Prefill
 is not modelled: the estimate is for output tokens in steady decode. Across pipeline stages
-the tightest stage's step is the step, as if the pipeline were always full (vLLM keeps one
-batch per stage in flight); the hand-over between nodes is not charged yet.
+vLLM keeps one batch per stage in flight, so the running sequences are split between them
+and each step of the tightest stage advances one batch; the hand-over between nodes is not
+charged yet (the interconnect is not in the catalog).
 """
 
 from dataclasses import dataclass
@@ -38,10 +39,13 @@ def decode_throughput(fit: Fit, bandwidth_gbps: float) -> Throughput:
     batch = max(0, min(MAX_BATCH, fitting))
     if batch == 0:
         return Throughput(batch=0, context_tokens=context, output_tokens_per_second=0.0)
-    step_bytes = fit.weights_bytes_per_gpu + batch * context * fit.kv_bytes_per_token_per_gpu
+    # across stages the running sequences are split into one batch in flight per stage,
+    # and a stage's step advances one of them
+    in_flight = max(1, batch // fit.pipeline_parallel)
+    step_bytes = fit.weights_bytes_per_gpu + in_flight * context * fit.kv_bytes_per_token_per_gpu
     step_seconds = step_bytes / (bandwidth_gbps * 1e9 * EFFICIENCY)
     return Throughput(
-        batch=batch, context_tokens=context, output_tokens_per_second=batch / step_seconds
+        batch=batch, context_tokens=context, output_tokens_per_second=in_flight / step_seconds
     )
 
 

@@ -98,7 +98,7 @@ def _evaluated_setup(
         instance = best.instance
         return (
             instance.gpu,
-            best.gpus,
+            best.total_gpus,
             catalog().gpu_memory_gib(instance),
             catalog().gpu_bandwidth_gbps(instance),
         )

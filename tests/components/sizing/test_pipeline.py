@@ -1,6 +1,7 @@
 """Pipeline parallelism across nodes: the layer split is vLLM 0.11.0's, each stage is sized
 on its own, and the tightest stage decides the KV cache."""
 
+import dataclasses
 import math
 
 import pytest
@@ -108,3 +109,38 @@ def test_405b_in_bf16_needs_two_h100_nodes_and_fits_them():
     assert best.fit.fits and best.fit.max_concurrent_sequences >= 4
     # within one node, nothing on H100 holds it
     assert on_h100(1) is None
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "meta-llama/Llama-3.1-70B-Instruct",
+        "google/gemma-2-27b-it",
+    ],
+)
+def test_a_model_a_node_holds_is_never_spread_over_nodes(model):
+    arch = find_model(model)
+    assert arch is not None
+    for cloud in Cloud:
+        best = recommend(
+            arch,
+            catalog=catalog(),
+            prices=price_catalog(),
+            cloud=cloud,
+            max_model_len=8192,
+            max_nodes=4,
+        )
+        assert best is not None and best.nodes == 1, (cloud, best)
+
+
+def test_gemma2_and_mixtral_hold_their_embedding_on_every_stage():
+    # vLLM 0.11.0 builds Gemma 2's embedding (gemma2.py:251-254) and Mixtral's embedding,
+    # norm and LM head (mixtral.py:301-322,500-512) on every pipeline stage
+    for model in ("google/gemma-2-27b-it", "mistralai/Mixtral-8x22B-v0.1"):
+        arch = find_model(model)
+        assert arch is not None
+        llama_like = dataclasses.replace(arch, family="llama")
+        spread = fit(arch, gpu_memory_gib=80, gpus=8, max_model_len=8192, pipeline=4)
+        counted_once = fit(llama_like, gpu_memory_gib=80, gpus=8, max_model_len=8192, pipeline=4)
+        assert spread.weights_bytes_per_gpu > counted_once.weights_bytes_per_gpu
