@@ -77,7 +77,6 @@ CONFIG_FILE = "default-plugins.yaml"
 # 123-137 at v1.0.2).
 QUEUE_METRIC = "vllm:num_requests_waiting"
 KV_CACHE_METRIC = "vllm:kv_cache_usage_perc"
-LORA_METRIC = "vllm:lora_requests_info"
 COMPONENT = "endpoint-picker"
 REQUESTS = {"cpu": "200m", "memory": "256Mi"}
 LIMITS = {"cpu": "1", "memory": "1Gi"}
@@ -94,16 +93,14 @@ def picker_name(pool: str) -> str:
     return f"{pool[:59]}-epp"
 
 
-def plugins_config(adapters: bool = False) -> str:
+def plugins_config() -> str:
     """The scorers the chart configures by default, each weight 1, the highest score
     picked (the loader adds max-score-picker and single-profile-handler:
-    pkg/epp/config/loader/defaults.go at v1.0.2), and with adapters the LoRA affinity
-    scorer (a server that already holds the request's adapter, or has a free slot:
-    pkg/epp/scheduling/framework/plugins/scorer/lora_affinity.go). A config is required:
-    without one the picker exits (cmd/epp/runner/runner.go:236-247,313-316)."""
+    pkg/epp/config/loader/defaults.go at v1.0.2). A config is required: without one the
+    picker exits (cmd/epp/runner/runner.go:236-247,313-316). No LoRA affinity scorer:
+    adapters' requests reach their servers through the Service (workloads/gateway.py
+    `_rule`)."""
     scorers = ["queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer"]
-    if adapters:
-        scorers.append("lora-affinity-scorer")
     return yaml.safe_dump(
         {
             "apiVersion": "inference.networking.x-k8s.io/v1alpha1",
@@ -117,13 +114,13 @@ def plugins_config(adapters: bool = False) -> str:
     )
 
 
-def picker_args(pool: str, namespace: str, adapters: bool = False) -> list[str]:
+def picker_args(pool: str, namespace: str) -> list[str]:
     """The picker's flags (cmd/epp/runner/runner.go:76-108 at v1.0.2): its pool (the
     namespace is not taken from the pod: the default is `default`), the plugins config,
-    vLLM v0.11.0's series, the LoRA series only when the servers load adapters (vLLM
-    exports vllm:lora_requests_info only then: vllm/v1/metrics/loggers.py:480-500 in the
-    0.11.0 wheel; an empty name turns it off, pkg/epp/backend/metrics/metrics_spec.go:40-46)
-    and no profiling endpoints."""
+    vLLM v0.11.0's series, no LoRA series (no adapter request passes the picker; vLLM
+    exports vllm:lora_requests_info only with adapters: vllm/v1/metrics/loggers.py:480-500
+    in the 0.11.0 wheel; an empty name turns it off,
+    pkg/epp/backend/metrics/metrics_spec.go:40-46) and no profiling endpoints."""
     return [
         "--pool-name",
         pool,
@@ -136,7 +133,7 @@ def picker_args(pool: str, namespace: str, adapters: bool = False) -> list[str]:
         "--kv-cache-usage-percentage-metric",
         KV_CACHE_METRIC,
         "--lora-info-metric",
-        LORA_METRIC if adapters else "",
+        "",
         "--enable-pprof=false",
         "--zap-encoder",
         "json",
@@ -165,7 +162,6 @@ def deployment_spec(
     placement: Mapping[str, Any],
     *,
     replicas: int = 1,
-    adapters: bool = False,
     grace_seconds: int = TERMINATION_GRACE_SECONDS,
 ) -> dict[str, Any]:
     """`replicas` pickers, each on its own node where the pool has the nodes. Every one is
@@ -207,7 +203,7 @@ def deployment_spec(
                         "name": "epp",
                         "image": image.image(),
                         "imagePullPolicy": PULL_POLICY,
-                        "args": picker_args(pool, namespace, adapters),
+                        "args": picker_args(pool, namespace),
                         "ports": [
                             {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"},
                             {"name": "grpc-health", "containerPort": HEALTH_PORT},
@@ -301,7 +297,6 @@ class EndpointPicker(pulumi.ComponentResource):
         port: int,
         gateway_namespace: str,
         replicas: int = 1,
-        adapters: bool = False,
         kubernetes_provider: k8s.Provider,
         placement: Placement,
         after: Sequence[pulumi.Resource],
@@ -345,18 +340,14 @@ class EndpointPicker(pulumi.ComponentResource):
         plugins = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=wire(metadata),
-            data={CONFIG_FILE: plugins_config(adapters)},
+            data={CONFIG_FILE: plugins_config()},
             opts=child(),
         )
         selector = selector_labels(picker, COMPONENT)
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=wire({**metadata, "annotations": uses_api}),
-            spec=wire(
-                deployment_spec(
-                    pool, namespace, placement.pod_fields(), replicas=replicas, adapters=adapters
-                )
-            ),
+            spec=wire(deployment_spec(pool, namespace, placement.pod_fields(), replicas=replicas)),
             opts=child(self.pool, binding, plugins, *placement.ready),
         )
         self.service = k8s.core.v1.Service(

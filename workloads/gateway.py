@@ -411,13 +411,16 @@ def rule_plan(upstreams: Sequence[Upstream]) -> list[tuple[str, Upstream, list[U
 
 
 def _rule(requested: str, upstream: Upstream, members: Sequence[Upstream]) -> dict[str, Any]:
-    if upstream.picked:
+    if requested in upstream.adapters:
+        # the servers answer to the adapter's own name: no rewrite. Through the Service,
+        # never the pool: AI Gateway v1.1.0 adds the pool's endpoint-picker filter once per
+        # route naming the pool, so a second rule would run the picker twice on each
+        # request (internal/extensionserver/post_translate_modify.go:577-595,655-670)
+        refs = [{"name": backend_name(upstream)}]
+    elif upstream.picked:
         if len(members) > 1:
             raise ValueError(f"{upstream.model}: a picked model cannot have versions")
         refs = [pool_ref(upstream)]
-    elif requested in upstream.adapters:
-        # the servers answer to the adapter's own name: no rewrite
-        refs = [{"name": backend_name(upstream)}]
     else:
         refs = [backend_ref(member, requested, shared=len(members) > 1) for member in members]
     return {
@@ -528,7 +531,7 @@ def balancing(upstreams: Sequence[Upstream]) -> dict[str, str]:
     """What places each model's requests on its servers (the `balancing` of the gateway
     output): `endpoint-picker` or `service`."""
     return {
-        requested: "endpoint-picker" if owner.picked else "service"
+        requested: "endpoint-picker" if owner.picked and requested == owner.model else "service"
         for requested, owner, _ in rule_plan(upstreams)
     }
 
@@ -865,7 +868,6 @@ class Gateway(pulumi.ComponentResource):
                 gateway_namespace=EG_NAMESPACE,
                 # a second picker where the proxies have one, so a drain takes neither
                 replicas=2 if args.replicas > 1 else 1,
-                adapters=bool(upstream.adapters),
                 kubernetes_provider=kubernetes_provider,
                 placement=placement,
                 after=[*pool_crds.crds, namespaces[upstream.namespace]],
@@ -885,8 +887,8 @@ class Gateway(pulumi.ComponentResource):
                 )
             )
         for upstream in args.upstreams:
-            if upstream.picked:
-                continue
+            if upstream.picked and not upstream.adapters:
+                continue  # its pool is its only backend
             backend = backend_name(upstream)
             backends.append(
                 resource("Backend", EG_API, backend, backend_spec(upstream), envoy_gateway)

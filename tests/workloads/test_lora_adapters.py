@@ -145,34 +145,54 @@ def test_the_adapters_route_waits_for_the_servers_that_load_them(plan):
         assert deployment.urn in route.dependencies
 
 
-def test_the_gateway_routes_each_adapter_to_the_base_models_pool(plan):
+def test_the_gateway_routes_each_adapter_to_the_base_models_servers(plan):
     rules = {
         r["name"]: r
         for route in custom_resources(plan, *ROUTE)
         for r in route.inputs["spec"]["rules"]
     }
-    base = rules[BASE]["backendRefs"]
+    # the base model's own rule keeps its endpoint picker
+    assert rules[BASE]["backendRefs"][0]["kind"] == "InferencePool"
+    backends = {
+        b.inputs["metadata"]["name"]: b.inputs["spec"]
+        for b in custom_resources(plan, "aigateway.envoyproxy.io/v1beta1", "AIServiceBackend")
+    }
     for adapter in ADAPTERS:
         rule = rules[adapter["name"]]
         assert rule["matches"][0]["headers"][0]["value"] == adapter["name"]
-        # the same InferencePool, and no rename: vLLM serves the adapter under its name
-        assert rule["backendRefs"] == base
-        assert "modelNameOverride" not in rule["backendRefs"][0]
+        # through the model's Service, not its pool: AI Gateway v1.1.0 adds the pool's
+        # picker filter once per route naming the pool (internal/extensionserver/
+        # post_translate_modify.go:577-595,655-670), so a second rule would run it twice
+        (ref,) = rule["backendRefs"]
+        assert "kind" not in ref and ref["name"] in backends
+        # and no rename: vLLM serves the adapter under its own name
+        assert "modelNameOverride" not in ref
+    pools = [
+        ref
+        for rule in rules.values()
+        for ref in rule["backendRefs"]
+        if ref.get("kind") == "InferencePool"
+    ]
+    assert len(pools) == 1  # one rule names the pool
     gateway = plan.outputs["workloads"]["gateway"]
     assert gateway["models"] == [BASE, *(a["name"] for a in ADAPTERS)]
-    assert gateway["balancing"]["sql-writer"] == "endpoint-picker"
+    assert gateway["balancing"] == {
+        BASE: "endpoint-picker",
+        "support-bot": "service",
+        "sql-writer": "service",
+    }
 
 
-def test_the_picker_reads_the_adapters_and_prefers_servers_holding_them(plan):
+def test_the_picker_sees_no_adapter_and_reads_no_lora_series(plan):
     namespace = server(plan).inputs["metadata"]["namespace"]
     picker = named(plan, DEPLOYMENT, picker_name(BASE), namespace)
     (container,) = picker.inputs["spec"]["template"]["spec"]["containers"]
     args = container["args"]
-    assert args[args.index("--lora-info-metric") + 1] == "vllm:lora_requests_info"
+    assert args[args.index("--lora-info-metric") + 1] == ""
     config_map = named(plan, "kubernetes:core/v1:ConfigMap", picker_name(BASE), namespace)
     plugins = yaml.safe_load(next(iter(config_map.inputs["data"].values())))
     types = {p["type"] for p in plugins["plugins"]}
-    assert "lora-affinity-scorer" in types and types <= EPP_PLUGINS
+    assert "lora-affinity-scorer" not in types and types <= EPP_PLUGINS
 
 
 def test_the_stack_with_adapters_renders_valid_objects_and_passes_the_checks(tmp_path, capsys):
