@@ -41,12 +41,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.enums import Engine
 from workloads.contract_check import CALLS_API
+from workloads.engines import QUEUE_METRICS
 from workloads.images import contract
 from workloads.labels import selector_labels, workload_labels
 from workloads.model_server import TERMINATION_GRACE_SECONDS
 from workloads.network import from_namespaces, ingress_policy_spec
-from workloads.placement import Placement
+from workloads.placement import HOSTNAME, Placement, soft_spread
 from workloads.security import PULL_POLICY, container_security_context, pod_security_context
 from workloads.wire import wire
 
@@ -75,7 +77,7 @@ CONFIG_FILE = "default-plugins.yaml"
 # vllm:gpu_cache_usage_perc, is hidden in vLLM v0.11.0 (vllm/v1/metrics/loggers.py:210-222
 # in its wheel), and a missing series reads 0 (pkg/epp/backend/metrics/pod_metrics.go:
 # 123-137 at v1.0.2).
-QUEUE_METRIC = "vllm:num_requests_waiting"
+QUEUE_METRIC = QUEUE_METRICS[Engine.VLLM]
 KV_CACHE_METRIC = "vllm:kv_cache_usage_perc"
 COMPONENT = "endpoint-picker"
 REQUESTS = {"cpu": "200m", "memory": "256Mi"}
@@ -175,12 +177,7 @@ def deployment_spec(
     probe = {"grpc": {"port": HEALTH_PORT, "service": HEALTH_SERVICE}}
     pod = dict(placement)
     pod["nodeSelector"] = {**pod.get("nodeSelector", {}), ARCH: "amd64"}
-    spread = {
-        "maxSkew": 1,
-        "topologyKey": "kubernetes.io/hostname",
-        "whenUnsatisfiable": "ScheduleAnyway",
-        "labelSelector": {"matchLabels": selector_labels(name, COMPONENT)},
-    }
+    spread = soft_spread(HOSTNAME, selector_labels(name, COMPONENT))
     return {
         "replicas": replicas,
         "strategy": {

@@ -43,7 +43,7 @@ from workloads.endpoint_picker import (
     reference_grant_spec,
 )
 from workloads.monitors import MONITORING_API, SCRAPE_INTERVAL
-from workloads.placement import CPU_POOL_RELEASE_TIMEOUT, Placement
+from workloads.placement import CPU_POOL_RELEASE_TIMEOUT, HOSTNAME, Placement, soft_spread
 from workloads.rate_limit_store import RateLimitStore
 from workloads.wire import wire
 
@@ -76,7 +76,6 @@ REQUEST_TIMEOUT = "900s"
 # so 8Mi (a prompt of about two million characters) keeps a proxy's 1Gi limit out of reach
 # of a few dozen large requests.
 BUFFER_LIMIT = "8Mi"
-HOSTNAME = "kubernetes.io/hostname"
 EG_API = "gateway.envoyproxy.io/v1alpha1"
 AIGW_API = "aigateway.envoyproxy.io/v1beta1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -300,12 +299,7 @@ def envoy_proxy_spec(args: GatewayArgs, placement: Mapping[str, Any]) -> dict[st
         "externalTrafficPolicy": "Local",
     }
     # one proxy per node where the pool has the nodes, so a drain takes one
-    spread = {
-        "maxSkew": 1,
-        "topologyKey": HOSTNAME,
-        "whenUnsatisfiable": "ScheduleAnyway",
-        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "envoy"}},
-    }
+    spread = soft_spread(HOSTNAME, {"app.kubernetes.io/name": "envoy"})
     if args.public:
         service["loadBalancerSourceRanges"] = list(args.allowed_cidrs)
     return {

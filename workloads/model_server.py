@@ -17,7 +17,7 @@ from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor_spec
 from workloads.network import from_namespaces
-from workloads.placement import gpu_placement
+from workloads.placement import ZONE, gpu_placement, soft_spread
 from workloads.security import (
     PULL_POLICY,
     RUN_AS_GROUP,
@@ -33,7 +33,6 @@ ANNOTATION = "llm-infra.io/"
 # The node autoscaler never drains a node under a serving pod: evicting one mid-load
 # throws away minutes of download and compile, and evicting one serving drops requests.
 SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict"
-ZONE_LABEL = "topology.kubernetes.io/zone"
 HF_TOKEN_KEY = "token"
 PRE_STOP_SECONDS = 10
 TERMINATION_GRACE_SECONDS = 60
@@ -230,16 +229,9 @@ def pod_spec(
         "securityContext": pod_security_context(*run_as(args.engine)),
         "nodeSelector": node_selector,
         "tolerations": tolerations,
+        # GPUs run out zone by zone; a replica in a crowded zone beats none.
         "topologySpreadConstraints": [
-            {
-                "maxSkew": 1,
-                "topologyKey": ZONE_LABEL,
-                # GPUs run out zone by zone; a replica in a crowded zone beats none.
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {
-                    "matchLabels": server_selector(args.spec.served_name, args.engine)
-                },
-            }
+            soft_spread(ZONE, server_selector(args.spec.served_name, args.engine))
         ],
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "containers": [container(args, hf_token_secret)],

@@ -13,7 +13,30 @@ import pulumi
 
 from components.seam import CPU_POOL_RELEASE_TIMEOUT, KubernetesCluster, Toleration
 
-__all__ = ["CPU_POOL_RELEASE_TIMEOUT", "Placement", "cpu_placement", "gpu_placement"]
+__all__ = [
+    "CPU_POOL_RELEASE_TIMEOUT",
+    "HOSTNAME",
+    "ZONE",
+    "Placement",
+    "cpu_placement",
+    "gpu_placement",
+    "soft_spread",
+]
+
+HOSTNAME = "kubernetes.io/hostname"
+ZONE = "topology.kubernetes.io/zone"
+
+
+def soft_spread(topology_key: str, match_labels: Mapping[str, str]) -> dict[str, Any]:
+    """A topology spread constraint that spreads the selected pods one apart over
+    `topology_key` where it can, and schedules them anyway where it cannot (a crowded zone
+    or a pool of one node beats no pod)."""
+    return {
+        "maxSkew": 1,
+        "topologyKey": topology_key,
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": dict(match_labels)},
+    }
 
 
 @dataclass(frozen=True)

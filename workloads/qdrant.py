@@ -16,7 +16,7 @@ from workloads.exposure import expose
 from workloads.labels import selector_labels, workload_labels
 from workloads.monitors import service_monitor_spec
 from workloads.network import from_namespaces
-from workloads.placement import cpu_placement
+from workloads.placement import HOSTNAME, ZONE, cpu_placement, soft_spread
 from workloads.security import (
     PULL_POLICY,
     container_security_context,
@@ -160,15 +160,7 @@ def statefulset_spec(
     placement: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     selector = selector_labels(args.name, "qdrant")
-    spread = [
-        {
-            "maxSkew": 1,
-            "topologyKey": key,
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": selector},
-        }
-        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-    ]
+    spread = [soft_spread(key, selector) for key in (ZONE, HOSTNAME)]
     return {
         "replicas": args.replicas,
         "serviceName": f"{args.name}-headless",

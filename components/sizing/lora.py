@@ -21,9 +21,9 @@ cache. Per slot, in the LoRA dtype (the model's, `lora_dtype: auto`):
 
 Which families declare embedding modules, and which fuse q/k/v and gate/up into one
 slice, is read from vllm/model_executor/models/*.py at 0.11.0: Llama (and Mistral, which
-vLLM runs as Llama) and Mixtral declare them (llama.py:486-497, mixtral.py:467-484); Phi-3
-inherits Llama's but keeps its fused projections as one slice each (phi3.py); Qwen2,
-Qwen3 and Gemma declare none.
+vLLM runs as Llama: registry.py:121) and Mixtral declare them (llama.py:486-497,
+mixtral.py:467-484); Phi-3 inherits Llama's but keeps its fused projections as one
+slice each (phi3.py); Qwen2, Qwen3 and Gemma declare none.
 """
 
 import math
