@@ -21,12 +21,15 @@ from infra.config.routing import picked_models
 from infra.cost import estimate_cost
 from infra.platforms.base import Platform
 from infra.sizing import (
+    MARGIN,
+    LoadEstimate,
     architecture_of,
     model_lora_slots,
     replica_hourly_usd,
     sized_architecture,
     stack_load_estimates,
 )
+from infra.topology import ReplicaLayout, layouts
 from workloads.alerts import Receiver
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.certificates import NAMESPACE as CERT_NAMESPACE
@@ -49,6 +52,9 @@ from workloads.gateway import (
     traffic,
     wake_query,
 )
+from workloads.leader_worker_set import NAMESPACE as GROUPS_NAMESPACE
+from workloads.leader_worker_set import LeaderWorkerSetController
+from workloads.model_group import ModelGroup, ModelGroupArgs, leader_selector
 from workloads.model_server import ModelServer, ModelServerArgs, server_selector
 from workloads.monitoring import Monitoring, MonitoringArgs
 from workloads.namespaces import Namespaces, NamespacesArgs
@@ -112,6 +118,7 @@ def deploy_workloads(
     if cluster is None:
         return {}
     provider = cluster.kubernetes_provider
+    shapes = layouts(config)
     # Servers whose image cannot run as non-root get a namespace of their own.
     needs_root = any(image_contract(m.engine).runs_as_root for m in config.models)
     front = config.gateway.enabled
@@ -120,6 +127,7 @@ def deploy_workloads(
         gateway=EG_NAMESPACE if front else None,
         ai_gateway=AIGW_NAMESPACE if front else None,
         certificates=CERT_NAMESPACE if front and config.gateway.tls_hostname else None,
+        groups=GROUPS_NAMESPACE if any(found.multi_node for found in shapes.values()) else None,
     )
     # the gateway's proxies call every model server
     callers = (EG_NAMESPACE,) if front else ()
@@ -139,6 +147,16 @@ def deploy_workloads(
             placement=cpu_placement(cluster),
         )
         if monitoring
+        else None
+    )
+    lws = (
+        LeaderWorkerSetController(
+            "leader-worker-set",
+            kubernetes_provider=provider,
+            namespace=namespaces.namespace("groups"),
+            placement=cpu_placement(cluster),
+        )
+        if names.groups
         else None
     )
     roles = ["serving", "serving-root"] if needs_root else ["serving"]
@@ -168,7 +186,7 @@ def deploy_workloads(
             port=HTTP_PORT,
             version_of=m.version_of,
             weight=m.weight,
-            servers=server_selector(m.name, m.engine) if m.name in picked else None,
+            servers=_servers(m, shapes[m.name]) if m.name in picked else None,
             adapters=tuple(a.name for a in m.adapters),
         )
         for m in config.models
@@ -177,68 +195,27 @@ def deploy_workloads(
     clusters = rule_clusters(upstreams)
     # the servers that load adapters: the routes naming those adapters wait for them
     adapter_servers: list[pulumi.Resource] = []
+    serving = _Serving(
+        config=config,
+        cluster=cluster,
+        names=names,
+        namespaces=namespaces,
+        hf_secrets=hf_secrets,
+        loads=loads,
+        shapes=shapes,
+        callers=callers,
+        monitoring=monitoring,
+        keda=keda,
+        groups=lws,
+        clusters=clusters,
+    )
     for model in config.models:
-        role = "serving-root" if image_contract(model.engine).runs_as_root else "serving"
-        namespace = namespace_of(names, role)
-        secret = hf_secrets.get(role)
-        load = loads[model.name]
-        pool = config.pool(model.pool)
-        instance = resolve_instance(
-            catalog(),
-            config.cloud,
-            gpu=pool.gpu,
-            instance_type=pool.instance_type,
-            gpus_per_node=pool.gpus_per_node,
+        workload = _serve(model, serving)
+        endpoints[model.name] = (
+            f"http://{model.name}.{namespace_of(names, _role(model))}.svc:{HTTP_PORT}"
         )
-        cpu, memory = replica_resources(instance, model.gpus_per_replica)
-        arch, not_sized = sized_architecture(model)
-        served = ModelServer(
-            model.name,
-            ModelServerArgs(
-                namespace=namespace,
-                engine=model.engine,
-                spec=ServerSpec(
-                    model=model.weights_uri or str(model.hf_model_id),
-                    served_name=model.name,
-                    tensor_parallel_size=model.gpus_per_replica,
-                    max_model_len_tokens=model.max_model_len_tokens,
-                    dtype=model.dtype,
-                    quantization=model.quantization,
-                    gpu_memory_utilization=model.gpu_memory_utilization,
-                    **_adapters(model),
-                ),
-                pool=pool.name,
-                gpu=instance.gpu.value,
-                min_replicas=model.min_replicas,
-                max_replicas=model.max_replicas,
-                cpu=cpu,
-                memory=memory,
-                architecture=arch.name if arch else None,
-                cache_size_gib=cache_size_gib(model),
-                startup_minutes=load.startup_minutes,
-                await_timeout_seconds=load.await_timeout_s,
-                # the same callers as every other model server, and the gateway
-                allowed_namespaces=(
-                    (names.serving, *callers) if namespace != names.serving else callers
-                ),
-                monitoring_namespace=names.monitoring if monitoring else None,
-                prometheus_url=monitoring.prometheus_url if monitoring else None,
-                wake_query=(
-                    wake_query(clusters[model.name]) if front and model.min_replicas == 0 else None
-                ),
-                not_sized=not_sized,
-                sizing_required=config.require_sized_models,
-            ),
-            cluster=cluster,
-            namespace=namespaces.namespace(role),
-            hf_token_secret=HF_TOKEN_SECRET if secret else None,
-            monitoring=operators,
-            autoscaler=[keda.release] if keda else [],
-            opts=pulumi.ResourceOptions(depends_on=[secret] if secret else None),
-        )
-        endpoints[model.name] = f"http://{model.name}.{namespace}.svc:{HTTP_PORT}"
         if model.adapters:
-            adapter_servers.append(served.deployment)
+            adapter_servers.append(workload)
 
     outputs: dict[str, Any] = {"models": endpoints}
     if config.embeddings.enabled:
@@ -304,6 +281,123 @@ def deploy_workloads(
         outputs["qdrant"] = {"endpoint": f"http://qdrant.{names.data}.svc:{QDRANT_PORT}"}
         groups["qdrant_api_key"] = pulumi.Output.secret(qdrant.api_key)
     return groups
+
+
+@dataclass(frozen=True)
+class _Serving:
+    """What every model's workload is built with."""
+
+    config: StackConfig
+    cluster: KubernetesCluster
+    names: NamespacesArgs
+    namespaces: Namespaces
+    hf_secrets: Mapping[str, KubernetesSecret]
+    loads: Mapping[str, LoadEstimate]
+    shapes: Mapping[str, ReplicaLayout]
+    callers: tuple[str, ...]
+    monitoring: Monitoring | None
+    keda: Keda | None
+    groups: LeaderWorkerSetController | None
+    clusters: Mapping[str, list[str]]
+
+
+def _serve(model: ModelConfig, ctx: _Serving) -> pulumi.Resource:
+    """The model's servers: a Deployment, or a LeaderWorkerSet of groups across nodes."""
+    config, names = ctx.config, ctx.names
+    role = _role(model)
+    namespace = namespace_of(names, role)
+    secret = ctx.hf_secrets.get(role)
+    load = ctx.loads[model.name]
+    pool = config.pool(model.pool)
+    shape = ctx.shapes[model.name]
+    instance = shape.instance
+    cpu, memory = replica_resources(instance, shape.tensor_parallel)
+    arch, not_sized = sized_architecture(model)
+    front = config.gateway.enabled
+    server_args = ModelServerArgs(
+        namespace=namespace,
+        engine=model.engine,
+        spec=ServerSpec(
+            model=model.weights_uri or str(model.hf_model_id),
+            served_name=model.name,
+            tensor_parallel_size=shape.tensor_parallel,
+            pipeline_parallel_size=shape.nodes,
+            max_model_len_tokens=model.max_model_len_tokens,
+            dtype=model.dtype,
+            quantization=model.quantization,
+            gpu_memory_utilization=model.gpu_memory_utilization,
+            **_adapters(model),
+        ),
+        pool=pool.name,
+        gpu=instance.gpu.value,
+        min_replicas=model.min_replicas,
+        max_replicas=model.max_replicas,
+        cpu=cpu,
+        memory=memory,
+        architecture=arch.name if arch else None,
+        cache_size_gib=cache_size_gib(model),
+        startup_minutes=load.startup_minutes,
+        await_timeout_seconds=load.await_timeout_s,
+        # the same callers as every other model server, and the gateway
+        allowed_namespaces=(
+            (names.serving, *ctx.callers) if namespace != names.serving else ctx.callers
+        ),
+        monitoring_namespace=names.monitoring if ctx.monitoring else None,
+        prometheus_url=ctx.monitoring.prometheus_url if ctx.monitoring else None,
+        wake_query=(
+            wake_query(ctx.clusters[model.name]) if front and model.min_replicas == 0 else None
+        ),
+        not_sized=not_sized,
+        sizing_required=config.require_sized_models,
+    )
+    common: dict[str, Any] = {
+        "cluster": ctx.cluster,
+        "namespace": ctx.namespaces.namespace(role),
+        "hf_token_secret": HF_TOKEN_SECRET if secret else None,
+        "monitoring": ctx.monitoring.operators if ctx.monitoring else [],
+        "autoscaler": [ctx.keda.release] if ctx.keda else [],
+        "opts": pulumi.ResourceOptions(depends_on=[secret] if secret else None),
+    }
+    if not shape.multi_node:
+        return ModelServer(model.name, server_args, **common).deployment
+    assert ctx.groups is not None  # made when any model spans nodes
+    return ModelGroup(
+        model.name,
+        ModelGroupArgs(
+            server=server_args,
+            nodes=shape.nodes,
+            ray_wait_seconds=ray_wait_seconds(load),
+            max_surge=group_surge(config, model, ctx.shapes),
+        ),
+        controller=[ctx.groups.release],
+        **common,
+    ).group
+
+
+def _servers(model: ModelConfig, shape: ReplicaLayout) -> dict[str, str]:
+    """The pods an InferencePool picks among: a group's leaders (they serve HTTP)."""
+    return (
+        leader_selector(model.name)
+        if shape.multi_node
+        else server_selector(model.name, model.engine)
+    )
+
+
+def ray_wait_seconds(load: LoadEstimate) -> int:
+    """How long a group's leader waits for its workers, and each worker for its leader: the
+    pods of one group start together, but each waits for its own node and image."""
+    return 60 * math.ceil((load.node_scale_up_s + load.image_pull_s) * MARGIN / 60)
+
+
+def group_surge(
+    config: StackConfig, model: ModelConfig, shapes: Mapping[str, ReplicaLayout]
+) -> int:
+    """1 when the pool has the nodes for one extra group beyond every model's maximum on
+    it (a rollout then starts the new group before stopping an old one), else 0 (one group
+    at a time is replaced: a single-replica model is down while its new group loads)."""
+    pool = config.pool(model.pool)
+    busy = sum(shapes[m.name].nodes * m.max_replicas for m in config.models if m.pool == model.pool)
+    return 1 if pool.max_nodes >= busy + shapes[model.name].nodes else 0
 
 
 def _adapters(model: ModelConfig) -> dict[str, Any]:

@@ -281,6 +281,7 @@ def _cost(base: dict[str, Any] | None, head: dict[str, Any] | None) -> CostDelta
 MODEL_KEYS = (
     "gpu",
     "gpus",
+    "pipeline_parallel",
     "instance_type",
     "max_model_len",
     "fits",

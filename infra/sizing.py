@@ -12,7 +12,8 @@ from components.sizing.architecture import ArchitectureError, ModelArchitecture
 from components.sizing.library import find_model
 from components.sizing.lora import LoraSlots, lora_rank_for
 from components.sizing.memory import GIB, Fit, fit
-from components.sizing.throughput import Throughput, decode_throughput
+from components.sizing.pipeline import replica_layout
+from components.sizing.throughput import StageHop, Throughput, decode_throughput
 from components.sizing.timings import GPU_NODE_SCALE_UP_S, IMAGE_PULL_S
 from infra.config.models import ModelConfig, lora_slots_of
 from infra.config.pools import GpuPoolConfig
@@ -63,7 +64,8 @@ def sized_architecture(model: ModelConfig) -> tuple[ModelArchitecture | None, st
 
 
 def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSizing:
-    """Raises CatalogLookupError when the pool does not resolve (config checks report it)."""
+    """Raises CatalogLookupError when the pool does not resolve (config checks report it),
+    ValueError when the replica is not whole nodes (config checks report that too)."""
     instance = resolve_instance(
         catalog(),
         cloud,
@@ -75,17 +77,22 @@ def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSi
     arch, why = sized_architecture(model)
     if arch is None:
         return ModelSizing(model, instance, None, None, None, hourly, why)
+    tensor, stages = replica_layout(model.gpus_per_replica, instance.gpus)
     result = fit(
         arch,
         gpu_memory_gib=catalog().gpu_memory_gib(instance),
-        gpus=model.gpus_per_replica,
+        gpus=tensor,
         max_model_len=model.max_model_len_tokens,
         gpu_memory_utilization=model.gpu_memory_utilization,
         dtype=model.dtype,
         quantization=model.quantization,
         lora=model_lora_slots(model),
+        pipeline=stages,
     )
-    speed = decode_throughput(result, catalog().gpu_bandwidth_gbps(instance))
+    # a replica's stages hand over on the nodes' TCP network (the catalog has every 8-GPU
+    # node's; the config checks refuse a replica across nodes without one)
+    hop = StageHop(instance.network_gbps) if stages > 1 and instance.network_gbps else None
+    speed = decode_throughput(result, catalog().gpu_bandwidth_gbps(instance), hop)
     return ModelSizing(model, instance, arch, result, speed, hourly)
 
 
@@ -251,6 +258,7 @@ def fit_record(result: Fit) -> dict[str, Any]:
         "weights_bytes": result.weights_bytes,
         "kv_cache_bytes_per_token": result.kv_cache_bytes_per_token,
         "gpus": result.gpus,
+        "pipeline_parallel": result.pipeline_parallel,
         "gpu_memory_gib": result.gpu_memory_gib,
         "gpu_memory_utilization": result.gpu_memory_utilization,
         "max_model_len": result.max_model_len,

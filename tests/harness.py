@@ -17,6 +17,10 @@ from infra.offline.runner import run_under_mocks
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_STACKS = ("dev", "prod", "gcp-prod", "azure-prod")
+# Stacks that exist for the tests, in a project directory of their own: the program at
+# features no shipped stack uses (a model across nodes).
+EXAMPLES = ROOT / "tests" / "stacks"
+EXAMPLE_STACKS = ("multinode",)
 PROJECT = "llm-infra"
 
 

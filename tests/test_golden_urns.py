@@ -6,7 +6,9 @@ import pytest
 
 from infra.stages import platform_stage, staged
 from tests.golden import golden_file, stage_file
-from tests.harness import SHIPPED_STACKS
+from tests.harness import EXAMPLE_STACKS, SHIPPED_STACKS
+
+STACKS = (*SHIPPED_STACKS, *EXAMPLE_STACKS)
 
 FIX = (
     "If the change is a rename, keep the resource with an alias, e.g. "
@@ -16,7 +18,7 @@ FIX = (
 )
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+@pytest.mark.parametrize("stack", STACKS)
 def test_urns_match_the_golden_list(shipped_plan, stack):
     expected = golden_file(stack).read_text(encoding="utf-8").split()
     actual = [r.urn for r in shipped_plan(stack).resources]
@@ -29,7 +31,7 @@ def test_urns_match_the_golden_list(shipped_plan, stack):
     assert not gone and not new, "\n".join(message)
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+@pytest.mark.parametrize("stack", STACKS)
 def test_a_two_stage_stacks_platform_stage_matches_its_golden_list(shipped_plan, stack):
     """What `pulumi up --exclude … --exclude-dependents` creates first (infra/stages.py):
     the same URNs as the whole stack's, so the split renames nothing."""

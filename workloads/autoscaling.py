@@ -45,6 +45,10 @@ class QueueScaling:
     wake_query: str | None = None
     """With min_replicas 0 behind the gateway: requests reaching the server's routes, which
     wake it (the queue gauge does not exist while no pod does)."""
+    target_api: str = "apps/v1"
+    target_kind: str = "Deployment"
+    """What KEDA scales: a Deployment, or a LeaderWorkerSet (whose scale subresource counts
+    groups: kubernetes-sigs/lws@v0.10.0 api/leaderworkerset/v1/leaderworkerset_types.go:418)."""
 
 
 # The wake trigger only activates (0 → 1) and keeps a server in use from going to zero;
@@ -58,7 +62,11 @@ def queue_query(scaling: QueueScaling) -> str:
 
 def scaled_object_spec(scaling: QueueScaling, prometheus_url: str) -> dict[str, Any]:
     return {
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": scaling.target},
+        "scaleTargetRef": {
+            "apiVersion": scaling.target_api,
+            "kind": scaling.target_kind,
+            "name": scaling.target,
+        },
         "minReplicaCount": scaling.min_replicas,
         "maxReplicaCount": scaling.max_replicas,
         "pollingInterval": POLLING_SECONDS,

@@ -222,6 +222,21 @@ CHARTS: Mapping[str, ChartKeys] = {
             "extraArgs": "chart:324",
         },
     ),
+    # the chart in git at the release tag; registry.k8s.io publishes it as 0.10.0 with its
+    # image values set to the tag (hack/push-chart.sh:38-51), which lws_values sets anyway
+    "lws": ChartKeys(
+        version="0.10.0",
+        sources={"chart": "kubernetes-sigs/lws@v0.10.0 charts/lws/values.yaml"},
+        keys={
+            "image.manager.repository": "chart:18",
+            "image.manager.tag": "chart:20",
+            "image.manager.pullPolicy": "chart:21",
+            "podSecurityContext": "chart:23",
+            "resources": "chart:38",
+            "nodeSelector": "chart:53",
+            "tolerations": "chart:54",
+        },
+    ),
     # chart 3.5.0 (appVersion v3.5.0) as aws/eks-charts holds it at commit 5239609
     "aws-load-balancer-controller": ChartKeys(
         version="3.5.0",

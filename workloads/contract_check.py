@@ -83,7 +83,10 @@ def violations(
             )
     elif not any(tuple(command[: len(prefix)]) == prefix for prefix in allowed):
         problems.append(f"command {command} is none of the image's {allowed}")
-    if found.metrics is not None:
+    helper = command is not None and any(
+        tuple(command[: len(c.argv)]) == c.argv and not c.serves for c in found.commands
+    )
+    if found.metrics is not None and not helper:
         ports = {p.get("name") for p in container.get("ports", [])}
         if found.metrics.port not in ports:
             problems.append(

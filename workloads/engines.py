@@ -43,6 +43,8 @@ class ServerSpec:
     """A Hugging Face id, or a bucket URI (`s3://…`, `gs://…`) streamed at load."""
     served_name: str
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1
+    """Pipeline stages, one per node of a multi-node replica (1: one node)."""
     max_model_len_tokens: int | None = None
     dtype: Dtype = Dtype.BFLOAT16
     quantization: Quantization | None = None
@@ -89,6 +91,7 @@ def vllm_args(spec: ServerSpec) -> list[str]:
         f"--served-model-name={spec.served_name}",
         f"--port={HTTP_PORT}",
         f"--tensor-parallel-size={spec.tensor_parallel_size}",
+        *_pipeline_args(spec),
         f"--gpu-memory-utilization={spec.gpu_memory_utilization}",
         f"--dtype={spec.vllm_dtype.value}",
         f"--download-dir={MODEL_CACHE}",
@@ -121,6 +124,19 @@ def vllm_args(spec: ServerSpec) -> list[str]:
     return args
 
 
+def _pipeline_args(spec: ServerSpec) -> list[str]:
+    """Stages across nodes run on Ray, the backend vLLM 0.11.0 requires for more than one
+    node (docs/serving/parallelism_scaling.md: "Multi-node vLLM deployments require Ray";
+    vllm/config/parallel.py:34,447-478 picks it by itself when the GPUs span nodes, named
+    here so the intent is on the command line); flags from vllm/engine/arg_utils.py:649-656."""
+    if spec.pipeline_parallel_size == 1:
+        return []
+    return [
+        f"--pipeline-parallel-size={spec.pipeline_parallel_size}",
+        "--distributed-executor-backend=ray",
+    ]
+
+
 def tgi_input_tokens(max_total_tokens: int) -> int:
     """The prompt budget within TGI's total; TGI needs it strictly below the total."""
     if max_total_tokens > 2 * TGI_MIN_NEW_TOKENS:
@@ -135,6 +151,8 @@ def tgi_args(spec: ServerSpec) -> list[str]:
             f"{spec.served_name}: TGI cannot load weights from a bucket URI ({spec.model}); "
             "use engine: vllm or an hf_model_id"
         )
+    if spec.pipeline_parallel_size > 1:
+        raise ValueError(f"{spec.served_name}: TGI serves a replica on one node only")
     args = [
         f"--model-id={spec.model}",
         f"--port={HTTP_PORT}",

@@ -22,6 +22,11 @@ class _Fact(BaseModel):
 
 class Command(_Fact):
     argv: tuple[str, ...]
+    serves: bool = Field(
+        True,
+        description="Whether a container running it serves the image's API and metrics "
+        "(false: a helper process, e.g. a multi-node replica's Ray worker).",
+    )
 
 
 class User(_Fact):

@@ -104,6 +104,8 @@ def sizing_annotations(args: ModelServerArgs) -> dict[str, str]:
         f"{ANNOTATION}dtype": dtype.value,
         f"{ANNOTATION}max-replicas": str(args.max_replicas),
     }
+    if spec.pipeline_parallel_size > 1:
+        notes[f"{ANNOTATION}pipeline-parallel-size"] = str(spec.pipeline_parallel_size)
     if args.architecture:
         notes[f"{ANNOTATION}model-architecture"] = args.architecture
     if args.not_sized is not None:

@@ -55,11 +55,16 @@ class NamespacesArgs:
     """Envoy AI Gateway's controller (baseline: third-party chart)."""
     certificates: str | None = None
     """cert-manager, for the gateway's TLS (baseline: third-party chart)."""
+    groups: str | None = None
+    """The LeaderWorkerSet controller, for replicas across nodes (baseline: third-party
+    chart). None: no model spans nodes."""
 
     def levels(self) -> dict[str, PodSecurity]:
         root = {self.serving_root: PodSecurity.BASELINE} if self.serving_root else {}
         gateway = {
-            n: PodSecurity.BASELINE for n in (self.gateway, self.ai_gateway, self.certificates) if n
+            n: PodSecurity.BASELINE
+            for n in (self.gateway, self.ai_gateway, self.certificates, self.groups)
+            if n
         }
         return {
             **gateway,
@@ -103,6 +108,8 @@ class Namespaces(pulumi.ComponentResource):
             roles["ai-gateway"] = args.ai_gateway
         if args.certificates:
             roles["certificates"] = args.certificates
+        if args.groups:
+            roles["groups"] = args.groups
         self.args = args
         self.roles = dict(roles)
         self.resources: dict[str, k8s.core.v1.Namespace] = {

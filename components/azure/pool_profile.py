@@ -40,6 +40,10 @@ class PoolProfile:
     """Availability zones; empty where the VM size is not zonal in the region."""
     kubernetes_version: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    proximity_placement: bool = False
+    """Put the pool's nodes in their own proximity placement group: a pool holding a
+    multi-node replica (infra.topology.compact_pools). Needs exactly one zone; only a
+    separately managed pool (components.azure.node_pool) takes one."""
 
 
 def node_labels(profile: PoolProfile) -> dict[str, str]:

@@ -39,6 +39,15 @@ IMAGE_TYPE = "COS_CONTAINERD"
 DISK_TYPE = "pd-balanced"
 # IAM, not scopes, decides what the node account may do.
 OAUTH_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+# The one placement policy type GKE node pools take: "Specifying COMPACT placement policy
+# type places node pool's nodes in a closer physical proximity in order to reduce network
+# latency between nodes" (pulumi_gcp container.NodePool `placement_policy.type`, which
+# "Supports a single value: COMPACT"). GKE then puts the nodes in the same zone
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/compact-placement). That page's
+# GKE Standard limitations begin "Supported only in new node pools": turning it on or off
+# replaces the pool (`replace_on_changes` below makes sure).
+COMPACT_PLACEMENT = "COMPACT"
+PLACEMENT_INPUT = "placementPolicy"
 
 
 def accelerator_type(gpu: GpuType) -> str:
@@ -89,6 +98,9 @@ class NodePoolArgs:
     gpus_per_node: int = 0
     labels: Mapping[str, str] = field(default_factory=dict)
     """GCP labels on the pool's VMs and disks."""
+    compact_placement: bool = False
+    """Place the nodes close together (placement policy COMPACT): a pool holding a
+    multi-node replica (infra.topology.compact_pools). Needs exactly one zone."""
 
 
 class NodePool(pulumi.ComponentResource):
@@ -105,7 +117,10 @@ class NodePool(pulumi.ComponentResource):
     NoSchedule` taint. Every pool starts with `initial_nodes_per_zone` nodes per zone
     (never more than `max_nodes` in total) and upgrades one surge node at a time with none
     unavailable. Auto-repair and auto-upgrade are on, as the release channel requires;
-    upgrades run in the cluster's maintenance window.
+    upgrades run in the cluster's maintenance window. With `compact_placement`, the pool's
+    placement policy is COMPACT: its nodes sit physically close together in its one zone,
+    for the traffic between the nodes of a multi-node replica
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/compact-placement).
     """
 
     node_pool: gcp.container.NodePool
@@ -144,7 +159,13 @@ class NodePool(pulumi.ComponentResource):
         )
         if gpu is not None and args.gpus_per_node < 1:
             raise ValueError(f"NodePool '{name}': a GPU pool needs gpus_per_node ≥ 1")
+        if args.compact_placement and len(args.zones) != 1:
+            raise ValueError(
+                f"NodePool '{name}': compact placement puts the nodes in one zone, so the "
+                f"pool needs exactly one zone (got {len(args.zones)})"
+            )
         vm_labels = {**gcp_labels(args.labels), "llm-infra-pool": args.pool}
+        may_place = gpu is not None or args.compact_placement
         node_pool = gcp.container.NodePool(
             f"{name}-pool",
             project=project,
@@ -168,6 +189,11 @@ class NodePool(pulumi.ComponentResource):
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
                 strategy="SURGE", max_surge=MAX_SURGE, max_unavailable=MAX_UNAVAILABLE
             ),
+            placement_policy=(
+                gcp.container.NodePoolPlacementPolicyArgs(type=COMPACT_PLACEMENT)
+                if args.compact_placement
+                else None
+            ),
             node_config=gcp.container.NodePoolNodeConfigArgs(
                 machine_type=args.machine_type,
                 image_type=IMAGE_TYPE,
@@ -190,9 +216,16 @@ class NodePool(pulumi.ComponentResource):
                 gvnic=gcp.container.NodePoolNodeConfigGvnicArgs(enabled=True),
                 metadata={"disable-legacy-endpoints": "true"},
             ),
-            # The initial count is create-only: a later change to min_nodes must not replace
-            # the pool.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["initialNodeCount"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The initial count is create-only: a later change to min_nodes must not
+                # replace the pool.
+                ignore_changes=["initialNodeCount"],
+                # Compact placement is set at creation only (COMPACT_PLACEMENT): a GPU pool
+                # (the only pools given it) is replaced when it changes. The pool's name is
+                # generated, so the new one is created before the old one goes.
+                replace_on_changes=[PLACEMENT_INPUT] if may_place else None,
+            ),
         )
         self.node_pool = node_pool
         self.node_pool_name = node_pool.name

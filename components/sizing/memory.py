@@ -85,6 +85,13 @@ def kv_bytes_per_token_per_gpu(arch: ModelArchitecture, gpus: int, dtype: Dtype)
     return 2 * arch.num_layers * heads * arch.head_dim * _dtype_bytes(dtype)
 
 
+def handover_bytes_per_token(arch: ModelArchitecture, dtype: Dtype = Dtype.BFLOAT16) -> int:
+    """What one token hands the next pipeline stage: its hidden states and its residual,
+    hidden_size values each (vLLM's IntermediateTensors, pipeline.py), in the 16-bit
+    activation dtype, which quantized weights do not change."""
+    return 2 * arch.hidden_size * _dtype_bytes(dtype)
+
+
 def reserve_bytes(
     arch: ModelArchitecture, gpus: int, *, logits: bool = True, receives: bool = False
 ) -> int:
@@ -113,6 +120,8 @@ class Fit:
     kv_cache_tokens: int
     max_concurrent_sequences: int
     problems: tuple[str, ...]
+    handover_bytes_per_token: int
+    """Bytes per token a pipeline stage hands the next (`handover_bytes_per_token`)."""
     lora_bytes_per_gpu: int = 0
     """The LoRA adapter slots' buffers (components/sizing/lora.py); 0 without adapters."""
     pipeline_parallel: int = 1
@@ -209,6 +218,7 @@ def fit(
         kv_cache_tokens=blocks * BLOCK_TOKENS,
         max_concurrent_sequences=sequences,
         problems=tuple(problems),
+        handover_bytes_per_token=handover_bytes_per_token(arch, dtype),
         lora_bytes_per_gpu=adapters,
         pipeline_parallel=pipeline,
     )

@@ -33,3 +33,17 @@ def stage_layers(layers: int, stages: int) -> list[int]:
     for i in range(2, layers % stages + 2):
         partitions[-i] += 1
     return partitions
+
+
+def replica_layout(gpus_per_replica: int, gpus_per_node: int) -> tuple[int, int]:
+    """(tensor-parallel size, pipeline stages) of a replica of `gpus_per_replica` GPUs on
+    nodes of `gpus_per_node`: within one node when it holds them, else tensor parallel over
+    each whole node and one pipeline stage per node (vLLM's documented multi-node layout:
+    tensor parallel inside a node, pipeline parallel across nodes)."""
+    if gpus_per_replica <= gpus_per_node:
+        return gpus_per_replica, 1
+    if gpus_per_replica % gpus_per_node:
+        raise ValueError(
+            f"{gpus_per_replica} GPUs are not whole nodes of {gpus_per_node} GPUs each"
+        )
+    return gpus_per_node, gpus_per_replica // gpus_per_node

@@ -18,13 +18,14 @@ from components.network.cidr import SubnetLayoutError, split_cluster_ranges, spl
 from components.sizing.architecture import ModelArchitecture
 from components.sizing.library import find_model, known_models
 from components.sizing.memory import Fit
-from components.sizing.recommend import longest_context, recommend
+from components.sizing.recommend import MAX_NODES, longest_context, recommend
 from infra.config.cluster import ClusterConfig
 from infra.config.cost import CostConfig
 from infra.config.deploy import DeployConfig
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 from infra.config.gateway import GatewayConfig
 from infra.config.models import ModelConfig
+from infra.config.multinode_checks import interconnect_issues, is_multi_node, multi_node_issues
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
 from infra.config.services import EmbeddingsConfig
@@ -231,15 +232,11 @@ def check_models(view: ConfigView) -> Iterator[ConfigIssue]:
                 f"add a pool named '{model.pool}' to {P}.gpu_pools",
             )
         instance = view.instances.get(model.pool)
-        if instance is not None and model.gpus_per_replica > instance.gpus:
-            yield ConfigIssue(
-                f"{path}.gpus_per_replica",
-                f"{model.gpus_per_replica} is more than the {instance.gpus} GPU(s) per node of "
-                f"pool '{model.pool}' ({instance.name}), and a replica across nodes is not "
-                "deployed by this version (`llm-infra size` sizes one)",
-                f"use at most {instance.gpus}, give the pool larger nodes (gpus_per_node), or "
-                "quantize the model",
+        if instance is not None and is_multi_node(model, instance):
+            pool = next(
+                ((i, p) for i, p in sorted(view.pools.items()) if p.name == model.pool), None
             )
+            yield from multi_node_issues(path, model, instance, pool)
         yield from _weights_uri(view, path, model)
         yield from _engine(path, model, view.gateway is None or view.gateway.enabled)
 
@@ -408,6 +405,11 @@ def check_cost_limits(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
+def check_interconnect(view: ConfigView) -> Iterator[ConfigIssue]:
+    for index, pool in sorted(view.pools.items()):
+        yield from interconnect_issues(index, pool, view.instances.get(pool.name))
+
+
 def check_model_fit(view: ConfigView) -> Iterator[ConfigIssue]:
     """Every sized model fits its pool's GPUs; otherwise say what it needs and what to do."""
     if view.cloud is None:
@@ -424,8 +426,10 @@ def check_model_fit(view: ConfigView) -> Iterator[ConfigIssue]:
             continue
         instance = view.instances.get(model.pool)
         pool = pools.get(model.pool)
-        if instance is None or pool is None or model.gpus_per_replica > instance.gpus:
+        if instance is None or pool is None:
             continue  # reported by the checks above
+        if is_multi_node(model, instance) and list(multi_node_issues(path, model, instance, None)):
+            continue  # a replica that cannot be built: reported by check_models
         sizing = size_model(view.cloud, model, pool)
         if sizing.fit is None or sizing.fit.fits or sizing.architecture is None:
             continue
@@ -453,8 +457,9 @@ def _fit_issue(
 ) -> ConfigIssue:
     gib = 1024**3
     precision = model.quantization.value if model.quantization else model.dtype.value
+    total = result.gpus * result.pipeline_parallel
     message = (
-        f"'{model.name}' ({arch.name}, {precision}) does not fit {result.gpus} × "
+        f"'{model.name}' ({arch.name}, {precision}) does not fit {total} × "
         f"{instance.gpu.value} ({instance.name}): {result.problems[0]}; it needs "
         f"{result.needed_bytes_per_gpu / gib:.1f} GiB per GPU (weights "
         f"{result.weights_bytes_per_gpu / gib:.1f} GiB) and has "
@@ -478,6 +483,7 @@ def _fit_issue(
             arch,
             gpu_memory_gib=result.gpu_memory_gib,
             gpus=result.gpus,
+            pipeline=result.pipeline_parallel,
             gpu_memory_utilization=model.gpu_memory_utilization,
             dtype=model.dtype,
             quantization=model.quantization,
@@ -498,11 +504,13 @@ def _fit_issue(
         dtype=model.dtype,
         quantization=model.quantization,
         allowed_gpus=allowed_gpus,
+        max_nodes=MAX_NODES,
     )
     quantize = "" if model.quantization else ", or quantize it (quantization: awq or fp8)"
+    nodes = f", {better.nodes} nodes in one zone" if better and better.nodes > 1 else ""
     fix = (
-        f"run it on {better.gpus} × {better.instance.gpu.value} (gpus_per_replica: {better.gpus} "
-        f"on a pool of {better.instance.name}){quantize}"
+        f"run it on {better.total_gpus} × {better.instance.gpu.value} (gpus_per_replica: "
+        f"{better.total_gpus} on a pool of {better.instance.name}{nodes}){quantize}"
         if better
         else f"shorten max_model_len_tokens{quantize}"
     )
@@ -531,6 +539,7 @@ CHECKS: tuple[Check, ...] = (
     check_zones,
     check_network,
     check_cost_limits,
+    check_interconnect,
     check_model_fit,
     check_embeddings_pool,
     check_tags,

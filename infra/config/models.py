@@ -60,7 +60,14 @@ class ModelConfig(Section):
     )
     pool: DnsLabel = Field(description="Name of the GPU pool the model runs on.")
     gpus_per_replica: int = Field(
-        1, ge=1, le=16, description="GPUs per replica: tensor-parallel size / shard count."
+        1,
+        ge=1,
+        le=64,
+        description="GPUs per replica. Up to the pool's GPUs per node: the tensor-parallel "
+        "size (shard count) on one node. More: a replica across whole 8-GPU nodes (vLLM "
+        "only), tensor parallel over each node's GPUs and one pipeline stage per node, "
+        "served by a LeaderWorkerSet group that starts, restarts and scales as one; its pool "
+        "must list one zone.",
     )
     max_model_len_tokens: int | None = Field(
         None, ge=128, le=10_000_000, description="Context length. Default: the model's own."

@@ -33,6 +33,14 @@ class GpuPoolConfig(Section):
         le=16384,
         description="Root disk per node, GiB: holds container images and cached weights.",
     )
+    fast_interconnect: bool = Field(
+        False,
+        description="Run the pipeline stages of a multi-node replica over the instance's GPU "
+        "fabric (EFA, GPUDirect-TCPX, InfiniBand) instead of its TCP network. Refused for "
+        "now, with the reason per fabric: the pinned vLLM image carries no NCCL plugin or "
+        "RDMA access for any of them, so the stages hand over over TCP (`llm-infra size` "
+        "shows what that costs).",
+    )
     zones: tuple[str, ...] | None = Field(
         None,
         description="Zones for this pool, a subset of `network.availability_zones`. "

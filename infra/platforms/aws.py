@@ -30,6 +30,7 @@ from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
 from infra.platforms.deploy import deploy_path
 from infra.stages import DEPLOY_WORKFLOW
+from infra.topology import compact_pools
 
 
 def cpu_workloads(config: StackConfig) -> CpuWorkloads:
@@ -159,10 +160,11 @@ def build_aws(config: StackConfig, tags: Mapping[str, str]) -> Platform:
         ).node_group
         for index, (low, high) in enumerate(cpu.per_zone())
     ]
+    compact = compact_pools(config)
     gpu_groups = {
         pool.name: _node_group(
             f"gpu-{pool.name}",
-            _gpu_pool_args(pool, cluster_name, tags),
+            _gpu_pool_args(pool, cluster_name, tags, placement_group=pool.name in compact),
             cluster,
             _pool_subnets(config, pool, network.private_subnet_ids),
         )
@@ -295,8 +297,14 @@ def _node_group(
 
 
 def _gpu_pool_args(
-    pool: GpuPoolConfig, cluster_name: str, tags: Mapping[str, str]
+    pool: GpuPoolConfig,
+    cluster_name: str,
+    tags: Mapping[str, str],
+    *,
+    placement_group: bool = False,
 ) -> NodeGroupArgs:
+    """`placement_group` for a pool holding a multi-node replica: its nodes then share a
+    cluster placement group, in the pool's one zone (the config checks require one)."""
     instance = resolve_instance(
         catalog(),
         Cloud.AWS,
@@ -315,6 +323,7 @@ def _gpu_pool_args(
         gpu=instance.gpu,
         gpus_per_node=instance.gpus,
         tags=tags,
+        placement_group=placement_group,
     )
 
 

@@ -24,6 +24,7 @@ from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
 from infra.platforms.deploy import deploy_path
+from infra.topology import compact_pools
 
 SYSTEM_VM_SIZE = "Standard_D4s_v5"
 
@@ -131,13 +132,17 @@ def build_azure(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     ]
     # What pods on the CPU pool wait for: every zone's pool.
     cluster.attach_cpu_nodes(*(pool.agent_pool for pool in cpu_pools))
+    compact = compact_pools(config)
     gpu_pools = {
         pool.name: NodePool(
             f"gpu-{pool.name}",
-            _gpu_pool(config, pool, tags),
+            _gpu_pool(config, pool, tags, proximity_placement=pool.name in compact),
             resource_group_name=group.name,
             cluster_name=cluster.cluster_name,
             subnet_id=network.node_subnet_id,
+            # A compact pool's proximity placement group: in the platform's resource group,
+            # next to the cluster, as AKS's guide creates it (reduce-latency-ppg.md).
+            location=config.region,
         )
         for pool in config.gpu_pools
     }
@@ -239,7 +244,15 @@ def _deploy_path(
     }
 
 
-def _gpu_pool(config: StackConfig, pool: GpuPoolConfig, tags: Mapping[str, str]) -> PoolProfile:
+def _gpu_pool(
+    config: StackConfig,
+    pool: GpuPoolConfig,
+    tags: Mapping[str, str],
+    *,
+    proximity_placement: bool = False,
+) -> PoolProfile:
+    """`proximity_placement` for a pool holding a multi-node replica: its own proximity
+    placement group, in the pool's one zone (the config checks require one)."""
     instance = resolve_instance(
         catalog(),
         Cloud.AZURE,
@@ -259,4 +272,5 @@ def _gpu_pool(config: StackConfig, pool: GpuPoolConfig, tags: Mapping[str, str])
         zones=tuple(pool.zones or config.network.availability_zones or ()),
         kubernetes_version=config.cluster.kubernetes_version,
         tags=tags,
+        proximity_placement=proximity_placement,
     )

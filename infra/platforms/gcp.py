@@ -22,6 +22,7 @@ from infra.config.platform_checks import SYSTEM_POOL
 from infra.config.pools import GpuPoolConfig
 from infra.platforms.base import Platform
 from infra.platforms.deploy import deploy_path
+from infra.topology import compact_pools
 
 SYSTEM_MACHINE_TYPE = "e2-standard-4"
 MAX_CLUSTER_NAME = 40
@@ -95,9 +96,12 @@ def build_gcp(config: StackConfig, tags: Mapping[str, str]) -> Platform:
     # metrics API run there, and everything that calls them (ScaledObjects, the HPAs KEDA
     # makes) already waits for the CPU nodes.
     cluster.attach_cpu_nodes(system_nodes.node_pool, cluster.control_plane_firewall)
+    compact = compact_pools(config)
     for pool in config.gpu_pools:
         gpu_nodes = _node_pool(
-            f"gpu-{pool.name}", _gpu_pool_args(pool, cluster.node_zones, tags), cluster
+            f"gpu-{pool.name}",
+            _gpu_pool_args(pool, cluster.node_zones, tags, compact=pool.name in compact),
+            cluster,
         )
         # GKE installs the driver and its own device plugin on GPU nodes.
         cluster.attach_gpu_pool(pool.name, gpu_nodes.node_pool)
@@ -178,8 +182,14 @@ def _node_pool(name: str, args: NodePoolArgs, cluster: Cluster) -> NodePool:
 
 
 def _gpu_pool_args(
-    pool: GpuPoolConfig, cluster_zones: Sequence[pulumi.Input[str]], tags: Mapping[str, str]
+    pool: GpuPoolConfig,
+    cluster_zones: Sequence[pulumi.Input[str]],
+    tags: Mapping[str, str],
+    *,
+    compact: bool = False,
 ) -> NodePoolArgs:
+    """`compact` for a pool holding a multi-node replica: compact placement, in the pool's
+    one zone (the config checks require one)."""
     instance = resolve_instance(
         catalog(),
         Cloud.GCP,
@@ -200,6 +210,7 @@ def _gpu_pool_args(
         gpu=instance.gpu,
         gpus_per_node=instance.gpus,
         labels=tags,
+        compact_placement=compact,
     )
 
 

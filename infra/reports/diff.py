@@ -6,6 +6,7 @@ from typing import Any
 
 from infra.diagram import mermaid
 from infra.diff import FrontDoorChange, PlanDiff
+from infra.reports.fit import placement
 
 MARKER = "<!-- llm-infra-diff stack={stack} -->"
 
@@ -131,7 +132,7 @@ def _models_section(diff: PlanDiff) -> list[str]:
         elif change.change == "added" and change.after:
             a = change.after
             items.append(
-                f"**{change.model}** added: {a['gpus']} × {a['gpu']} ({a['instance_type']}), "
+                f"**{change.model}** added: {placement(a)}, "
                 f"fits: {a['fits']}, {a['max_concurrent_sequences']} sequences at "
                 f"{a['max_model_len']} tokens"
             )

@@ -29,13 +29,24 @@ def fit_verdict(records: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "yes"
 
 
+def placement(record: Mapping[str, Any]) -> str:
+    """`4 × h100 (p5.48xlarge)`, or for a replica across nodes `16 × h100 (2 nodes of
+    p5.48xlarge)`: `gpus` is the tensor-parallel size, one node's share."""
+    stages = int(record.get("pipeline_parallel") or 1)
+    if stages == 1:
+        return f"{record['gpus']} × {record['gpu']} ({record['instance_type']})"
+    return (
+        f"{record['gpus'] * stages} × {record['gpu']} ({stages} nodes of {record['instance_type']})"
+    )
+
+
 def fit_line(record: Mapping[str, Any]) -> str:
     """`llama: fits 1 × l4 (g6.xlarge), 12 sequences of 8192 tokens`, or why not."""
     model = record["model"]
     why = not_sized(record)
     if why is not None:
         return f"{model}: not sized: {why}"
-    where = f"{record['gpus']} × {record['gpu']} ({record['instance_type']})"
+    where = placement(record)
     if not record["fits"]:
         problems = "; ".join(record.get("problems") or []) or "does not fit"
         return f"{model}: DOES NOT FIT {where}: {problems}"

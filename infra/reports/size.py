@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from components.catalog import catalog
+from components.catalog import InstanceType, catalog
 from components.catalog.pricing import price_catalog
 from components.enums import Cloud, Dtype, GpuType, Quantization
 from components.sizing.architecture import ModelArchitecture
@@ -16,7 +16,13 @@ from components.sizing.recommend import (
     longest_context,
     recommend,
 )
-from components.sizing.throughput import decode_throughput
+from components.sizing.throughput import (
+    HOP_LATENCY_S,
+    StageHop,
+    Throughput,
+    decode_throughput,
+)
+from infra.config.multinode_checks import FABRIC_REFUSALS
 from infra.sizing import fit_record, load_estimate, load_record
 
 
@@ -64,8 +70,15 @@ def size_report(request: SizeRequest) -> dict[str, Any]:
             "pipeline_parallel": stages,
         }
         report.update(fit_record(result))
-        speed = decode_throughput(result, bandwidth)
+        node = _stage_node(request, best, gpu, tensor) if stages > 1 else None
+        hop = (
+            StageHop(network_gbps=node.network_gbps)
+            if node is not None and node.network_gbps is not None
+            else None
+        )
+        speed = decode_throughput(result, bandwidth, hop)
         report["decode_output_tokens_per_second"] = round(speed.output_tokens_per_second, 1)
+        report["interconnect"] = None if stages == 1 else _interconnect(node, hop, speed)
         report["longest_max_model_len_that_fits"] = longest_context(
             arch,
             gpu_memory_gib=memory,
@@ -118,6 +131,63 @@ def node_split(cloud: Cloud, gpu: GpuType, gpus: int) -> tuple[int, int]:
             "each)"
         )
     return per_node, gpus // per_node
+
+
+def _stage_node(
+    request: SizeRequest, best: Recommendation | None, gpu: GpuType, per_node: int
+) -> InstanceType | None:
+    """The stages' node type: the recommended one when that is what is evaluated, else the
+    catalog's (default) type of `per_node` × `gpu`."""
+    if request.gpu is None and best is not None:
+        return best.instance
+    types = [t for t in catalog().instances[request.cloud] if t.gpu is gpu and t.gpus == per_node]
+    return next((t for t in types if t.default), types[0] if types else None)
+
+
+FABRIC_NAMES = {
+    "efa": "EFA",
+    "gpudirect-tcpx": "GPUDirect-TCPX",
+    "gpudirect-tcpxo": "GPUDirect-TCPXO",
+    "infiniband": "InfiniBand",
+}
+_OVER_TCP = "; the stages talk NCCL over TCP sockets"
+
+
+def _interconnect(
+    node: InstanceType | None, hop: StageHop | None, speed: Throughput
+) -> dict[str, Any]:
+    """What the stages hand over on, and what that costs each decode step."""
+    fabric = node.interconnect if node is not None else None
+    return {
+        "instance_type": node.name if node is not None else None,
+        "network_gbps": node.network_gbps if node is not None else None,
+        "fast_interconnect": (
+            {"kind": fabric.kind, "gbps": fabric.gbps} if fabric is not None else None
+        ),
+        "used": "tcp",
+        "flow_gbps": hop.flow_gbps if hop is not None else None,
+        "assumed_latency_seconds": HOP_LATENCY_S if hop is not None else None,
+        "hop_seconds": round(speed.hop_seconds, 6) if hop is not None else None,
+        "hop_share_of_decode_step": round(speed.hop_share, 4) if hop is not None else None,
+        "why_not_fast": FABRIC_REFUSALS[fabric.kind] + _OVER_TCP if fabric is not None else None,
+    }
+
+
+def _interconnect_lines(link: dict[str, Any]) -> list[str]:
+    if link["hop_share_of_decode_step"] is None:
+        return ["  stages hand over on a network the catalog has no figure for: not charged"]
+    lines = [
+        f"  stages hand over on the {link['network_gbps']:g} Gbps TCP network of "
+        f"{link['instance_type']} (one flow, {link['flow_gbps']:g} Gbps): "
+        f"~{link['hop_share_of_decode_step']:.1%} of each decode step"
+    ]
+    fabric = link["fast_interconnect"]
+    if fabric is not None:
+        lines.append(
+            f"    {FABRIC_NAMES[fabric['kind']]} ({fabric['gbps']:g} Gbps) not used: "
+            f"{link['why_not_fast']}"
+        )
+    return lines
 
 
 class SizeError(ValueError):
@@ -208,8 +278,12 @@ def render_size_table(report: dict[str, Any]) -> str:
             f"  KV cache holds {report['kv_cache_tokens']:,} tokens: "
             f"{report['max_concurrent_sequences']} full-length sequences",
             f"  decode estimate {report['decode_output_tokens_per_second']} output tokens/s",
-            f"  longest max_model_len that fits: {report['longest_max_model_len_that_fits']}",
         ]
+        if report.get("interconnect"):
+            lines += _interconnect_lines(report["interconnect"])
+        lines.append(
+            f"  longest max_model_len that fits: {report['longest_max_model_len_that_fits']}"
+        )
     lines += _first_start_lines(report["first_start"])
     best = report["recommended"]
     if best:

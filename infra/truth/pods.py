@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceRecord
 from infra.truth.pools import NodePool, Taint
-from policies.lib.pods import pod_spec
+from policies.lib.pods import LEADER_WORKER_SET, pod_spec, template_views
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOAD_KINDS = {
@@ -69,6 +69,8 @@ class PodTemplate:
     """A DaemonSet's pods: one per matching node, no node needed before it is created."""
     node_affinity: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     """Required node affinity as (key, operator, values): In, NotIn, Exists, DoesNotExist."""
+    role: str = ""
+    """Which template of a workload with several: a LeaderWorkerSet's `leader` or `worker`."""
 
     def misfit(self, pool: NodePool) -> str | None:
         """Why the pods cannot land on the pool's nodes (None when they can)."""
@@ -130,6 +132,11 @@ def pod_templates(plan: PlanRecord) -> list[PodTemplate]:
         kind = WORKLOAD_KINDS.get(resource.type)
         if kind is not None:
             templates.append(_workload(resource, kind))
+        elif resource.type == LEADER_WORKER_SET:
+            templates += [
+                _workload(resource, kind="LeaderWorkerSet", inputs=view, role=role)
+                for role, view in template_views(resource.type, resource.inputs)
+            ]
         elif resource.type == HELM_RELEASE:
             if chart_name(resource.inputs.get("chart")) not in POD_LESS_CHARTS:
                 templates.append(_release(resource))
@@ -162,9 +169,17 @@ def _tolerations(items: list[dict[str, Any]]) -> tuple[Toleration, ...]:
     )
 
 
-def _workload(resource: ResourceRecord, kind: str) -> PodTemplate:
+def _workload(
+    resource: ResourceRecord,
+    kind: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    role: str = "",
+) -> PodTemplate:
+    """`inputs` and `role`: one pod template of a workload with several (a LeaderWorkerSet's
+    leader or worker)."""
     spec = resource.inputs.get("spec") or {}
-    pod = dict(pod_spec(resource.type, resource.inputs))
+    pod = dict(pod_spec(resource.type, inputs if inputs is not None else resource.inputs))
     claims = tuple(
         str(t.get("spec", {}).get("storageClassName", ""))
         for t in spec.get("volumeClaimTemplates") or []
@@ -176,6 +191,7 @@ def _workload(resource: ResourceRecord, kind: str) -> PodTemplate:
         storage_classes=claims,
         daemon=kind == "DaemonSet",
         node_affinity=_affinity(pod.get("affinity") or {}),
+        role=role,
     )
 
 

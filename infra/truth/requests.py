@@ -12,7 +12,7 @@ from infra.truth.pods import (
     envoy_deployment,
     pod_templates,
 )
-from policies.lib.pods import pod_spec
+from policies.lib.pods import group_size, pod_spec, template_views
 
 GPU_RESOURCE = "nvidia.com/gpu"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
@@ -110,6 +110,9 @@ def pod_groups(plan: PlanRecord) -> list[PodGroup]:
         if resource.type == ENVOY_PROXY:
             groups.append(_envoy_proxy_group(template))
             continue
+        if template.role:
+            groups.append(_group_member(template, scaled))
+            continue
         if kind is None:
             groups += _release_groups(template)
             continue
@@ -127,6 +130,24 @@ def pod_groups(plan: PlanRecord) -> list[PodGroup]:
             )
         )
     return groups
+
+
+def _group_member(template: PodTemplate, scaled: dict[tuple[str, str], int]) -> PodGroup:
+    """A LeaderWorkerSet's leaders (one per group) or workers (size - 1 per group)."""
+    resource = template.resource
+    spec = resource.inputs.get("spec") or {}
+    groups = int(spec.get("replicas", 1))
+    per_group = 1 if template.role == "leader" else group_size(resource.type, resource.inputs) - 1
+    meta = resource.inputs.get("metadata") or {}
+    key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
+    view = dict(template_views(resource.type, resource.inputs))[template.role]
+    return PodGroup(
+        template=template,
+        component=f"{resource.name}/{template.role}",
+        request=pod_request(dict(pod_spec(resource.type, view))),
+        min_replicas=groups * per_group,
+        max_replicas=max(groups, scaled.get(key, groups)) * per_group,
+    )
 
 
 # Envoy Gateway's defaults for a proxy that sets no resources, and one replica

@@ -28,6 +28,8 @@ class Pool:
     gpu: InstanceType | None  # the catalog entry when the instance type has GPUs
     labels: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""  # an inline pool's name inside its cluster; "" for a pool resource
+    zones: tuple[str, ...] = ()
+    """Its zones (an EKS node group's subnets, one per zone); () when it names none."""
 
     @property
     def where(self) -> str:
@@ -55,6 +57,7 @@ def _pool(found: NodePool) -> Pool:
         gpu,
         labels,
         found.profile,
+        found.zones,
     )
 
 

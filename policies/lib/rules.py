@@ -20,6 +20,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.lib.pods import template_views
 from policies.lib.props import plain
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -174,8 +175,11 @@ def resource_policy(definition: Rule) -> ResourceValidationPolicy:
             reason = definition.declared_exemption(resource)
         if reason is not None:
             args.not_applicable(f"exempted {args.resource_type} {args.name}: {reason}")
-        for message in definition.check(resource, settings):
-            report(message, None)
+        # each pod template of the workload (a LeaderWorkerSet's leader and worker) in turn
+        for role, props in template_views(args.resource_type, args.props):
+            view = Resource(args.resource_type, args.name, args.urn, props)
+            for message in definition.check(view, settings):
+                report(f"{role} pods: {message}" if role else message, None)
 
     return ResourceValidationPolicy(
         name=definition.name,

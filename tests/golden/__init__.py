@@ -1,4 +1,5 @@
-"""Golden URN lists: the names of every shipped stack's resources, which are public API,
+"""Golden URN lists: the names of every shipped (and tests-only) stack's resources, which are
+public API,
 and, for a stack deployed in two stages (deploy.runner: in-network), what its platform
 stage creates (`<stack>.platform-stage.urns`, infra/stages.py).
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from infra.offline.plan import plan_stack
 from infra.stages import platform_stage, staged
-from tests.harness import ROOT, SHIPPED_STACKS
+from tests.harness import EXAMPLE_STACKS, EXAMPLES, ROOT, SHIPPED_STACKS
 
 GOLDEN = Path(__file__).resolve().parent
 
@@ -23,9 +24,13 @@ def stage_file(stack: str) -> Path:
     return GOLDEN / f"{stack}.platform-stage.urns"
 
 
+def project_of(stack: str) -> Path:
+    return EXAMPLES if stack in EXAMPLE_STACKS else ROOT
+
+
 def write_all() -> None:
-    for stack in SHIPPED_STACKS:
-        plan = plan_stack(stack, ROOT)
+    for stack in (*SHIPPED_STACKS, *EXAMPLE_STACKS):
+        plan = plan_stack(stack, project_of(stack))
         files = {golden_file(stack): [r.urn for r in plan.resources]}
         if staged(plan):
             files[stage_file(stack)] = [r.urn for r in platform_stage(plan)]

@@ -340,3 +340,34 @@ def test_size_recommends_a_multi_node_replica_with_its_node_count(capsys):
     assert "on 2 nodes of 8 × h100 at max length 131072: fits" in capsys.readouterr().out
     assert main([*model, "--gpus", "12"]) == 2
     assert "pass a multiple of 8" in capsys.readouterr().err
+
+
+def test_size_shows_what_the_stages_hand_over_on(capsys):
+    model = ["size", "--model", "meta-llama/Llama-3.1-405B-Instruct", "--gpu", "h100"]
+    assert main([*model, "--gpus", "16", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    link = report["interconnect"]
+    assert link["instance_type"] == "p5.48xlarge" and link["network_gbps"] == 100
+    assert link["fast_interconnect"] == {"kind": "efa", "gbps": 3200}
+    assert link["used"] == "tcp" and link["flow_gbps"] == 10
+    assert "vllm/vllm-openai:v0.11.0" in link["why_not_fast"]
+    assert "NCCL over TCP sockets" in link["why_not_fast"]
+    # 32 sequences in flight per stage × 64 KiB of hidden states and residual over one
+    # 10 Gbps flow, plus the assumed 100 µs
+    assert link["hop_seconds"] == round(1e-4 + 32 * 65_536 * 8 / 10e9, 6)
+    assert 0.01 < link["hop_share_of_decode_step"] < 0.2
+    # one node: nothing to hand over
+    assert main([*model, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["interconnect"] is None
+    assert main([*model, "--gpus", "16"]) == 0
+    out = capsys.readouterr().out
+    share = f"~{link['hop_share_of_decode_step']:.1%} of each decode step"
+    assert (
+        f"stages hand over on the 100 Gbps TCP network of p5.48xlarge (one flow, 10 Gbps): {share}"
+        in out
+    )
+    assert "    EFA (3200 Gbps) not used: the pinned vLLM image" in out
+    assert main([*model, "--gpus", "16", "--cloud", "azure"]) == 0
+    assert "InfiniBand (3200 Gbps) not used: the model pods get no RDMA devices" in (
+        capsys.readouterr().out
+    )

@@ -1,9 +1,6 @@
 """`llm-infra render`: one YAML file per Kubernetes object, schema-valid for the stack's
 Kubernetes version and clean under checkov's Kubernetes checks."""
 
-import json
-import subprocess
-
 import kubernetes_validate
 import pytest
 import yaml
@@ -12,10 +9,8 @@ from infra.cli import main
 from infra.offline.plan import plan_with_config
 from infra.render import api_version, kubernetes_objects, manifest
 from tests.harness import ROOT, SHIPPED_STACKS
-from tests.tools import require
+from tests.tools import checkov_failures
 
-CHECKOV = ROOT / ".venv-tools" / "bin" / "checkov"
-EXEMPTIONS = ROOT / "tests" / "workloads" / "checkov-exemptions.yaml"
 # Kinds from operators' CRDs: the Kubernetes schemas do not describe them.
 CUSTOM_KINDS = {
     "ScaledObject",
@@ -39,6 +34,9 @@ CUSTOM_KINDS = {
     # test_endpoint_picker.py
     "InferencePool",
     "ReferenceGrant",
+    # a model's groups across nodes, checked against LeaderWorkerSet's pinned CRD schema in
+    # tests/workloads/test_model_group.py
+    "LeaderWorkerSet",
 }
 
 
@@ -130,39 +128,9 @@ def test_every_object_is_valid_for_the_stack_kubernetes_version(rendered):
     assert checked > 30
 
 
-def _exemptions():
-    entries = yaml.safe_load(EXEMPTIONS.read_text()) or []
-    assert all(entry.get("reason") for entry in entries), "every exemption needs a reason"
-    return {(e["check"], e["resource"]) for e in entries}
-
-
 def test_checkov_kubernetes_checks_pass_on_our_workloads(rendered):
-    require(CHECKOV.exists(), "checkov", "`make tools` installs it into .venv-tools")
-    exempt = _exemptions()
     failures = []
     for stack in ("dev", "prod"):
         out, _ = rendered[stack]
-        result = subprocess.run(
-            [
-                str(CHECKOV),
-                "--quiet",
-                "--compact",
-                "--framework",
-                "kubernetes",
-                "-d",
-                str(out),
-                "-o",
-                "json",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        report = json.loads(result.stdout)
-        reports = report if isinstance(report, list) else [report]
-        for part in reports:
-            for failed in part.get("results", {}).get("failed_checks", []):
-                key = (failed["check_id"], failed["resource"])
-                if key not in exempt and (key[0], "*") not in exempt:
-                    failures.append(f"{stack}: {key[0]} {key[1]} ({failed['check_name']})")
+        failures += [f"{stack}: {failure}" for failure in checkov_failures(out)]
     assert failures == []

@@ -4,6 +4,7 @@ import copy
 import json
 from typing import Any
 
+from policies.lib.pods import LEADER_WORKER_SET
 from tests.policies.cases_cost import agent_pool, aks_cluster, gke_pool
 from tests.policies.conftest import resource
 
@@ -238,6 +239,11 @@ def as_workload(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "metadata": metadata,
             "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}},
         }
+    elif type_ == LEADER_WORKER_SET:
+        # one group of one pod, the leader's template being the worker's too
+        # (kubernetes-sigs/lws@v0.10.0 api/leaderworkerset/v1/leaderworkerset_types.go:151-191)
+        group = {"size": 1, "leaderTemplate": template, "workerTemplate": template}
+        shaped = {"metadata": metadata, "spec": {"replicas": 1, "leaderWorkerTemplate": group}}
     else:
         shaped = {"metadata": metadata, "spec": {"template": template}}
     return resource(type_, shaped, name="llama")
@@ -251,6 +257,7 @@ WORKLOAD_KINDS = (
     "kubernetes:batch/v1:Job",
     "kubernetes:batch/v1:CronJob",
     "kubernetes:core/v1:Pod",
+    LEADER_WORKER_SET,
 )
 
 
@@ -266,6 +273,14 @@ GPU_CONTAINER = changed(
     {
         "requests": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": 4},
         "limits": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": 4},
+    },
+)
+GPU_CONTAINER_8 = changed(
+    GOOD_CONTAINER,
+    "resources",
+    {
+        "requests": {"cpu": "160", "memory": "1500Gi", "nvidia.com/gpu": 8},
+        "limits": {"cpu": "160", "memory": "1500Gi", "nvidia.com/gpu": 8},
     },
 )
 MODEL_SERVER = {
@@ -310,6 +325,33 @@ def pool_group(max_size: int) -> dict[str, Any]:
         },
         name="gpu-large",
     )
+
+
+def group_server(size: int = 2, stages: int = 2) -> dict[str, Any]:
+    """Llama 3.1 405B as one LeaderWorkerSet group of `size` pods of 8 H100 each, annotated
+    with `stages` pipeline stages (workloads/model_group.py)."""
+    eight = changed(
+        changed(MODEL_SERVER, "spec.template.spec.containers", [GPU_CONTAINER_8]),
+        "metadata.annotations",
+        {
+            "llm-infra.io/model-architecture": "meta-llama/Llama-3.1-405B-Instruct",
+            "llm-infra.io/gpu": "h100",
+            "llm-infra.io/tensor-parallel-size": "8",
+            "llm-infra.io/pipeline-parallel-size": str(stages),
+            "llm-infra.io/max-model-len": "16384",
+            "llm-infra.io/max-replicas": "1",
+        },
+    )
+    found = as_workload(LEADER_WORKER_SET, eight)
+    found["inputs"]["spec"]["leaderWorkerTemplate"]["size"] = size
+    return found
+
+
+def zoned_pool(subnets: list[str], max_size: int = 2) -> dict[str, Any]:
+    """An EKS node group of p5.48xlarge in these subnets (one per zone)."""
+    found = pool_group(max_size)
+    found["inputs"]["subnetIds"] = subnets
+    return found
 
 
 # rule name -> (passing resources, failing resources, pack config or None)
@@ -859,6 +901,11 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any
         [pool_group(1), *k8s(MODEL_SERVER)],  # 8 GPUs < 16
         None,
     ),
+    "llm-group-in-one-zone": (
+        [zoned_pool(["subnet-a"]), group_server()],
+        [zoned_pool(["subnet-a", "subnet-b"]), group_server()],
+        None,
+    ),
 }
 
 LARGE = {"llm-infra.io/pool": "large"}
@@ -960,7 +1007,19 @@ MORE_FAILING: dict[str, list[list[dict[str, Any]]]] = {
             )
         ],
     ],
+    "llm-group-in-one-zone": [
+        [pool, group_server()]
+        for pool in (
+            gke_pool("a3-highgpu-8g", 0, 2, labels=LARGE),
+            agent_pool("Standard_ND96isr_H100_v5", 0, 2, PROD, labels=LARGE),
+            aks_cluster("Standard_ND96isr_H100_v5", 0, 2, PROD, labels=LARGE),
+        )
+    ],
+    # a group of two pods whose annotations say one stage
+    "llm-gpu-request-equals-tensor-parallel": [[group_server(size=2, stages=1)]],
     "llm-capacity-coherence": [
+        # one group is 2 nodes × 8 GPUs: more than one node of 8 holds
+        [zoned_pool(["subnet-a"], max_size=1), group_server()],
         *([pool_group(1), as_workload(kind, MODEL_SERVER)] for kind in WORKLOAD_KINDS[1:]),
         *(
             [pool, *k8s(MODEL_SERVER)]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from policies.cost.rules import ALL as COST_RULES
-from policies.lib.pods import WORKLOAD_TYPES
+from policies.lib.pods import LEADER_WORKER_SET, WORKLOAD_TYPES
 from policies.lib.rules import Rule, StackRule, applies
 from policies.security.rules import ALL as SECURITY_RULES
 from tests.policies import cases_cost, cases_security
@@ -33,6 +33,7 @@ POOL_RULES = {
     "cost-gpu-spot-and-scale-to-zero-outside-prod",
     "cost-monthly-budget",
     "llm-capacity-coherence",
+    "llm-group-in-one-zone",
 }
 
 # Stack rules declare no types: what each one reads, from its code, in groups of
@@ -41,6 +42,7 @@ STACK_RULE_TYPES: dict[str, tuple[tuple[str, ...], ...]] = {
     "s3-tls-only": (("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"),),
     "vpc-flow-logs-in-prod": (("aws:ec2/vpc:Vpc",),),
     "llm-capacity-coherence": (WORKLOAD_TYPES, EVERY_CLOUDS_POOLS),
+    "llm-group-in-one-zone": ((LEADER_WORKER_SET,), EVERY_CLOUDS_POOLS),
     "cost-max-gpus": (EVERY_CLOUDS_POOLS,),
     "cost-monthly-budget": (EVERY_CLOUDS_POOLS,),
     "cost-single-nat-outside-prod": (("aws:ec2/natGateway:NatGateway",),),

@@ -14,5 +14,5 @@ def test_every_rule_is_listed_with_what_it_mirrors():
         "| `eks-secrets-encryption` | EKS envelope-encrypts Kubernetes secrets with a KMS key | CKV_AWS_58"
         in text
     )
-    assert "## Security (`llm-infra-security`): 72 rules" in text
+    assert "## Security (`llm-infra-security`): 73 rules" in text
     assert "## Cost (`llm-infra-cost`): 11 rules" in text

@@ -13,7 +13,14 @@ from components.aws.autoscaler_releases import autoscaler_release
 from components.dns import DnsPublisher
 from components.enums import Cloud
 from infra.config.cluster import ClusterConfig
-from workloads import autoscaling, certificates, external_dns, gateway, monitoring
+from workloads import (
+    autoscaling,
+    certificates,
+    external_dns,
+    gateway,
+    leader_worker_set,
+    monitoring,
+)
 from workloads.alerts import Receiver
 from workloads.chart_keys import CHARTS, keys_set, unrecorded
 from workloads.monitoring import MonitoringArgs, dcgm_values, stack_values
@@ -59,6 +66,7 @@ def variants():
     aws = DnsPublisher(domain="a.example.internal", zone_id="z", provider="aws", env={"A": "b"})
     for publisher in (azure, aws):
         yield "external-dns", external_dns.external_dns_values(publisher, "owner", PLACEMENT)
+    yield "lws", leader_worker_set.lws_values(PLACEMENT)
     yield "keda", autoscaling.keda_values(PLACEMENT)
     yield "keda", autoscaling.keda_values()
     yield "nvidia-device-plugin", device_plugin.device_plugin_values()
@@ -103,6 +111,7 @@ def test_each_pinned_chart_version_is_the_recorded_one():
         "ai-gateway-helm": gateway.AIGW_VERSION,
         "aws-load-balancer-controller": load_balancer_controller.CHART_VERSION,
         "external-dns": external_dns.CHART_VERSION,
+        "lws": leader_worker_set.VERSION,
     }
     assert set(pinned) == set(CHARTS)
     for chart, version in pinned.items():

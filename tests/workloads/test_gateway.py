@@ -15,7 +15,7 @@ from components.seam import DEFAULT_CPU_POOL
 from infra.offline.record import PlanRecord
 from infra.truth.requests import pod_groups
 from tests.harness import SHIPPED_STACKS, shipped_config_values
-from workloads import certificates, gateway, monitoring
+from workloads import certificates, gateway, leader_worker_set, monitoring
 from workloads.gateway import Client, Upstream, rate_limit_spec, route_specs
 
 CRDS = Path(__file__).parent / "crds"
@@ -119,6 +119,7 @@ def test_the_schemas_are_the_pinned_releases():
         f"envoyproxy/ai-gateway@{gateway.AIGW_VERSION}",
         f"cert-manager/cert-manager@{certificates.VERSION}",
         f"prometheus-community/helm-charts@kube-prometheus-stack-{monitoring.STACK_VERSION}",
+        f"kubernetes-sigs/lws@{leader_worker_set.IMAGE_TAG}",
     }
 
 

@@ -131,6 +131,11 @@ def _log_group(ctx: MockContext, rid: str, inputs: dict[str, Any]) -> dict[str, 
     }
 
 
+def _placement_group(ctx: MockContext, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A placement group's id is its name (EC2 API, CreatePlacementGroup: GroupName)."""
+    return {"name": rid, "placementGroupId": f"pg-{ctx.digest(rid, length=17)}"}
+
+
 def _eks_cluster(ctx: MockContext, rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
     oidc_id = ctx.digest(rid, "oidc", length=32).upper()
     endpoint_id = ctx.digest(rid, "endpoint", length=32).upper()
@@ -211,6 +216,7 @@ ID_BUILDERS: dict[str, Callable[[MockContext, str, dict[str, Any]], str]] = {
     "aws:s3/bucket:Bucket": lambda ctx, name, inputs: _physical(ctx, name, inputs, "bucket"),
     "aws:kms/key:Key": lambda ctx, name, inputs: _uuid(ctx, "kms", name),
     "aws:cloudwatch/logGroup:LogGroup": _physical,
+    "aws:ec2/placementGroup:PlacementGroup": _physical,
     "aws:eks/cluster:Cluster": _physical,
     "aws:eks/nodeGroup:NodeGroup": lambda ctx, name, inputs: (
         f"{inputs.get('clusterName')}:{_physical(ctx, name, inputs, 'nodeGroupName')}"
@@ -236,6 +242,7 @@ EXTRAS: dict[str, Extra] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:kms/key:Key": _kms_key,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:ec2/placementGroup:PlacementGroup": _placement_group,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,

@@ -1,7 +1,7 @@
 """Deploy-truth rules: will the stack come up? Read from the whole stack's resources."""
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from infra.truth.waits import (
     wait_findings,
     zonal_volume_findings,
 )
-from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
+from policies.lib.pods import WORKLOAD_TYPES, containers, pod_specs
 from policies.lib.props import get, plain
 from policies.lib.rules import ADVISORY, Resource, StackRule, stack_rule
 from workloads.contract_check import violations
@@ -158,7 +158,11 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 ENFORCE = "pod-security.kubernetes.io/enforce"
 # Components that build their containers from the contract, so set its entrypoint as the
 # command themselves.
-CONTRACT_BUILT = ("llm-infra:workloads:ModelServer", "llm-infra:workloads:Embeddings")
+CONTRACT_BUILT = (
+    "llm-infra:workloads:ModelServer",
+    "llm-infra:workloads:ModelGroup",
+    "llm-infra:workloads:Embeddings",
+)
 
 
 def _parent_type(urn: str | None) -> str:
@@ -187,13 +191,12 @@ def images_keep_contracts(
         if resource.type not in WORKLOAD_TYPES:
             continue
         props = plain(resource.props)
-        spec = pod_spec(resource.type, props)
         metadata = props.get("metadata") or {}
         claims = {
             str(t.get("metadata", {}).get("name"))
             for t in (props.get("spec") or {}).get("volumeClaimTemplates") or []
         }
-        for _, container in containers(spec):
+        for spec, container in _containers_of(resource.type, props):
             image = str(container.get("image"))
             found = contract_of_image(image)
             where = f"{resource.type} '{resource.name}' container '{container.get('name')}'"
@@ -214,6 +217,15 @@ def images_keep_contracts(
                 ours=_parent_type(resource.parent) in CONTRACT_BUILT,
             ):
                 yield f"{where}: {problem} ({found.repository}:{found.tag})", resource.urn
+
+
+def _containers_of(
+    type_: str, props: Mapping[str, Any]
+) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """(pod spec, container) for every container of every pod template of a workload."""
+    for _, spec in pod_specs(type_, props):
+        for _, container in containers(spec):
+            yield spec, container
 
 
 # Hub repositories whose weights download only with a token of an account that accepted the
@@ -243,7 +255,7 @@ def gated_models_have_a_token(
     for resource in resources:
         if resource.type not in WORKLOAD_TYPES:
             continue
-        for _, container in containers(pod_spec(resource.type, plain(resource.props))):
+        for _, container in _containers_of(resource.type, plain(resource.props)):
             model = _hub_model(container)
             if model is None or not model.startswith(GATED_PREFIXES):
                 continue

@@ -6,8 +6,9 @@ sets them): `llm-infra.io/model-architecture` (a library model), `llm-infra.io/g
 `llm-infra.io/tensor-parallel-size`, `llm-infra.io/max-model-len`,
 `llm-infra.io/gpu-memory-utilization`, `llm-infra.io/dtype`, `llm-infra.io/quantization`,
 `llm-infra.io/max-replicas`, with adapters `llm-infra.io/max-loras` and
-`llm-infra.io/max-lora-rank`, and select their pool with the node label `llm-infra.io/pool`;
-a model the program could not size says why in `llm-infra.io/not-sized`.
+`llm-infra.io/max-lora-rank`, across nodes `llm-infra.io/pipeline-parallel-size` (a
+LeaderWorkerSet whose group has one pod per stage), and select their pool with the node
+label `llm-infra.io/pool`; a model the program could not size says why in `llm-infra.io/not-sized`.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,7 +19,14 @@ from components.enums import Dtype, GpuType, Quantization
 from components.sizing.library import find_model
 from components.sizing.lora import LoraSlots
 from components.sizing.memory import GIB, fit
-from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
+from policies.lib.pods import (
+    LEADER_WORKER_SET,
+    WORKLOAD_TYPES,
+    containers,
+    group_size,
+    pod_spec,
+    pod_specs,
+)
 from policies.lib.pools import read_pools
 from policies.lib.props import get, items
 from policies.lib.rules import Resource, Rule, StackRule, rule, stack_rule
@@ -84,6 +92,7 @@ def model_fits(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             model,
             gpu_memory_gib=catalog().gpus[gpu].memory_gib,
             gpus=int(notes.get(f"{A}tensor-parallel-size", 1)),
+            pipeline=_stages(notes),
             max_model_len=int(notes[f"{A}max-model-len"]) if f"{A}max-model-len" in notes else None,
             gpu_memory_utilization=float(notes.get(f"{A}gpu-memory-utilization", 0.9)),
             dtype=Dtype(str(notes.get(f"{A}dtype", "bfloat16"))),
@@ -99,15 +108,21 @@ def model_fits(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         return
     if not result.fits:
         yield (
-            f"{model.name} does not fit {result.gpus} × {gpu.value}: {result.problems[0]} "
+            f"{model.name} does not fit {result.gpus * result.pipeline_parallel} × {gpu.value}: "
+            f"{result.problems[0]} "
             f"(needs {result.needed_bytes_per_gpu / GIB:.1f} GiB per GPU, has "
             f"{result.budget_bytes_per_gpu / GIB:.1f})"
         )
 
 
+def _stages(notes: Mapping[str, Any]) -> int:
+    return int(notes.get(f"{A}pipeline-parallel-size", 1))
+
+
 @rule(
     "llm-gpu-request-equals-tensor-parallel",
-    "A replica requests as many GPUs as its tensor-parallel size",
+    "A replica requests as many GPUs as its tensor-parallel size on each of its nodes, and a "
+    "replica across nodes has one pod per pipeline stage (GPUs = tensor × pipeline)",
     WORKLOAD_TYPES,
 )
 def gpu_request(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -118,6 +133,9 @@ def gpu_request(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     spec = pod_spec(resource.type, resource.props)
     if _gpus_requested(spec) != wanted:
         yield f"requests {_gpus_requested(spec)} GPU(s) but the tensor-parallel size is {wanted}"
+    stages, pods = _stages(notes), group_size(resource.type, resource.props)
+    if stages != pods:
+        yield f"a replica has {pods} pod(s) but {stages} pipeline stage(s), one per node"
     for _kind, container in containers(spec):
         limit = get(container, "resources", "limits", GPU)
         request = get(container, "resources", "requests", GPU)
@@ -179,8 +197,14 @@ def capacity(
         pool = get(spec, "nodeSelector", f"{A}pool")
         if pool is None or f"{A}max-replicas" not in notes:
             continue
+        # a replica across nodes is its whole group: its leader and size - 1 workers
+        replica = sum(
+            _gpus_requested(s)
+            * (1 if role != "worker" else group_size(resource.type, resource.props) - 1)
+            for role, s in pod_specs(resource.type, resource.props)
+        )
         demand.setdefault(str(pool), []).append(
-            (resource, int(notes[f"{A}max-replicas"]) * _gpus_requested(spec))
+            (resource, int(notes[f"{A}max-replicas"]) * replica)
         )
     for pool, models in sorted(demand.items()):
         needed = sum(gpus for _, gpus in models)
@@ -196,4 +220,38 @@ def capacity(
             )
 
 
-RULES: list[Rule | StackRule] = [model_sized, model_fits, gpu_request, gpu_placement, capacity]
+@stack_rule(
+    "llm-group-in-one-zone",
+    "A replica across nodes runs on a pool of one zone, where its nodes share a placement "
+    "group (a pipeline hop across zones costs latency on every token)",
+)
+def group_in_one_zone(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    zones: dict[str, tuple[str, ...]] = {}
+    for resource in resources:
+        for pool in read_pools(resource.type, resource.props):
+            name = pool.labels.get(f"{A}pool")
+            if name:
+                zones[str(name)] = pool.zones
+    for resource in resources:
+        if resource.type != LEADER_WORKER_SET:
+            continue
+        pool = get(pod_spec(resource.type, resource.props), "nodeSelector", f"{A}pool")
+        found = zones.get(str(pool))
+        if found is not None and len(found) != 1:
+            yield (
+                f"{resource.name}: its pool {pool} spans {len(found) or 'every'} zone(s); a "
+                "group's nodes must share one (gpu_pools[].zones: [one zone])",
+                resource.urn,
+            )
+
+
+RULES: list[Rule | StackRule] = [
+    model_sized,
+    model_fits,
+    gpu_request,
+    gpu_placement,
+    capacity,
+    group_in_one_zone,
+]

@@ -253,3 +253,63 @@ def test_instances_and_volumes_carry_the_tags(gpu):
     specs = gpu.get(LT, "gpu-standard-lt").inputs["tagSpecifications"]
     assert {s["resourceType"] for s in specs} == {"instance", "volume"}
     assert all(s["tags"]["team"] == "ml" for s in specs)
+
+
+PG = "aws:ec2/placementGroup:PlacementGroup"
+
+
+def test_groups_have_no_placement_group_unless_asked(gpu):
+    assert gpu.of_type(PG) == []
+    assert "placement" not in gpu.get(LT, "gpu-standard-lt").inputs
+
+
+def build_compact():
+    def body():
+        NodeGroup(
+            "gpu-big",
+            NodeGroupArgs(
+                pool="big",
+                cluster_name="llm-test",
+                instance_type="p5.48xlarge",
+                capacity_type=CapacityType.ON_DEMAND,
+                min_nodes=0,
+                max_nodes=2,
+                disk_size_gib=500,
+                gpu=GpuType.H100,
+                gpus_per_node=8,
+                tags={"team": "ml"},
+                placement_group=True,
+            ),
+            cluster_name="llm-test",
+            kubernetes_version="1.34",
+            node_role_arn="arn:aws:iam::123456789012:role/node",
+            subnet_ids=["subnet-a"],
+            cluster_security_group_id="sg-0123",
+        )
+
+    return run_components(body)
+
+
+def test_a_compact_group_puts_its_nodes_in_its_own_cluster_placement_group():
+    # EKS user guide "launch-templates": a managed node group's launch template may set
+    # placement (only a network interface's subnet, the instance profile and shutdown
+    # behaviour are prohibited); a cluster placement group packs instances in one zone.
+    plan = build_compact()
+    group = plan.get(PG, "gpu-big-placement")
+    assert group.inputs["strategy"] == "cluster"
+    assert group.inputs["tags"] == {"team": "ml", "Name": "gpu-big-placement"}
+    assert group.parent == plan.get("llm-infra:aws:NodeGroup", "gpu-big").urn
+    template = plan.get(LT, "gpu-big-lt")
+    # the group's (auto-generated) name, unknown under the offline mocks
+    assert set(template.inputs["placement"]) == {"groupName"}
+    assert template.property_dependencies["placement"] == [group.urn]
+    node_group = plan.get(NG, "gpu-big-ng").inputs
+    assert node_group["subnetIds"] == ["subnet-a"]
+    assert node_group["instanceTypes"] == ["p5.48xlarge"]
+
+
+def test_a_cluster_placement_group_needs_exactly_one_subnet():
+    # "You cannot specify multiple Availability Zones and a cluster placement group"
+    # (Auto Scaling API, CreateAutoScalingGroup PlacementGroup).
+    with pytest.raises(Exception, match="exactly one subnet"):
+        build(placement_group=True)

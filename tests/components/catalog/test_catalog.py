@@ -1,6 +1,15 @@
 import pytest
+import yaml
+from pydantic import ValidationError
 
-from components.catalog import CatalogLookupError, catalog, gpus_on, resolve_instance
+from components.catalog import (
+    CATALOG_FILE,
+    Catalog,
+    CatalogLookupError,
+    catalog,
+    gpus_on,
+    resolve_instance,
+)
 from components.enums import Cloud, GpuType
 
 
@@ -95,3 +104,102 @@ def test_an_unknown_instance_type_lists_the_known_ones():
         )
     assert error.value.field == "instance_type"
     assert "g6.12xlarge" in error.value.fix
+
+
+EIGHT_GPU_TYPES = {
+    Cloud.AWS: {"p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge", "g5.48xlarge", "g6.48xlarge"},
+    Cloud.GCP: {"a2-highgpu-8g", "a2-ultragpu-8g", "a3-highgpu-8g", "g2-standard-96"},
+    Cloud.AZURE: {
+        "Standard_ND96amsr_A100_v4",
+        "Standard_ND96asr_v4",
+        "Standard_ND96isr_H100_v5",
+    },
+}
+
+
+def _yaml_source_of(name):
+    """The comment lines just above an instance's entry in instances.yaml."""
+    lines = CATALOG_FILE.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.strip().startswith(f"- {{name: {name},"))
+    comments: list[str] = []
+    for line in reversed(lines[:index]):
+        if not line.strip().startswith("#"):
+            break
+        comments.insert(0, line.strip())
+    return " ".join(comments)
+
+
+def test_every_8_gpu_instance_has_its_network_with_a_source():
+    for cloud, types in catalog().instances.items():
+        eight = {t.name for t in types if t.gpus == 8}
+        assert eight == EIGHT_GPU_TYPES[cloud]
+        for instance in types:
+            if instance.gpus != 8:
+                continue
+            assert instance.network_gbps is not None and instance.network_gbps > 0
+            source = _yaml_source_of(instance.name)
+            assert source.startswith("# network_gbps:"), instance.name
+            # a URL, a repository path, or one of the header's shorthands for one
+            assert any(s in source for s in ("https://", ".md", ".go", "KP-bw", "GCP-NET")), (
+                instance.name
+            )
+            if instance.interconnect is not None:
+                assert instance.interconnect.source.strip()
+
+
+@pytest.mark.parametrize(
+    ("cloud", "name", "network", "kind", "gbps"),
+    [
+        # 32 network cards of 100 Gbps, one EFA each; IP on card 0: "up to 3,200 Gbps EFA + up
+        # to 100 Gbps IP" (https://docs.amazonaws.cn/AWSEC2/latest/UserGuide/efa-acc-inst-types.html;
+        # aws/karpenter-provider-aws zz_generated.bandwidth.go:1408, 3200000 Mbps)
+        (Cloud.AWS, "p5.48xlarge", 100, "efa", 3200),
+        (Cloud.AWS, "p4d.24xlarge", 100, "efa", 400),
+        (Cloud.AWS, "g5.48xlarge", 100, "efa", 100),
+        (Cloud.AWS, "g6.48xlarge", 100, "efa", 100),
+        # 4 secondary NICs of 200 Gbps beside a 200 Gbps primary
+        # (https://cloud.google.com/kubernetes-engine/docs/how-to/gpu-bandwidth-gpudirect-tcpx)
+        (Cloud.GCP, "a3-highgpu-8g", 200, "gpudirect-tcpx", 800),
+        (Cloud.GCP, "a2-highgpu-8g", 100, None, None),
+        (Cloud.GCP, "g2-standard-96", 100, None, None),
+        # 8 × 400 Gb/s NDR InfiniBand, one per GPU, 3.2 Tbps per VM; Ethernet 80,000 Mbps
+        # (MicrosoftDocs/azure-compute-docs sizes/gpu-accelerated/ndh100v5-series.md and
+        # includes/ndh100v5-series-summary.md)
+        (Cloud.AZURE, "Standard_ND96isr_H100_v5", 80, "infiniband", 3200),
+        (Cloud.AZURE, "Standard_ND96asr_v4", 24, "infiniband", 1600),
+    ],
+)
+def test_network_facts_as_published(cloud, name, network, kind, gbps):
+    instance = next(t for t in catalog().instances[cloud] if t.name == name)
+    assert instance.network_gbps == network
+    fabric = instance.interconnect
+    assert (fabric and (fabric.kind, fabric.gbps)) == ((kind, gbps) if kind else None)
+
+
+def _catalog_document():
+    return yaml.safe_load(CATALOG_FILE.read_text())
+
+
+def test_an_8_gpu_instance_without_its_network_is_refused():
+    document = _catalog_document()
+    p5 = next(t for t in document["instances"]["aws"] if t["name"] == "p5.48xlarge")
+    del p5["network_gbps"]
+    with pytest.raises(ValidationError, match=r"no network_gbps for p5\.48xlarge"):
+        Catalog.model_validate(document)
+
+
+@pytest.mark.parametrize(
+    "fabric",
+    [
+        {"kind": "nvlink", "gbps": 100, "source": "x"},
+        {"kind": "efa", "gbps": 0, "source": "x"},
+        {"kind": "efa", "gbps": 100, "source": ""},
+        {"kind": "efa", "gbps": 100},
+        {"kind": "efa", "gbps": 100, "source": "x", "latency_us": 10},
+    ],
+)
+def test_an_interconnect_is_strict(fabric):
+    document = _catalog_document()
+    document["instances"]["aws"][0]["interconnect"] = fabric
+    with pytest.raises(ValidationError):
+        Catalog.model_validate(document)

@@ -190,3 +190,38 @@ def test_a_gpu_pool_needs_gpus_and_zones():
         build(gpus_per_node=0)
     with pytest.raises(Exception, match="zones is empty"):
         build(zones=())
+
+
+def test_a_compact_pool_places_its_nodes_close_together_in_its_one_zone():
+    # pulumi_gcp container.NodePool placement_policy.type: "Supports a single value:
+    # COMPACT"; GKE places such nodes in one zone
+    # (https://cloud.google.com/kubernetes-engine/docs/how-to/compact-placement).
+    pool = build(
+        machine_type="a3-highgpu-8g",
+        gpu=GpuType.H100,
+        gpus_per_node=8,
+        min_nodes=0,
+        max_nodes=2,
+        zones=("us-central1-a",),
+        compact_placement=True,
+    )
+    assert pool.inputs["placementPolicy"] == {"type": "COMPACT"}
+    assert pool.inputs["nodeLocations"] == ["us-central1-a"]
+
+
+def test_pools_are_not_compact_unless_asked(gpu, cpu):
+    assert "placementPolicy" not in gpu.inputs
+    assert "placementPolicy" not in cpu.inputs
+
+
+def test_compact_placement_is_set_at_creation_so_changing_it_replaces_a_gpu_pool(gpu, cpu):
+    # The compact-placement page's GKE Standard limitations: "Supported only in new node
+    # pools". The pool's name is generated, so create-before-delete works.
+    assert gpu.options.replace_on_changes == ["placementPolicy"]
+    assert gpu.options.delete_before_replace is False
+    assert cpu.options.replace_on_changes == []
+
+
+def test_a_compact_pool_needs_exactly_one_zone():
+    with pytest.raises(Exception, match="exactly one zone"):
+        build(compact_placement=True)

@@ -13,7 +13,14 @@ from components.aws.cpu_pool import PodDemand, cpu_instance, holds, platform_pod
 from infra.offline.runner import ProgramError
 from infra.platforms.aws import build_aws, cpu_pool_size, cpu_workloads
 from infra.platforms.base import Platform
-from tests.harness import load, minimal_platform, run_components, shipped_config_values
+from tests.harness import (
+    load,
+    minimal_platform,
+    plan_document,
+    run_components,
+    shipped_config_values,
+    shipped_document,
+)
 
 NG = "aws:eks/nodeGroup:NodeGroup"
 EKS = "aws:eks/cluster:Cluster"
@@ -473,3 +480,64 @@ def test_the_sizing_counts_at_least_what_the_plan_puts_on_the_cpu_pool(shipped_p
 def load_shipped(stack):
     values = shipped_config_values(stack)
     return load(values["llm-infra:platform"], aws_region=values["aws:region"])
+
+
+PLACEMENT = "aws:ec2/placementGroup:PlacementGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def with_a_multi_node_replica(stack, zone):
+    """A shipped stack plus a pool of 8-GPU H100 nodes in one zone holding a 16-GPU replica
+    (two nodes): the pool infra.topology.compact_pools names."""
+    document = shipped_document(stack)
+    platform = document["config"]["llm-infra:platform"]
+    platform["gpu_pools"].append(
+        {
+            "name": "group",
+            "gpu": "h100",
+            "gpus_per_node": 8,
+            "zones": [zone],
+            "min_nodes": 0,
+            "max_nodes": 2,
+            "capacity_type": "on_demand",
+        }
+    )
+    platform["models"].append(
+        {
+            "name": "llama-3-1-405b",
+            "hf_model_id": "meta-llama/Llama-3.1-405B-Instruct",
+            "pool": "group",
+            "gpus_per_replica": 16,
+            "min_replicas": 1,
+            "max_replicas": 1,
+            "max_model_len_tokens": 8192,
+        }
+    )
+    platform["cost"]["max_gpus"] += 16
+    return document
+
+
+def test_a_pool_holding_a_multi_node_replica_gets_a_cluster_placement_group_alone(
+    shipped_plan, tmp_path
+):
+    plan = plan_document(tmp_path, with_a_multi_node_replica("prod", "us-east-1b"), stack="prod")
+    shipped = shipped_plan("prod")
+    (group,) = plan.of_type(PLACEMENT)
+    assert group.name == "gpu-group-placement"
+    assert group.inputs["strategy"] == "cluster"
+    assert group.parent == plan.get("llm-infra:aws:NodeGroup", "gpu-group").urn
+    template = plan.get(LAUNCH_TEMPLATE, "gpu-group-lt")
+    assert template.property_dependencies["placement"] == [group.urn]
+    nodes = plan.get(NG, "gpu-group-ng")
+    assert nodes.inputs["instanceTypes"] == ["p5.48xlarge"]
+    # one subnet, the pool's zone's: a cluster placement group lies in one zone
+    (subnet,) = nodes.property_dependencies["subnetIds"]
+    assert plan.index[subnet].inputs["availabilityZone"] == "us-east-1b"
+    # every other pool as the shipped stack has it
+    for type_ in (NG, LAUNCH_TEMPLATE):
+        before = {r.name: r.inputs for r in shipped.of_type(type_)}
+        after = {r.name: r.inputs for r in plan.of_type(type_)}
+        assert set(after) - set(before) == {"gpu-group-ng" if type_ == NG else "gpu-group-lt"}
+        assert {n: after[n] for n in before} == before
+        assert all("placement" not in after[n] for n in before)
+    assert shipped.of_type(PLACEMENT) == []

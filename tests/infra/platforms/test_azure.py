@@ -11,7 +11,8 @@ from infra.config import ConfigError
 from infra.offline.plan import plan_stack
 from infra.platforms.azure import build_azure
 from infra.policy.check import run_check
-from tests.harness import load, run_components, shipped_config_values
+from tests.harness import load, plan_document, run_components, shipped_config_values
+from tests.infra.platforms.test_aws import with_a_multi_node_replica
 
 AKS = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
@@ -385,3 +386,34 @@ def test_prod_encrypts_node_and_volume_disks_with_its_own_key(shipped_plan):
     )
     vault = plan.get("azure-native:keyvault:Vault", "cluster-disks-vault").inputs["properties"]
     assert vault["networkAcls"]["defaultAction"] == "Deny"
+
+
+PPG = "azure-native:compute:ProximityPlacementGroup"
+
+
+def test_a_pool_holding_a_multi_node_replica_gets_a_proximity_placement_group_alone(
+    shipped_plan, tmp_path
+):
+    plan = plan_document(tmp_path, with_a_multi_node_replica("azure-prod", "2"), stack="azure-prod")
+    (ppg,) = plan.of_type(PPG)
+    assert ppg.name == "gpu-group-ppg"
+    assert ppg.parent == plan.get("llm-infra:azure:NodePool", "gpu-group").urn
+    # in the platform's resource group, in the pool's one zone, for its VM size
+    # (reduce-latency-ppg.md; co-location.md "Use intent")
+    group = plan.get("azure-native:resources:ResourceGroup", "resource-group")
+    assert ppg.property_dependencies["resourceGroupName"] == [group.urn]
+    assert ppg.inputs["location"] == "eastus"
+    assert ppg.inputs["proximityPlacementGroupType"] == "Standard"
+    assert ppg.inputs["zones"] == ["2"]
+    assert ppg.inputs["intent"] == {"vmSizes": ["Standard_ND96isr_H100_v5"]}
+    after = {r.name: r for r in plan.of_type(POOL)}
+    pool = after.pop("gpu-group-pool")
+    assert pool.property_dependencies["proximityPlacementGroupID"] == [ppg.urn]
+    assert pool.inputs["availabilityZones"] == ["2"]
+    assert pool.inputs["vmSize"] == "Standard_ND96isr_H100_v5"
+    # every other pool as the shipped stack has it
+    shipped = shipped_plan("azure-prod")
+    before = {r.name: r.inputs for r in shipped.of_type(POOL)}
+    assert {name: r.inputs for name, r in after.items()} == before
+    assert all("proximityPlacementGroupID" not in inputs for inputs in before.values())
+    assert shipped.of_type(PPG) == []

@@ -15,7 +15,8 @@ from infra.config import ConfigError
 from infra.offline.plan import plan_stack
 from infra.platforms.gcp import build_gcp
 from infra.policy.check import run_check
-from tests.harness import ROOT, load, run_components
+from tests.harness import ROOT, load, plan_document, run_components
+from tests.infra.platforms.test_aws import with_a_multi_node_replica
 
 GKE = "gcp:container/cluster:Cluster"
 POOL = "gcp:container/nodePool:NodePool"
@@ -700,3 +701,20 @@ def test_exactly_one_default_class_and_every_claim_names_the_encrypted_one(prod)
     claimed = claimed_storage_classes(prod)
     assert len(claimed) >= 2  # Qdrant and Prometheus
     assert set(claimed) == {"pd-balanced-encrypted"}
+
+
+def test_a_pool_holding_a_multi_node_replica_gets_compact_placement_alone(shipped_plan, tmp_path):
+    document = with_a_multi_node_replica("gcp-prod", "us-central1-b")
+    plan = plan_document(tmp_path, document, stack="gcp-prod")
+    after = {r.name: r for r in plan.of_type(POOL)}
+    compact = after.pop("gpu-group-pool")
+    # pulumi_gcp container.NodePool placement_policy; GKE compact placement, one zone
+    # (https://cloud.google.com/kubernetes-engine/docs/how-to/compact-placement)
+    assert compact.inputs["placementPolicy"] == {"type": "COMPACT"}
+    assert compact.inputs["nodeLocations"] == ["us-central1-b"]
+    assert compact.inputs["nodeConfig"]["machineType"] == "a3-highgpu-8g"
+    assert compact.options.replace_on_changes == ["placementPolicy"]
+    # every other pool as the shipped stack has it
+    before = {r.name: r.inputs for r in shipped_plan("gcp-prod").of_type(POOL)}
+    assert {name: r.inputs for name, r in after.items()} == before
+    assert all("placementPolicy" not in inputs for inputs in before.values())
