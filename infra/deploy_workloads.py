@@ -12,8 +12,6 @@ import pulumi_random as random
 
 from components.catalog import InstanceType, catalog, resolve_instance
 from components.seam import KubernetesCluster
-from components.sizing.lora import LoraSlots, lora_bytes_per_gpu
-from components.sizing.memory import GIB, weight_bytes
 from infra.config import StackConfig
 from infra.config.alerting import receiver_secret
 from infra.config.models import ModelConfig
@@ -23,7 +21,7 @@ from infra.platforms.base import Platform
 from infra.sizing import (
     MARGIN,
     LoadEstimate,
-    architecture_of,
+    cache_size_gib,
     model_lora_slots,
     replica_hourly_usd,
     sized_architecture,
@@ -68,7 +66,6 @@ SERVING_ROOT = "llm-serving-root"
 # Share of a node's CPU and memory a replica takes per GPU it holds; the rest is for the
 # node's own agents (CNI, kube-proxy, device plugin, DCGM and node exporters).
 NODE_SHARE = 0.75
-MIN_CACHE_GIB = 20
 
 
 @dataclass(frozen=True)
@@ -85,22 +82,6 @@ def replica_resources(instance: InstanceType, gpus: int) -> tuple[str, str]:
     cpu = max(1, math.floor(instance.vcpus * share))
     memory = max(4, math.floor(instance.memory_gib * share))
     return str(cpu), f"{memory}Gi"
-
-
-def cache_size_gib(model: ModelConfig) -> int:
-    """Room for the weights once, plus a fifth for tokenizer files and a partial download."""
-    arch = architecture_of(model)
-    if arch is None:
-        return 100
-    weights = weight_bytes(arch, model.dtype, model.quantization) / GIB
-    slots = model_lora_slots(model)
-    # each adapter's checkpoint: one slot's worth of A and B matrices at its rank, with room
-    adapters = (
-        len(model.adapters) * lora_bytes_per_gpu(arch, 1, LoraSlots(1, slots.max_rank)) / GIB
-        if slots
-        else 0
-    )
-    return max(MIN_CACHE_GIB, math.ceil(weights * 1.2 + adapters * 1.5) + 5)
 
 
 def namespace_of(names: NamespacesArgs, role: str) -> str:

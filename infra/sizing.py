@@ -10,8 +10,8 @@ from components.catalog.pricing import price_catalog
 from components.enums import CapacityType, Cloud
 from components.sizing.architecture import ArchitectureError, ModelArchitecture
 from components.sizing.library import find_model
-from components.sizing.lora import LoraSlots, lora_rank_for
-from components.sizing.memory import GIB, Fit, fit
+from components.sizing.lora import LoraSlots, lora_bytes_per_gpu, lora_rank_for
+from components.sizing.memory import GIB, Fit, fit, weight_bytes
 from components.sizing.pipeline import replica_layout
 from components.sizing.throughput import StageHop, Throughput, decode_throughput
 from components.sizing.timings import GPU_NODE_SCALE_UP_S, IMAGE_PULL_S
@@ -94,6 +94,31 @@ def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSi
     hop = StageHop(instance.network_gbps) if stages > 1 and instance.network_gbps else None
     speed = decode_throughput(result, catalog().gpu_bandwidth_gbps(instance), hop)
     return ModelSizing(model, instance, arch, result, speed, hourly)
+
+
+MIN_CACHE_GIB = 20
+# Room on a node's disk beside the model cache: the unpacked engine image, the OS and the
+# kubelet's own files. An allowance, not a measurement.
+IMAGE_AND_SYSTEM_GIB = 60
+
+
+def cache_size_gib(model: ModelConfig) -> int:
+    """Room for the weights once, plus a fifth for tokenizer files and a partial download.
+    Every node of a replica across nodes holds all of it: vLLM's default loader downloads
+    every `*.safetensors` file of the model on each worker, whatever its stage
+    (vllm/model_executor/model_loader/default_loader.py:89-117 in the vllm-0.11.0 wheel)."""
+    arch = architecture_of(model)
+    if arch is None:
+        return 100
+    weights = weight_bytes(arch, model.dtype, model.quantization) / GIB
+    slots = model_lora_slots(model)
+    # each adapter's checkpoint: one slot's worth of A and B matrices at its rank, with room
+    adapters = (
+        len(model.adapters) * lora_bytes_per_gpu(arch, 1, LoraSlots(1, slots.max_rank)) / GIB
+        if slots
+        else 0
+    )
+    return max(MIN_CACHE_GIB, math.ceil(weights * 1.2 + adapters * 1.5) + 5)
 
 
 # What a replica's first start costs in time. Rates and durations are conservative

@@ -29,7 +29,7 @@ from infra.config.multinode_checks import interconnect_issues, is_multi_node, mu
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
 from infra.config.services import EmbeddingsConfig
-from infra.sizing import size_model
+from infra.sizing import IMAGE_AND_SYSTEM_GIB, cache_size_gib, size_model
 from workloads import engines
 
 P = PLATFORM_KEY
@@ -405,6 +405,27 @@ def check_cost_limits(view: ConfigView) -> Iterator[ConfigIssue]:
             )
 
 
+def check_model_cache_disk(view: ConfigView) -> Iterator[ConfigIssue]:
+    """Each model's cache fits its pool's node disks beside the engine image: the weights
+    download to an emptyDir there, and a full disk evicts the pod midway."""
+    pools = {p.name: (i, p) for i, p in sorted(view.pools.items())}
+    for _, model in sorted(view.models.items()):
+        found = pools.get(model.pool)
+        if found is None:
+            continue
+        index, pool = found
+        needed = cache_size_gib(model) + IMAGE_AND_SYSTEM_GIB
+        if needed > pool.disk_size_gib:
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].disk_size_gib",
+                f"{pool.disk_size_gib} GiB cannot hold the model cache of '{model.name}' "
+                f"({cache_size_gib(model)} GiB: its weights and room for a partial download) "
+                f"beside the engine image and the node's files ({IMAGE_AND_SYSTEM_GIB} GiB); "
+                "every node of a replica holds the whole download",
+                f"raise disk_size_gib to {needed} or more",
+            )
+
+
 def check_interconnect(view: ConfigView) -> Iterator[ConfigIssue]:
     for index, pool in sorted(view.pools.items()):
         yield from interconnect_issues(index, pool, view.instances.get(pool.name))
@@ -540,6 +561,7 @@ CHECKS: tuple[Check, ...] = (
     check_network,
     check_cost_limits,
     check_interconnect,
+    check_model_cache_disk,
     check_model_fit,
     check_embeddings_pool,
     check_tags,

@@ -44,7 +44,9 @@ fix, and all errors are reported together. Defaults marked *by environment* come
 `environment` (dev is cheap, prod is hardened); set the key to override them.
 
 Checks across fields: pool and model names are unique; a model's `pool` exists; its
-`gpus_per_replica` fits the pool's GPUs per node; min ≤ max everywhere; the GPU exists
+`gpus_per_replica` fits the pool's GPUs per node, or is whole 8-GPU nodes of a one-zone
+pool served by vLLM with at least one replica (a replica across nodes); the pool's disk
+holds each model's cache; min ≤ max everywhere; the GPU exists
 on the chosen cloud (with the nearest alternative named when it does not); zones belong
 to the region and pools use the network's zones; a public API endpoint lists
 `public_access_cidrs`; `weights_uri` uses the cloud's storage scheme; pools stay within

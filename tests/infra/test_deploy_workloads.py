@@ -7,11 +7,12 @@ import yaml
 
 from components.seam import GPU_TAINT_KEY, POOL_LABEL
 from infra.config import ConfigError
-from infra.deploy_workloads import cache_size_gib, replica_resources
+from infra.deploy_workloads import replica_resources
 from infra.offline.convert import default_provider_records, to_record
 from infra.offline.mocks import MockContext, PlanMocks
 from infra.offline.plan import plan_stack
 from infra.offline.runner import ProgramError, program_body, run_under_mocks
+from infra.sizing import cache_size_gib
 from policies.lib.pods import WORKLOAD_TYPES, containers, pod_spec
 from tests.harness import ROOT, as_config_strings, load, minimal_platform, shipped_config_values
 
@@ -213,7 +214,12 @@ def test_replicas_take_their_share_of_the_node():
 def test_the_model_cache_holds_the_weights(model_id):
     platform = minimal_platform()
     platform["models"][0]["hf_model_id"] = model_id
-    platform["gpu_pools"][0] = {"name": "standard", "gpu": "h100", "gpus_per_node": 8}
+    platform["gpu_pools"][0] = {
+        "name": "standard",
+        "gpu": "h100",
+        "gpus_per_node": 8,
+        "disk_size_gib": 500,
+    }
     platform["models"][0]["gpus_per_replica"] = 4
     config = load(platform, aws_region="us-east-1")
     size = cache_size_gib(config.models[0])

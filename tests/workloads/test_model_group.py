@@ -269,6 +269,8 @@ def test_adding_the_group_is_a_pr_diff_that_names_its_nodes(plan, tmp_path):
         ({}, {"zones": None}, "gpu_pools[0].zones", "must share one zone"),
         ({}, {"gpu": "l4", "gpus_per_node": 4}, "models[0].gpus_per_replica", "8-GPU nodes"),
         ({}, {"fast_interconnect": True}, "gpu_pools[0].fast_interconnect", "aws-ofi-nccl"),
+        # each node downloads the whole 756 GiB (default_loader.py:89-117)
+        ({}, {"disk_size_gib": 500}, "gpu_pools[0].disk_size_gib", "raise disk_size_gib to"),
     ],
 )
 def test_config_refuses_a_group_it_cannot_build(model, pool, path, says):
@@ -282,6 +284,7 @@ def test_config_refuses_a_group_it_cannot_build(model, pool, path, says):
                 "min_nodes": 0,
                 "max_nodes": 2,
                 "zones": ["us-east-1a"],
+                "disk_size_gib": 1200,
                 **pool,
             }
         ],
