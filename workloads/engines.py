@@ -19,6 +19,7 @@ METRICS_PORTS = {Engine.VLLM: HTTP_PORT, Engine.TGI: 9000}
 HEALTH_PATH = "/health"
 QUEUE_METRICS = {Engine.VLLM: "vllm:num_requests_waiting", Engine.TGI: "tgi_queue_size"}
 MODEL_CACHE = "/models"
+ADAPTERS_DIR = f"{MODEL_CACHE}/adapters"
 # Room the TGI router keeps for generated tokens when it splits the context.
 TGI_MIN_NEW_TOKENS = 1024
 # Quantized checkpoints vLLM detects by itself from their quantization config, picking the
@@ -58,6 +59,21 @@ class ServerSpec:
     @property
     def from_bucket(self) -> bool:
         return "://" in self.model
+
+    @property
+    def bucket_adapters(self) -> tuple[tuple[str, str], ...]:
+        """The adapters copied from a bucket before the server starts."""
+        return tuple((name, source) for name, source in self.adapters if "://" in source)
+
+    @property
+    def needs_hub(self) -> bool:
+        """Whether the server downloads from the Hugging Face Hub: its weights, or an
+        adapter named by its Hub id."""
+        return not self.from_bucket or any("://" not in s for _, s in self.adapters)
+
+    @property
+    def reads_bucket(self) -> bool:
+        return self.from_bucket or bool(self.bucket_adapters)
 
     @property
     def vllm_dtype(self) -> Dtype:
@@ -119,7 +135,7 @@ def vllm_args(spec: ServerSpec) -> list[str]:
             # fetched again inside the engine's step, and a failure there stops the engine
             f"--max-cpu-loras={max(spec.max_loras, len(spec.adapters))}",
             "--lora-modules",
-            *(f"{name}={source}" for name, source in spec.adapters),
+            *(f"{name}={adapter_location(name, source)}" for name, source in spec.adapters),
         ]
     return args
 
@@ -135,6 +151,13 @@ def _pipeline_args(spec: ServerSpec) -> list[str]:
         f"--pipeline-parallel-size={spec.pipeline_parallel_size}",
         "--distributed-executor-backend=ray",
     ]
+
+
+def adapter_location(name: str, source: str) -> str:
+    """What `--lora-modules` names for an adapter: its Hugging Face id, which vLLM downloads
+    at start, or for one from a bucket the model cache directory the init container copies
+    it into (an absolute path vLLM loads as it is: vllm/lora/utils.py:224-225)."""
+    return f"{ADAPTERS_DIR}/{name}" if "://" in source else source
 
 
 def tgi_input_tokens(max_total_tokens: int) -> int:

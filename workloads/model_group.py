@@ -169,6 +169,7 @@ def group_pod_spec(
         tolerations=tolerations,
         hf_token_secret=None,
     )
+    # every node loads its stage's share of each adapter, so each pod copies them
     # one pod per node by its GPU requests, on a pool of one zone (the config checks)
     spec.pop("topologySpreadConstraints")
     return {**spec, "containers": [main]}
@@ -277,7 +278,7 @@ class ModelGroup(pulumi.ComponentResource):
                 service_account=server,
                 read_buckets=(MODELS_BUCKET,),
             )
-            if server_args.spec.from_bucket
+            if server_args.spec.reads_bucket
             else None
         )
         k8s.core.v1.ServiceAccount(

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 from components.enums import Engine
 from components.seam import MODELS_BUCKET, KubernetesCluster
 from workloads import engines
+from workloads.adapter_fetch import fetch_container
 from workloads.autoscaling import KEDA_API, QueueScaling, scaled_object_spec
 from workloads.contract_check import RUNS_AS_ROOT
 from workloads.exposure import expose
@@ -181,8 +182,8 @@ def env(args: ModelServerArgs, hf_token_secret: str | None) -> list[dict[str, An
         {"name": key, "value": value}
         for key, value in sorted(engines.engine_env(args.engine, args.spec).items())
     ]
-    # weights from a bucket need no Hub token; adapters still come from the Hub
-    if hf_token_secret is None or (args.spec.from_bucket and not args.spec.adapters):
+    # weights and adapters from a bucket need no Hub token
+    if hf_token_secret is None or not args.spec.needs_hub:
         return plain
     return [
         *plain,
@@ -224,6 +225,12 @@ def pod_spec(
     tolerations: list[dict[str, str]],
     hf_token_secret: str | None,
 ) -> dict[str, Any]:
+    main = container(args, hf_token_secret)
+    fetch = (
+        {"initContainers": [fetch_container(main, args.spec.bucket_adapters)]}
+        if args.spec.bucket_adapters
+        else {}
+    )
     return {
         "serviceAccountName": service_account,
         "automountServiceAccountToken": False,
@@ -236,7 +243,8 @@ def pod_spec(
             soft_spread(ZONE, server_selector(args.spec.served_name, args.engine))
         ],
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
-        "containers": [container(args, hf_token_secret)],
+        **fetch,
+        "containers": [main],
         "volumes": [
             {"name": "model-cache", "emptyDir": {"sizeLimit": f"{args.cache_size_gib}Gi"}},
             {
@@ -297,7 +305,7 @@ class ModelServer(pulumi.ComponentResource):
                 service_account=server,
                 read_buckets=(MODELS_BUCKET,),
             )
-            if args.spec.from_bucket
+            if args.spec.reads_bucket
             else None
         )
         account = k8s.core.v1.ServiceAccount(

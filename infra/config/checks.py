@@ -24,7 +24,7 @@ from infra.config.cost import CostConfig
 from infra.config.deploy import DeployConfig
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 from infra.config.gateway import GatewayConfig
-from infra.config.models import ModelConfig
+from infra.config.models import ModelConfig, from_bucket
 from infra.config.multinode_checks import interconnect_issues, is_multi_node, multi_node_issues
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
@@ -238,6 +238,7 @@ def check_models(view: ConfigView) -> Iterator[ConfigIssue]:
             )
             yield from multi_node_issues(path, model, instance, pool)
         yield from _weights_uri(view, path, model)
+        yield from _adapter_uris(view, path, model)
         yield from _engine(path, model, view.gateway is None or view.gateway.enabled)
 
 
@@ -266,6 +267,31 @@ def _weights_uri(view: ConfigView, path: str, model: ModelConfig) -> Iterator[Co
             f"{show(model.weights_uri)} is not a storage URI on {view.cloud.value}",
             f"write it as {example}",
         )
+
+
+def _adapter_uris(view: ConfigView, path: str, model: ModelConfig) -> Iterator[ConfigIssue]:
+    """Adapters from a bucket are copied by the vLLM image's own Python and boto3
+    (docker/Dockerfile:529 at v0.11.0 installs boto3), so S3, on AWS stacks only."""
+    if view.cloud is None:
+        return
+    for j, adapter in enumerate(model.adapters):
+        if not from_bucket(adapter.source):
+            continue
+        where = f"{path}.adapters[{j}].source"
+        scheme, example = WEIGHTS_SCHEMES.get(view.cloud, ("", ""))
+        if not scheme:
+            yield ConfigIssue(
+                where,
+                f"{show(adapter.source)}: adapters come from a bucket on AWS stacks only (the "
+                "pinned vLLM image carries the S3 client alone)",
+                "give the adapter's Hugging Face id instead",
+            )
+        elif not adapter.source.startswith(scheme):
+            yield ConfigIssue(
+                where,
+                f"{show(adapter.source)} is not a storage URI on {view.cloud.value}",
+                f"write it as {example}",
+            )
 
 
 def _engine(path: str, model: ModelConfig, gateway_on: bool) -> Iterator[ConfigIssue]:

@@ -13,6 +13,8 @@ DEFAULT_MAX_LORAS = 4
 HuggingFaceId = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
+# `<scheme>://<bucket>/<prefix>`: which schemes a cloud takes is a cross-field check.
+BucketUri = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+://[^/\s]+/\S+$")]
 
 
 class AdapterConfig(Section):
@@ -20,10 +22,13 @@ class AdapterConfig(Section):
         description="The `model` clients send for this adapter; the gateway routes it to "
         "the base model's servers, which serve it under this name."
     )
-    source: HuggingFaceId = Field(
-        description="Hugging Face id of the adapter (a PEFT LoRA checkpoint), e.g. "
-        "`example-org/llama-3.1-8b-support-lora`; vLLM downloads it at start with the "
-        "model's token."
+    source: HuggingFaceId | BucketUri = Field(
+        description="Where the adapter (a PEFT LoRA checkpoint: adapter_config.json and its "
+        "weights) comes from: a Hugging Face id, e.g. `example-org/llama-3.1-8b-support-lora`, "
+        "which vLLM downloads at start with the model's token; or a prefix in the stack's "
+        "models bucket, `s3://<bucket>/<prefix>` (AWS stacks), which an init container "
+        "copies into the model cache before the server starts, through the server's "
+        "workload identity."
     )
     rank: int | None = Field(
         None,
@@ -33,6 +38,11 @@ class AdapterConfig(Section):
         "rank of a model's adapters sets vLLM's --max-lora-rank; an adapter above it fails "
         "to load. Default: 16 (vLLM's default).",
     )
+
+
+def from_bucket(source: str) -> bool:
+    """A bucket URI, not a Hugging Face id."""
+    return "://" in source
 
 
 class ModelConfig(Section):
