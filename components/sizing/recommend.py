@@ -7,6 +7,7 @@ from components.catalog import Catalog, InstanceType
 from components.catalog.pricing import PriceCatalog
 from components.enums import Cloud, Dtype, GpuType, Quantization
 from components.sizing.architecture import ModelArchitecture
+from components.sizing.lora import LoraSlots
 from components.sizing.memory import Fit, fit
 from components.sizing.pipeline import MIN_GPUS_PER_STAGE_NODE
 
@@ -43,6 +44,7 @@ def recommend(
     quantization: Quantization | None = None,
     allowed_gpus: Collection[GpuType] | None = None,
     max_nodes: int = 1,
+    lora: LoraSlots | None = None,
 ) -> Recommendation | None:
     """Cheapest replica (its share of a node) holding MIN_SEQUENCES full-length sequences,
     on the GPUs in `allowed_gpus` (default: any). Only when no single node holds one, and
@@ -76,6 +78,7 @@ def recommend(
                     dtype=dtype,
                     quantization=quantization,
                     pipeline=nodes,
+                    lora=lora,
                 )
                 if not result.fits or result.max_concurrent_sequences < MIN_SEQUENCES:
                     continue
@@ -103,6 +106,7 @@ def longest_context(
     quantization: Quantization | None = None,
     step: int = 1024,
     pipeline: int = 1,
+    lora: LoraSlots | None = None,
 ) -> int | None:
     """The longest max_model_len (a multiple of `step`, up to the model's own) that fits."""
     best = None
@@ -118,6 +122,7 @@ def longest_context(
             dtype=dtype,
             quantization=quantization,
             pipeline=pipeline,
+            lora=lora,
         )
         if result.fits:
             best, low = middle * step, middle + 1

@@ -29,7 +29,7 @@ from infra.config.multinode_checks import interconnect_issues, is_multi_node, mu
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
 from infra.config.services import EmbeddingsConfig
-from infra.sizing import IMAGE_AND_SYSTEM_GIB, cache_size_gib, size_model
+from infra.sizing import IMAGE_AND_SYSTEM_GIB, cache_size_gib, model_lora_slots, size_model
 from workloads import engines
 
 P = PLATFORM_KEY
@@ -534,6 +534,7 @@ def _fit_issue(
             gpu_memory_utilization=model.gpu_memory_utilization,
             dtype=model.dtype,
             quantization=model.quantization,
+            lora=model_lora_slots(model),
         )
         if longest:
             return ConfigIssue(
@@ -552,6 +553,7 @@ def _fit_issue(
         quantization=model.quantization,
         allowed_gpus=allowed_gpus,
         max_nodes=MAX_NODES,
+        lora=model_lora_slots(model),
     )
     quantize = "" if model.quantization else ", or quantize it (quantization: awq or fp8)"
     nodes = f", {better.nodes} nodes in one zone" if better and better.nodes > 1 else ""

@@ -2,6 +2,7 @@ from components.catalog import catalog
 from components.catalog.pricing import price_catalog
 from components.enums import Cloud, GpuType, Quantization
 from components.sizing.library import load_model
+from components.sizing.lora import LoraSlots
 from components.sizing.memory import fit
 from components.sizing.recommend import MIN_SEQUENCES, longest_context, recommend
 from components.sizing.throughput import EFFICIENCY, decode_throughput, usd_per_million_tokens
@@ -90,3 +91,31 @@ def test_cost_per_million_tokens():
     assert abs(per_million - 3.6 / (speed.output_tokens_per_second * 3600) * 1e6) < 1e-9
     unfit = decode_throughput(fit(arch, gpu_memory_gib=10, gpus=1, max_model_len=4096), 600)
     assert usd_per_million_tokens(1.0, unfit) is None
+
+
+def test_a_setup_recommended_for_a_model_with_adapters_holds_their_slots():
+    # the slots' memory comes out of the KV cache (components/sizing/lora.py), so the fix a
+    # failed fit suggests must be sized with them, or it may not fit either
+    arch = load_model("meta-llama/Llama-3.1-8B-Instruct")
+    slots = LoraSlots(max_loras=8, max_rank=64)
+    plain = longest_context(arch, gpu_memory_gib=22.49, gpus=1)
+    with_slots = longest_context(arch, gpu_memory_gib=22.49, gpus=1, lora=slots)
+    assert plain is not None and with_slots is not None and with_slots < plain
+    found = recommend(
+        arch,
+        catalog=catalog(),
+        prices=price_catalog(),
+        cloud=Cloud.AWS,
+        max_model_len=arch.max_position_embeddings,
+        lora=slots,
+    )
+    assert found is not None
+    assert found.fit.lora_bytes_per_gpu > 0
+    again = fit(
+        arch,
+        gpu_memory_gib=catalog().gpu_memory_gib(found.instance),
+        gpus=found.gpus,
+        max_model_len=arch.max_position_embeddings,
+        lora=slots,
+    )
+    assert again.fits and again.max_concurrent_sequences >= MIN_SEQUENCES
