@@ -12,6 +12,9 @@ STAMP  := $(VENV)/.installed
 TOOLS  ?= .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV_VERSION ?= 3.2.495
+# Test processes: one per core (pytest-xdist); each test module stays in one process, so
+# its module-scoped plans are computed once.
+WORKERS ?= auto
 
 .PHONY: install tools plan test lint typecheck unit docs golden clean
 
@@ -41,7 +44,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) $(TOOLS_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 test: lint typecheck unit
 

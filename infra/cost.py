@@ -4,7 +4,8 @@ Every line lists the catalog prices it used, each traceable to an entry of
 components/catalog/prices.yaml and its source. Assumptions, stated once:
 - a month is `hours_per_month` hours; nodes run all month at the bound in question;
 - spot capacity costs `spot_ratio` × on-demand;
-- block storage: every node's root disk plus each vector-DB replica's volume;
+- block storage: every node's root disk plus each vector-DB replica's volume and each
+  model-cache volume of a replica across nodes (one per node of each group);
 - object storage: bucket-served weights plus one full copy of a vector-DB volume per
   retained day of snapshots (an upper bound: volumes are rarely full);
 - NAT: gateway-hours plus `nat_gb_per_month` of processed data;
@@ -19,7 +20,8 @@ from components.enums import CapacityType, Cloud
 from components.network.nat import nat_gateway_count
 from components.sizing.throughput import usd_per_million_tokens
 from infra.config import StackConfig
-from infra.sizing import ModelSizing, size_model
+from infra.sizing import ModelSizing, cache_size_gib, size_model
+from infra.topology import layouts
 
 GIB = 1024**3
 
@@ -206,6 +208,15 @@ def _storage(config: StackConfig, prices: CloudPrices) -> list[CostLine]:
     system = config.cluster.system_pool
     vector = config.vector_db
     volumes = vector.replicas * vector.storage_gib if vector.enabled else 0
+    shapes = layouts(config)
+    caches = {
+        bound: sum(
+            cache_size_gib(m) * shapes[m.name].nodes * max(getattr(m, bound), 1)
+            for m in config.models
+            if shapes[m.name].multi_node
+        )
+        for bound in ("min_replicas", "max_replicas")
+    }
 
     _, system_low, system_high = system_pool_shape(config, prices)
     system_nodes = {"min_nodes": system_low, "max_nodes": system_high}
@@ -213,7 +224,8 @@ def _storage(config: StackConfig, prices: CloudPrices) -> list[CostLine]:
     def disks(bound: str) -> int:
         nodes = system_nodes[bound] * system.disk_size_gib
         gpu = sum(getattr(pool, bound) * pool.disk_size_gib for pool in config.gpu_pools)
-        return nodes + gpu + volumes
+        replicas = "min_replicas" if bound == "min_nodes" else "max_replicas"
+        return nodes + gpu + volumes + caches[replicas]
 
     block = prices.block_storage_per_gb_month
     weights_gb = sum(
@@ -227,8 +239,8 @@ def _storage(config: StackConfig, prices: CloudPrices) -> list[CostLine]:
     return [
         CostLine(
             "block storage",
-            f"{disks('min_nodes')}–{disks('max_nodes')} GB of node disks and vector-DB "
-            f"volumes at ${block.usd}/GB-month",
+            f"{disks('min_nodes')}–{disks('max_nodes')} GB of node disks, vector-DB and "
+            f"model-cache volumes at ${block.usd}/GB-month",
             round(disks("min_nodes") * block.usd, 2),
             round(disks("max_nodes") * block.usd, 2),
             [_used("block storage per GB-month", block)],

@@ -348,6 +348,7 @@ def _serve(model: ModelConfig, ctx: _Serving) -> pulumi.Resource:
             server=server_args,
             nodes=shape.nodes,
             ray_wait_seconds=ray_wait_seconds(load),
+            storage_class=ctx.cluster.default_storage_class,
             max_surge=group_surge(config, model, ctx.shapes),
         ),
         controller=[ctx.groups.release],

@@ -51,7 +51,7 @@ def layouts(config: "StackConfig") -> dict[str, ReplicaLayout]:
 
 
 def compact_pools(config: "StackConfig") -> frozenset[str]:
-    """Pools holding a multi-node replica: their nodes go in one placement group (AWS), a
-    compact placement policy (GCP) or a proximity placement group (Azure), all one zone."""
-    found = layouts(config)
-    return frozenset(m.pool for m in config.models if found[m.name].multi_node)
+    """Pools whose nodes go in one placement group (AWS), a compact placement policy (GCP)
+    or a proximity placement group (Azure), all one zone: those that ask for it, which every
+    pool holding a replica across nodes must (the config checks)."""
+    return frozenset(p.name for p in config.gpu_pools if p.compact_placement)

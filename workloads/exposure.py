@@ -25,10 +25,13 @@ def expose(
     parent: pulumi.Resource,
     opts: pulumi.ResourceOptions,
     service_annotations: Mapping[str, str] | None = None,
+    disruption_selector: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.Service:
     """Creates `<name>-service`, `<name>-pdb` (one pod down at a time), `<name>-network-policy`
     and, when `monitor` is given and the monitoring operators exist, `<name>-service-monitor`.
-    `service_annotations` go on the Service only (e.g. how long Pulumi waits for it).
+    `service_annotations` go on the Service only (e.g. how long Pulumi waits for it);
+    `disruption_selector`, when given, is what the PDB counts instead of `selector` (every
+    pod of a group, where the Service selects its leaders only).
     """
     service_metadata = dict(metadata)
     if service_annotations:
@@ -45,7 +48,12 @@ def expose(
     k8s.policy.v1.PodDisruptionBudget(
         f"{name}-pdb",
         metadata=wire(dict(metadata)),
-        spec=wire({"maxUnavailable": 1, "selector": {"matchLabels": dict(selector)}}),
+        spec=wire(
+            {
+                "maxUnavailable": 1,
+                "selector": {"matchLabels": dict(disruption_selector or selector)},
+            }
+        ),
         opts=opts,
     )
     k8s.networking.v1.NetworkPolicy(

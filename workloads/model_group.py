@@ -57,6 +57,7 @@ GROUP_NAME_LABEL = f"{LWS_LABEL}name"
 WORKER_INDEX_LABEL = f"{LWS_LABEL}worker-index"
 SCRIPT = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
 RAY_PORT = 6379  # multi-node-serving.sh `ray_port`, Ray's default GCS port
+CACHE_VOLUME = "model-cache"  # the volume name ModelServer's pod spec mounts at /models
 # Each node's raylet, on a fixed port (its default is random: ray/scripts/scripts.py:396-400
 # in Ray 2.49, `--node-manager-port`, forwarded by the script to `ray start`): the worker's
 # probes check it, so a worker whose raylet died is restarted, and with it the group.
@@ -110,10 +111,25 @@ def worker_probes(ray_wait_seconds: int) -> dict[str, Any]:
     }
 
 
+def group_name(served_name: str) -> str:
+    """The LeaderWorkerSet's name: not the model's, which its client Service has. LWS makes
+    a headless Service named after the set for the pods' addresses, and makes none when a
+    Service of that name exists (kubernetes-sigs/lws@v0.10.0
+    pkg/controllers/leaderworkerset_controller.go:213-216, pkg/utils/controller/
+    controller_utils.go:33-63): sharing it would leave LWS_LEADER_ADDRESS unresolvable, or
+    fail Pulumi's create of the client Service."""
+    return f"{served_name}-group"
+
+
 def group_env() -> list[dict[str, Any]]:
     """vLLM's advertised address on each node (vllm/envs.py:440-445: "If you are using
-    multi-node inference, you should set this differently on each node"): the pod's own."""
-    return [{"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]
+    multi-node inference, you should set this differently on each node"): the pod's own;
+    and no usage reports from Ray, as none from vLLM and the Hub (Ray's
+    RAY_USAGE_STATS_ENABLED, ray/_common/usage/usage_constants.py:9 in Ray 2.49)."""
+    return [
+        {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {"name": "RAY_USAGE_STATS_ENABLED", "value": "0"},
+    ]
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,8 @@ class ModelGroupArgs:
     ray_wait_seconds: int
     """How long a leader waits for its workers, and a worker for its leader: a GPU node's
     scale-up and image pull."""
+    storage_class: str = ""
+    """The encrypted StorageClass of the pods' model-cache claims."""
     max_surge: int = 0
     """Extra groups a rollout may start before stopping old ones (0: one group at a time is
     replaced, so a single-replica model is down while its new group loads)."""
@@ -169,10 +187,23 @@ def group_pod_spec(
         tolerations=tolerations,
         hf_token_secret=None,
     )
-    # every node loads its stage's share of each adapter, so each pod copies them
+    # every node loads its stage's share of each adapter, so each pod copies them; the
+    # model cache is each pod's claim (lws_spec), not an emptyDir
+    spec["volumes"] = [v for v in spec["volumes"] if v["name"] != CACHE_VOLUME]
     # one pod per node by its GPU requests, on a pool of one zone (the config checks)
     spec.pop("topologySpreadConstraints")
     return {**spec, "containers": [main]}
+
+
+def cache_claim(args: ModelGroupArgs) -> dict[str, Any]:
+    return {
+        "metadata": {"name": CACHE_VOLUME},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": args.storage_class,
+            "resources": {"requests": {"storage": f"{args.server.cache_size_gib}Gi"}},
+        },
+    }
 
 
 def lws_spec(
@@ -199,6 +230,16 @@ def lws_spec(
         "leaderWorkerTemplate": {
             "size": args.nodes,
             "restartPolicy": "RecreateGroupOnPodRestart",
+            # Each pod's model cache is a volume of its own, kept while the group is
+            # recreated: a recreated pod keeps its name and so its claim (StatefulSet
+            # claims, types.go:180-190), and finds the weights already downloaded instead
+            # of fetching the whole model again. The claims are a cache: they go with the
+            # set and when it scales in.
+            "volumeClaimTemplates": [cache_claim(args)],
+            "persistentVolumeClaimRetentionPolicy": {
+                "whenDeleted": "Delete",
+                "whenScaled": "Delete",
+            },
             "leaderTemplate": {
                 "metadata": {
                     **template_meta,
@@ -236,8 +277,10 @@ class ModelGroup(pulumi.ComponentResource):
     weights as a `ModelServer` is); the LeaderWorkerSet (`-group`): one group of `nodes`
     pods per replica, each pod the pool's whole node (`tensor_parallel_size` GPUs), leader
     and workers under the hardened security context, pinned to the pool's zone, with the
-    sizing annotations; a ClusterIP Service, PDB, HTTP NetworkPolicy and ServiceMonitor on
-    the leaders (`-service`, `-pdb`, `-network-policy`, `-service-monitor`); a NetworkPolicy
+    sizing annotations, and each pod's model cache on a claim of its own that outlives a
+    recreated group; a ClusterIP Service, HTTP NetworkPolicy and ServiceMonitor on the
+    leaders and a PDB over every pod (`-service`, `-network-policy`, `-service-monitor`,
+    `-pdb`); a NetworkPolicy
     admitting every port between the pods of one model's groups (`-group-network-policy`:
     Ray, NCCL and torch's rendezvous pick ports at random); with KEDA and Prometheus, a
     ScaledObject scaling the groups on the leaders' queue (`-scaler`).
@@ -302,7 +345,7 @@ class ModelGroup(pulumi.ComponentResource):
             kind=LWS_KIND,
             metadata=wire(
                 {
-                    "name": server,
+                    "name": group_name(server),
                     "namespace": ns,
                     "labels": labels,
                     "annotations": deployment_annotations(server_args),
@@ -326,11 +369,12 @@ class ModelGroup(pulumi.ComponentResource):
                 provider=provider,
                 # the controller's webhooks admit the group and its pods (failurePolicy
                 # Fail: charts/lws/templates/webhook/webhook.yaml), so it goes first
-                depends_on=[namespace, *controller, *placement.ready],
+                depends_on=[namespace, *controller, *placement.ready, *cluster.storage_ready()],
                 ignore_changes=["spec.replicas"] if autoscaled else None,
             ),
         )
         leaders = leader_selector(server)
+        servers = server_selector(server, engine)
         rules = [from_namespaces([ns, *server_args.allowed_namespaces], [engines.HTTP_PORT])]
         if server_args.monitoring_namespace:
             rules.append(
@@ -345,7 +389,8 @@ class ModelGroup(pulumi.ComponentResource):
                 for p in ports(engine)
             ],
             ingress=rules,
-            monitor=service_monitor_spec(ns, leaders, metrics_port_name(engine))
+            # Services are selected by their own labels (only pods carry the worker index)
+            monitor=service_monitor_spec(ns, servers, metrics_port_name(engine))
             if server_args.monitoring_namespace
             else None,
             monitoring=monitoring,
@@ -356,8 +401,11 @@ class ModelGroup(pulumi.ComponentResource):
             ),
             # waits while a selected leader is not Ready: the whole group has loaded
             service_annotations={AWAIT_TIMEOUT: str(server_args.await_timeout_seconds)},
+            # one pod evicted at a time of every group's: losing one recreates its group,
+            # whose pods are then unavailable, so no second group is disrupted meanwhile
+            disruption_selector=servers,
         )
-        members = {GROUP_NAME_LABEL: server}
+        members = {GROUP_NAME_LABEL: group_name(server)}
         k8s.networking.v1.NetworkPolicy(
             f"{name}-group-network-policy",
             metadata=wire({"name": f"{server}-group", "namespace": ns, "labels": labels}),
@@ -370,7 +418,7 @@ class ModelGroup(pulumi.ComponentResource):
         )
         if autoscaled and server_args.prometheus_url is not None:
             scaling = QueueScaling(
-                target=server,
+                target=group_name(server),
                 namespace=ns,
                 service=server,
                 metric=engines.QUEUE_METRICS[engine],

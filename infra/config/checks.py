@@ -25,7 +25,12 @@ from infra.config.deploy import DeployConfig
 from infra.config.errors import PLATFORM_KEY, ConfigIssue, show
 from infra.config.gateway import GatewayConfig
 from infra.config.models import ModelConfig, from_bucket
-from infra.config.multinode_checks import interconnect_issues, is_multi_node, multi_node_issues
+from infra.config.multinode_checks import (
+    interconnect_issues,
+    is_multi_node,
+    multi_node_issues,
+    placement_issues,
+)
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
 from infra.config.services import EmbeddingsConfig
@@ -454,6 +459,7 @@ def check_model_cache_disk(view: ConfigView) -> Iterator[ConfigIssue]:
 
 def check_interconnect(view: ConfigView) -> Iterator[ConfigIssue]:
     for index, pool in sorted(view.pools.items()):
+        yield from placement_issues(index, pool)
         yield from interconnect_issues(index, pool, view.instances.get(pool.name))
 
 

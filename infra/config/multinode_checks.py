@@ -79,15 +79,28 @@ def multi_node_issues(
     if pool is None:
         return
     index, found = pool
-    if found.zones is None or len(found.zones) != 1:
-        zones = show(list(found.zones)) if found.zones else "every network zone"
+    if not found.compact_placement:
         yield ConfigIssue(
-            f"{P}.gpu_pools[{index}].zones",
-            f"{zones}: pool '{found.name}' holds the multi-node model '{model.name}', whose "
-            "group's nodes must share one zone (its placement group lives in one)",
-            "list exactly one zone where the cloud offers the pool's GPUs, e.g. "
-            "zones: [<the zone with capacity>]",
+            f"{P}.gpu_pools[{index}].compact_placement",
+            f"false: pool '{found.name}' holds the multi-node model '{model.name}', whose "
+            "group's nodes talk on every token and must sit close together",
+            "set compact_placement: true and one zone (on an existing pool this replaces "
+            "its node pool on GKE and AKS, and rolls its nodes on AWS)",
         )
+
+
+def placement_issues(index: int, pool: GpuPoolConfig) -> Iterator[ConfigIssue]:
+    """A compact pool lives in one zone, as its placement group does."""
+    if not pool.compact_placement or (pool.zones is not None and len(pool.zones) == 1):
+        return
+    zones = show(list(pool.zones)) if pool.zones else "every network zone"
+    yield ConfigIssue(
+        f"{P}.gpu_pools[{index}].zones",
+        f"{zones}: pool '{pool.name}' has compact_placement, whose placement group lives "
+        "in one zone",
+        "list exactly one zone where the cloud offers the pool's GPUs, e.g. "
+        "zones: [<the zone with capacity>]",
+    )
 
 
 # Why a replica's stages cannot use each fabric here. The pinned image's docker/Dockerfile

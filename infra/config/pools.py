@@ -33,6 +33,14 @@ class GpuPoolConfig(Section):
         le=16384,
         description="Root disk per node, GiB: holds container images and cached weights.",
     )
+    compact_placement: bool = Field(
+        False,
+        description="Place the pool's nodes physically close in one zone: an AWS cluster "
+        "placement group, GKE's COMPACT placement policy, an Azure proximity placement "
+        "group. Required on a pool that holds a replica across nodes; needs exactly one "
+        "`zones` entry. Turning it on or off replaces the pool's node pool on GKE and AKS "
+        "(set only at creation) and rolls its nodes on AWS (a new launch template).",
+    )
     fast_interconnect: bool = Field(
         False,
         description="Run the pipeline stages of a multi-node replica over the instance's GPU "

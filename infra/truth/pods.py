@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.offline.record import PlanRecord, ResourceRecord
 from infra.truth.pools import NodePool, Taint
-from policies.lib.pods import LEADER_WORKER_SET, pod_spec, template_views
+from policies.lib.pods import LEADER_WORKER_SET, claim_templates, pod_spec, template_views
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOAD_KINDS = {
@@ -178,11 +178,10 @@ def _workload(
 ) -> PodTemplate:
     """`inputs` and `role`: one pod template of a workload with several (a LeaderWorkerSet's
     leader or worker)."""
-    spec = resource.inputs.get("spec") or {}
     pod = dict(pod_spec(resource.type, inputs if inputs is not None else resource.inputs))
     claims = tuple(
-        str(t.get("spec", {}).get("storageClassName", ""))
-        for t in spec.get("volumeClaimTemplates") or []
+        str((t.get("spec") or {}).get("storageClassName", ""))
+        for t in claim_templates(resource.inputs)
     )
     return PodTemplate(
         resource=resource,

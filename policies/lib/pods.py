@@ -76,3 +76,15 @@ def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]
 def pod_specs(type_: str, props: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     """(role, pod spec) of every pod template of a workload (see `template_views`)."""
     return [(role, pod_spec(type_, view)) for role, view in template_views(type_, props)]
+
+
+def claim_templates(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The volume claims each pod of a workload gets: a StatefulSet's, or a
+    LeaderWorkerSet's (types.go:180-190 at kubernetes-sigs/lws v0.10.0)."""
+    spec = get(props, "spec")
+    if not isinstance(spec, Mapping):
+        return []
+    found = spec.get("volumeClaimTemplates") or get(
+        spec, "leaderWorkerTemplate", "volumeClaimTemplates"
+    )
+    return [t for t in found or [] if isinstance(t, Mapping)]

@@ -46,7 +46,7 @@ def plan(shipped_plan):
 
 
 def group(plan) -> Any:
-    return named(plan, LWS, NAME)
+    return named(plan, LWS, f"{NAME}-group")
 
 
 def templates(plan) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -165,7 +165,7 @@ def test_clients_reach_leaders_only_and_group_pods_reach_each_other(plan):
     assert pool["selector"]["matchLabels"] == leaders
     members = named(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{NAME}-group")
     spec = members.inputs["spec"]
-    own = {"leaderworkerset.sigs.k8s.io/name": NAME}
+    own = {"leaderworkerset.sigs.k8s.io/name": f"{NAME}-group"}
     # Ray, NCCL and torch's rendezvous pick ports at random: every port, only each other
     assert spec["podSelector"] == {"matchLabels": own}
     assert spec["ingress"] == [{"from": [{"podSelector": {"matchLabels": own}}]}]
@@ -266,7 +266,8 @@ def test_adding_the_group_is_a_pr_diff_that_names_its_nodes(plan, tmp_path):
         ({"gpus_per_replica": 40}, {}, "models[0].gpus_per_replica", "over 5 nodes"),
         ({"engine": "tgi"}, {}, "models[0].engine", "one node only"),
         ({"min_replicas": 0}, {}, "models[0].min_replicas", "cannot start within"),
-        ({}, {"zones": None}, "gpu_pools[0].zones", "must share one zone"),
+        ({}, {"zones": None}, "gpu_pools[0].zones", "lives in one zone"),
+        ({}, {"compact_placement": False}, "gpu_pools[0].compact_placement", "sit close"),
         ({}, {"gpu": "l4", "gpus_per_node": 4}, "models[0].gpus_per_replica", "8-GPU nodes"),
         ({}, {"fast_interconnect": True}, "gpu_pools[0].fast_interconnect", "aws-ofi-nccl"),
         # each node downloads the whole 756 GiB (default_loader.py:89-117)
@@ -284,6 +285,7 @@ def test_config_refuses_a_group_it_cannot_build(model, pool, path, says):
                 "min_nodes": 0,
                 "max_nodes": 2,
                 "zones": ["us-east-1a"],
+                "compact_placement": True,
                 "disk_size_gib": 1200,
                 **pool,
             }
@@ -313,3 +315,45 @@ def test_the_commands_are_the_images_own():
     # the leader ends in the image's entrypoint; the worker is the script the image ships
     assert leader_command(2, 600)[-3:] == SERVER_ENTRYPOINT
     assert worker_command(600)[:2] == ["bash", SCRIPT]
+
+
+def test_lws_keeps_its_own_headless_service_name_and_prometheus_finds_the_leaders(plan):
+    # LWS makes a headless Service named after the set, and none when one of that name
+    # exists (leaderworkerset_controller.go:213-216): the client Service has another name
+    services = {r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:Service")}
+    assert group(plan).inputs["metadata"]["name"] not in services
+    service = named(plan, "kubernetes:core/v1:Service", NAME)
+    monitor = named(plan, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", NAME)
+    wanted = monitor.inputs["spec"]["selector"]["matchLabels"]
+    assert wanted.items() <= service.inputs["metadata"]["labels"].items()
+
+
+def test_a_node_drain_disrupts_one_pod_of_any_group_at_a_time(plan):
+    pdb = named(plan, "kubernetes:policy/v1:PodDisruptionBudget", NAME).inputs["spec"]
+    assert pdb["maxUnavailable"] == 1
+    for template in templates(plan):
+        assert pdb["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
+
+
+def test_ray_sends_no_usage_reports(plan):
+    for template in templates(plan):
+        env = {e["name"]: e.get("value") for e in only_container(template)["env"]}
+        assert env["RAY_USAGE_STATS_ENABLED"] == "0"
+
+
+def test_a_recreated_group_finds_its_weights_on_its_own_volumes(plan):
+    group_spec = group(plan).inputs["spec"]["leaderWorkerTemplate"]
+    (claim,) = group_spec["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "model-cache"
+    assert claim["spec"]["storageClassName"] == "gp3-encrypted"
+    # the whole download with room (every node holds all the weights)
+    assert int(claim["spec"]["resources"]["requests"]["storage"].removesuffix("Gi")) > 900
+    assert group_spec["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Delete",
+        "whenScaled": "Delete",
+    }
+    for template in templates(plan):
+        names = {v["name"] for v in template["spec"]["volumes"]}
+        assert "model-cache" not in names  # the claim, not an emptyDir
+        mounts = {m["name"]: m["mountPath"] for m in only_container(template)["volumeMounts"]}
+        assert mounts["model-cache"] == "/models"

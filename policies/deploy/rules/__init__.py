@@ -15,7 +15,7 @@ from infra.truth.waits import (
     wait_findings,
     zonal_volume_findings,
 )
-from policies.lib.pods import WORKLOAD_TYPES, containers, pod_specs
+from policies.lib.pods import WORKLOAD_TYPES, claim_templates, containers, pod_specs
 from policies.lib.props import get, plain
 from policies.lib.rules import ADVISORY, Resource, StackRule, stack_rule
 from workloads.contract_check import violations
@@ -192,10 +192,7 @@ def images_keep_contracts(
             continue
         props = plain(resource.props)
         metadata = props.get("metadata") or {}
-        claims = {
-            str(t.get("metadata", {}).get("name"))
-            for t in (props.get("spec") or {}).get("volumeClaimTemplates") or []
-        }
+        claims = {str(t.get("metadata", {}).get("name")) for t in claim_templates(props)}
         for spec, container in _containers_of(resource.type, props):
             image = str(container.get("image"))
             found = contract_of_image(image)

@@ -497,6 +497,8 @@ def with_a_multi_node_replica(stack, zone):
             "gpu": "h100",
             "gpus_per_node": 8,
             "zones": [zone],
+            "compact_placement": True,
+            "disk_size_gib": 1200,
             "min_nodes": 0,
             "max_nodes": 2,
             "capacity_type": "on_demand",
