@@ -438,13 +438,17 @@ def check_cost_limits(view: ConfigView) -> Iterator[ConfigIssue]:
 
 def check_model_cache_disk(view: ConfigView) -> Iterator[ConfigIssue]:
     """Each model's cache fits its pool's node disks beside the engine image: the weights
-    download to an emptyDir there, and a full disk evicts the pod midway."""
+    download to an emptyDir there, and a full disk evicts the pod midway (a replica across
+    nodes keeps its caches on volume claims instead: workloads/model_group.py)."""
     pools = {p.name: (i, p) for i, p in sorted(view.pools.items())}
     for _, model in sorted(view.models.items()):
         found = pools.get(model.pool)
         if found is None:
             continue
         index, pool = found
+        instance = view.instances.get(model.pool)
+        if instance is not None and is_multi_node(model, instance):
+            continue  # a group's pods keep their caches on claims of their own
         needed = cache_size_gib(model) + IMAGE_AND_SYSTEM_GIB
         if needed > pool.disk_size_gib:
             yield ConfigIssue(
@@ -452,7 +456,7 @@ def check_model_cache_disk(view: ConfigView) -> Iterator[ConfigIssue]:
                 f"{pool.disk_size_gib} GiB cannot hold the model cache of '{model.name}' "
                 f"({cache_size_gib(model)} GiB: its weights and room for a partial download) "
                 f"beside the engine image and the node's files ({IMAGE_AND_SYSTEM_GIB} GiB); "
-                "every node of a replica holds the whole download",
+                "the pod downloads it to the node's disk",
                 f"raise disk_size_gib to {needed} or more",
             )
 

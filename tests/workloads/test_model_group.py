@@ -19,7 +19,7 @@ from infra.cost import estimate_cost
 from infra.diff import diff_plans
 from infra.offline.plan import plan_with_config
 from infra.reports.diff import render_diff_markdown
-from tests.harness import EXAMPLES, load, plan_document, shipped_document
+from tests.harness import EXAMPLES, load, minimal_platform, plan_document, shipped_document
 from tests.infra.test_render import CUSTOM_KINDS
 from tests.test_deploy_truth import truth
 from tests.tools import checkov_failures
@@ -270,8 +270,6 @@ def test_adding_the_group_is_a_pr_diff_that_names_its_nodes(plan, tmp_path):
         ({}, {"compact_placement": False}, "gpu_pools[0].compact_placement", "sit close"),
         ({}, {"gpu": "l4", "gpus_per_node": 4}, "models[0].gpus_per_replica", "8-GPU nodes"),
         ({}, {"fast_interconnect": True}, "gpu_pools[0].fast_interconnect", "aws-ofi-nccl"),
-        # each node downloads the whole 756 GiB (default_loader.py:89-117)
-        ({}, {"disk_size_gib": 500}, "gpu_pools[0].disk_size_gib", "raise disk_size_gib to"),
     ],
 )
 def test_config_refuses_a_group_it_cannot_build(model, pool, path, says):
@@ -286,7 +284,6 @@ def test_config_refuses_a_group_it_cannot_build(model, pool, path, says):
                 "max_nodes": 2,
                 "zones": ["us-east-1a"],
                 "compact_placement": True,
-                "disk_size_gib": 1200,
                 **pool,
             }
         ],
@@ -357,3 +354,23 @@ def test_a_recreated_group_finds_its_weights_on_its_own_volumes(plan):
         assert "model-cache" not in names  # the claim, not an emptyDir
         mounts = {m["name"]: m["mountPath"] for m in only_container(template)["volumeMounts"]}
         assert mounts["model-cache"] == "/models"
+
+
+def test_a_model_cache_on_the_nodes_disk_must_fit_it_and_a_groups_is_on_its_claims():
+    platform = minimal_platform()
+    platform["gpu_pools"][0] = {"name": "standard", "gpu": "h100", "gpus_per_node": 8}
+    platform["models"][0].update(
+        hf_model_id="meta-llama/Llama-3.1-70B-Instruct", gpus_per_replica=4
+    )
+    with pytest.raises(ConfigError) as error:
+        load(platform)  # 163 GiB of cache and 60 of image and system on a 200 GiB disk
+    issues = [str(i) for i in error.value.issues]
+    assert any(
+        "gpu_pools[0].disk_size_gib" in i and "raise disk_size_gib to 223" in i for i in issues
+    )
+    platform["gpu_pools"][0]["disk_size_gib"] = 250
+    load(platform)
+    # the tests-only stack's frontier pool keeps the default 200 GiB: its pods' caches are
+    # their claims
+    frontier = next(p for p in document()["config"][P]["gpu_pools"] if p["name"] == "frontier")
+    assert "disk_size_gib" not in frontier
