@@ -29,9 +29,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.seam import MODELS_BUCKET, KubernetesCluster
+from components.seam import KubernetesCluster
 from workloads import engines
-from workloads.autoscaling import KEDA_API, QueueScaling, scaled_object_spec
+from workloads.autoscaling import QueueScaling
 from workloads.exposure import expose
 from workloads.labels import workload_labels
 from workloads.model_server import (
@@ -42,11 +42,14 @@ from workloads.model_server import (
     deployment_annotations,
     metrics_port_name,
     pod_spec,
-    ports,
+    queue_scaler,
+    server_account,
+    server_ingress,
     server_selector,
+    service_ports,
 )
 from workloads.monitors import service_monitor_spec
-from workloads.network import from_namespaces, ingress_policy_spec
+from workloads.network import ingress_policy_spec
 from workloads.placement import gpu_placement
 from workloads.wire import wire
 
@@ -314,28 +317,8 @@ class ModelGroup(pulumi.ComponentResource):
             {"app.kubernetes.io/component": "model-server"},
         )
         ns = server_args.namespace
-        binding = (
-            cluster.bind_workload_identity(
-                f"{name}-weights",
-                namespace=ns,
-                service_account=server,
-                read_buckets=(MODELS_BUCKET,),
-            )
-            if server_args.spec.reads_bucket
-            else None
-        )
-        k8s.core.v1.ServiceAccount(
-            f"{name}-service-account",
-            metadata=wire(
-                {
-                    "name": server,
-                    "namespace": ns,
-                    "labels": {**labels, **(binding.labels if binding else {})},
-                    "annotations": dict(binding.annotations) if binding else {},
-                }
-            ),
-            automount_service_account_token=False,
-            opts=child,
+        account, binding = server_account(
+            name, server_args, labels=labels, cluster=cluster, opts=child
         )
         autoscaled = bool(autoscaler) and server_args.prometheus_url is not None
         placement = gpu_placement(cluster, server_args.pool)
@@ -369,26 +352,24 @@ class ModelGroup(pulumi.ComponentResource):
                 provider=provider,
                 # the controller's webhooks admit the group and its pods (failurePolicy
                 # Fail: charts/lws/templates/webhook/webhook.yaml), so it goes first
-                depends_on=[namespace, *controller, *placement.ready, *cluster.storage_ready()],
+                depends_on=[
+                    namespace,
+                    account,
+                    *controller,
+                    *placement.ready,
+                    *cluster.storage_ready(),
+                ],
                 ignore_changes=["spec.replicas"] if autoscaled else None,
             ),
         )
         leaders = leader_selector(server)
         servers = server_selector(server, engine)
-        rules = [from_namespaces([ns, *server_args.allowed_namespaces], [engines.HTTP_PORT])]
-        if server_args.monitoring_namespace:
-            rules.append(
-                from_namespaces([server_args.monitoring_namespace], [engines.METRICS_PORTS[engine]])
-            )
         service = expose(
             name,
             metadata={"name": server, "namespace": ns, "labels": labels},
             selector=leaders,
-            ports=[
-                {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
-                for p in ports(engine)
-            ],
-            ingress=rules,
+            ports=service_ports(engine),
+            ingress=server_ingress(server_args),
             # Services are selected by their own labels (only pods carry the worker index)
             monitor=service_monitor_spec(ns, servers, metrics_port_name(engine))
             if server_args.monitoring_namespace
@@ -428,12 +409,11 @@ class ModelGroup(pulumi.ComponentResource):
                 target_api=LWS_API,
                 target_kind=LWS_KIND,
             )
-            k8s.apiextensions.CustomResource(
-                f"{name}-scaler",
-                api_version=KEDA_API,
-                kind="ScaledObject",
-                metadata=wire({"name": server, "namespace": ns, "labels": labels}),
-                spec=wire(scaled_object_spec(scaling, server_args.prometheus_url)),
+            queue_scaler(
+                name,
+                server_args,
+                scaling=scaling,
+                labels=labels,
                 opts=pulumi.ResourceOptions(
                     parent=self, provider=provider, depends_on=[*autoscaler, group]
                 ),

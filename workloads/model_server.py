@@ -1,7 +1,7 @@
 """One model behind one engine (vLLM or TGI) on a GPU pool: the Deployment and everything
 that serves, protects, watches and scales it."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.enums import Engine
-from components.seam import MODELS_BUCKET, KubernetesCluster
+from components.seam import MODELS_BUCKET, KubernetesCluster, ServiceAccountBinding
 from workloads import engines
 from workloads.adapter_fetch import fetch_container
 from workloads.autoscaling import KEDA_API, QueueScaling, scaled_object_spec
@@ -259,6 +259,82 @@ def pod_spec(
     }
 
 
+def server_account(
+    name: str,
+    args: ModelServerArgs,
+    *,
+    labels: Mapping[str, str],
+    cluster: KubernetesCluster,
+    opts: pulumi.ResourceOptions,
+) -> tuple[k8s.core.v1.ServiceAccount, ServiceAccountBinding | None]:
+    """The servers' ServiceAccount (`-service-account`), bound to a cloud identity that
+    reads the `models` bucket when weights or adapters come from it."""
+    server = args.spec.served_name
+    binding = (
+        cluster.bind_workload_identity(
+            f"{name}-weights",
+            namespace=args.namespace,
+            service_account=server,
+            read_buckets=(MODELS_BUCKET,),
+        )
+        if args.spec.reads_bucket
+        else None
+    )
+    account = k8s.core.v1.ServiceAccount(
+        f"{name}-service-account",
+        metadata=wire(
+            {
+                "name": server,
+                "namespace": args.namespace,
+                "labels": {**labels, **(binding.labels if binding else {})},
+                "annotations": dict(binding.annotations) if binding else {},
+            }
+        ),
+        automount_service_account_token=False,
+        opts=opts,
+    )
+    return account, binding
+
+
+def server_ingress(args: ModelServerArgs) -> list[dict[str, Any]]:
+    """Who may call the servers (their namespace, `allowed_namespaces`) and scrape them."""
+    rules = [from_namespaces([args.namespace, *args.allowed_namespaces], [engines.HTTP_PORT])]
+    if args.monitoring_namespace:
+        rules.append(
+            from_namespaces([args.monitoring_namespace], [engines.METRICS_PORTS[args.engine]])
+        )
+    return rules
+
+
+def service_ports(engine: Engine) -> list[dict[str, Any]]:
+    return [
+        {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
+        for p in ports(engine)
+    ]
+
+
+def queue_scaler(
+    name: str,
+    args: ModelServerArgs,
+    *,
+    scaling: QueueScaling,
+    labels: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """The ScaledObject (`-scaler`) scaling `scaling.target` on the servers' queue."""
+    assert args.prometheus_url is not None
+    k8s.apiextensions.CustomResource(
+        f"{name}-scaler",
+        api_version=KEDA_API,
+        kind="ScaledObject",
+        metadata=wire(
+            {"name": args.spec.served_name, "namespace": args.namespace, "labels": dict(labels)}
+        ),
+        spec=wire(scaled_object_spec(scaling, args.prometheus_url)),
+        opts=opts,
+    )
+
+
 class ModelServer(pulumi.ComponentResource):
     """A model server on a GPU pool of any cloud's cluster.
 
@@ -298,29 +374,7 @@ class ModelServer(pulumi.ComponentResource):
         )
         ns = args.namespace
 
-        binding = (
-            cluster.bind_workload_identity(
-                f"{name}-weights",
-                namespace=ns,
-                service_account=server,
-                read_buckets=(MODELS_BUCKET,),
-            )
-            if args.spec.reads_bucket
-            else None
-        )
-        account = k8s.core.v1.ServiceAccount(
-            f"{name}-service-account",
-            metadata=wire(
-                {
-                    "name": server,
-                    "namespace": ns,
-                    "labels": {**labels, **(binding.labels if binding else {})},
-                    "annotations": dict(binding.annotations) if binding else {},
-                }
-            ),
-            automount_service_account_token=False,
-            opts=child,
-        )
+        account, binding = server_account(name, args, labels=labels, cluster=cluster, opts=child)
         autoscaled = bool(autoscaler) and args.prometheus_url is not None
         placement = gpu_placement(cluster, args.pool)
         deployment = k8s.apps.v1.Deployment(
@@ -368,20 +422,12 @@ class ModelServer(pulumi.ComponentResource):
                 ignore_changes=["spec.replicas"] if autoscaled else None,
             ),
         )
-        rules = [from_namespaces([ns, *args.allowed_namespaces], [engines.HTTP_PORT])]
-        if args.monitoring_namespace:
-            rules.append(
-                from_namespaces([args.monitoring_namespace], [engines.METRICS_PORTS[args.engine]])
-            )
         service = expose(
             name,
             metadata={"name": server, "namespace": ns, "labels": labels},
             selector=selector,
-            ports=[
-                {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
-                for p in ports(args.engine)
-            ],
-            ingress=rules,
+            ports=service_ports(args.engine),
+            ingress=server_ingress(args),
             monitor=service_monitor_spec(ns, selector, metrics_port_name(args.engine))
             if args.monitoring_namespace
             else None,
@@ -404,12 +450,11 @@ class ModelServer(pulumi.ComponentResource):
                 max_replicas=args.max_replicas,
                 wake_query=args.wake_query,
             )
-            k8s.apiextensions.CustomResource(
-                f"{name}-scaler",
-                api_version=KEDA_API,
-                kind="ScaledObject",
-                metadata=wire({"name": server, "namespace": ns, "labels": labels}),
-                spec=wire(scaled_object_spec(scaling, args.prometheus_url)),
+            queue_scaler(
+                name,
+                args,
+                scaling=scaling,
+                labels=labels,
                 opts=pulumi.ResourceOptions(
                     parent=self, provider=provider, depends_on=[*autoscaler, deployment]
                 ),
