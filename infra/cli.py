@@ -4,6 +4,7 @@ Exit codes: 0 success; 1 the program or the tool failed; 2 bad config or usage.
 """
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -25,7 +26,7 @@ from infra.offline.plan import plan_stack
 from infra.offline.render import render_markdown, render_table
 from infra.offline.runner import ProgramError
 from infra.offline.stackfile import StackFileError, find_project, load_stack
-from infra.policy.check import load_policy_config, run_check
+from infra.policy.check import load_policy_config, run_checks
 from infra.policy.runner import PolicyPackError
 from infra.preflight.run import (
     failed,
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the program under mocks and show every resource it would create",
         description="Run the real Pulumi program under mocks and record every resource.",
     )
-    _stack_arguments(plan, ("table", "json", "markdown"))
+    _stacks_arguments(plan, ("table", "json", "markdown"))
     plan.set_defaults(handler=_plan)
 
     check = commands.add_parser(
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan the stack offline, then run the security and cost policy packs over "
         "it through the analyzer protocol, as `pulumi preview --policy-pack` would.",
     )
-    _stack_arguments(check, ("table", "json", "markdown", "sarif"))
+    _stacks_arguments(check, ("table", "json", "markdown", "sarif"))
     check.add_argument(
         "--policy-config",
         type=Path,
@@ -190,6 +191,49 @@ def _stack_arguments(command: argparse.ArgumentParser, formats: tuple[str, ...])
     command.add_argument("--out", type=Path, help="write to this file instead of standard output")
 
 
+def _stacks_arguments(command: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    """`--stack` as often as wanted, or `--all-stacks`: one process for them all."""
+    which = command.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--stack",
+        "-s",
+        action="append",
+        dest="stacks",
+        help="stack name: reads Pulumi.<stack>.yaml; repeat it for several stacks",
+    )
+    which.add_argument(
+        "--all-stacks",
+        action="store_true",
+        help="every stack of the project (each Pulumi.<stack>.yaml beside Pulumi.yaml)",
+    )
+    command.add_argument("--format", choices=formats, default=formats[0], help="output format")
+    command.add_argument("--out", type=Path, help="write to this file instead of standard output")
+
+
+def _stacks(args: argparse.Namespace) -> list[str]:
+    if not args.all_stacks:
+        return list(dict.fromkeys(args.stacks))
+    found = find_project((args.project_dir or Path.cwd()).resolve()).stacks()
+    if not found:
+        raise StackFileError("--all-stacks: no Pulumi.<stack>.yaml beside Pulumi.yaml")
+    return found
+
+
+def _joined(texts: list[str], output: str) -> str:
+    """One stack's output as it is; several: JSON documents as one list (SARIF: one log of
+    every stack's runs), text one after the other."""
+    if len(texts) == 1:
+        return texts[0]
+    if output == "json":
+        return json.dumps([json.loads(t) for t in texts], indent=2)
+    if output == "sarif":
+        logs = [json.loads(t) for t in texts]
+        return json.dumps(
+            {**logs[0], "runs": [run for log in logs for run in log["runs"]]}, indent=2
+        )
+    return "\n\n".join(t.rstrip("\n") for t in texts) + "\n"
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -239,15 +283,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _plan(args: argparse.Namespace) -> str:
-    plan = plan_stack(args.stack, args.project_dir)
     renderers = {"json": lambda p: p.to_json(), "table": render_table, "markdown": render_markdown}
-    return renderers[args.format](plan)
+    plans = [plan_stack(stack, args.project_dir) for stack in _stacks(args)]
+    return _joined([renderers[args.format](plan) for plan in plans], args.format)
 
 
 def _check(args: argparse.Namespace) -> str:
     given = load_policy_config(args.policy_config) if args.policy_config else {}
     try:
-        report = run_check(args.stack, args.project_dir, given)
+        reports = run_checks(_stacks(args), args.project_dir, given)
     except PolicyPackError as error:
         raise ProgramError(str(error)) from None
     renderers = {
@@ -256,8 +300,8 @@ def _check(args: argparse.Namespace) -> str:
         "markdown": render_check_markdown,
         "sarif": render_check_sarif,
     }
-    text = renderers[args.format](report)
-    if not report.passed:
+    text = _joined([renderers[args.format](r) for r in reports], args.format)
+    if not all(report.passed for report in reports):
         raise VerdictError(text, EXIT_FAILED)
     return text
 

@@ -1,6 +1,8 @@
-"""`llm-infra check`: plan the stack, size and cost it, and run both policy packs over it."""
+"""`llm-infra check`: plan the stack (or several), size and cost it, and run the policy
+packs over it."""
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,29 +55,46 @@ def pack_config(config: StackConfig, given: dict[str, Any]) -> dict[str, Any]:
 def run_check(
     stack: str, project_dir: Path | None, policy_config: dict[str, Any] | None = None
 ) -> CheckReport:
-    config, plan = plan_with_config(stack, project_dir)
-    record = json.loads(plan.to_json())
-    settings = pack_config(config, policy_config or {})
+    (report,) = run_checks([stack], project_dir, policy_config)
+    return report
+
+
+def run_checks(
+    stacks: Sequence[str], project_dir: Path | None, policy_config: dict[str, Any] | None = None
+) -> list[CheckReport]:
+    """Check each stack, in one process: the stacks are planned one after the other, then
+    each pack starts once and analyzes every stack's plan in turn (it takes its whole
+    configuration again for each: runner.analyze), the three packs in parallel."""
+    planned = []
+    for stack in stacks:
+        config, plan = plan_with_config(stack, project_dir)
+        planned.append((json.loads(plan.to_json()), pack_config(config, policy_config or {})))
     root = Path(__file__).resolve().parents[2] / "policies"
 
-    def run(pack: str) -> PackResult:
+    def run(pack: str) -> list[PackResult]:
         with started_pack(root / pack) as stub:
-            return analyze(stub, record, settings)
+            return [analyze(stub, record, settings) for record, settings in planned]
 
     with ThreadPoolExecutor(max_workers=len(PACKS)) as pool:
-        results = list(pool.map(run, PACKS))
-    diagnostics = sorted(
-        (d for r in results for d in r.diagnostics),
-        key=lambda d: (d.enforcement != "mandatory", d.pack, d.policy, d.urn),
-    )
-    return CheckReport(
-        stack=stack,
-        stack_file=f"Pulumi.{stack}.yaml",
-        record=record,
-        packs=results,
-        diagnostics=diagnostics,
-        exemptions=[e for r in results for e in r.exemptions],
-    )
+        by_pack = list(pool.map(run, PACKS))
+    reports = []
+    for index, stack in enumerate(stacks):
+        results = [found[index] for found in by_pack]
+        diagnostics = sorted(
+            (d for r in results for d in r.diagnostics),
+            key=lambda d: (d.enforcement != "mandatory", d.pack, d.policy, d.urn),
+        )
+        reports.append(
+            CheckReport(
+                stack=stack,
+                stack_file=f"Pulumi.{stack}.yaml",
+                record=planned[index][0],
+                packs=results,
+                diagnostics=diagnostics,
+                exemptions=[e for r in results for e in r.exemptions],
+            )
+        )
+    return reports
 
 
 def load_policy_config(path: Path) -> dict[str, Any]:

@@ -19,17 +19,36 @@ def project(tmp_path, base: str, edit) -> str:
     return str(tmp_path)
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
-def test_every_shipped_stack_passes_every_mandatory_rule(stack, capsys):
-    assert main(["--project-dir", str(ROOT), "check", "--stack", stack, "--format", "json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["passed"] is True
-    assert [v for v in report["violations"] if v["enforcement"] == "mandatory"] == []
-    assert {p["name"] for p in report["packs"]} == {
-        "llm-infra-security",
-        "llm-infra-cost",
-        "llm-infra-deploy",
-    }
+def test_every_shipped_stack_passes_every_mandatory_rule_in_one_call(capsys):
+    # one process for every stack: each pack starts once and analyzes each plan in turn
+    assert main(["--project-dir", str(ROOT), "check", "--all-stacks", "--format", "json"]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [r["stack"] for r in reports] == sorted(SHIPPED_STACKS)
+    for report in reports:
+        assert report["passed"] is True
+        assert [v for v in report["violations"] if v["enforcement"] == "mandatory"] == []
+        assert {p["name"] for p in report["packs"]} == {
+            "llm-infra-security",
+            "llm-infra-cost",
+            "llm-infra-deploy",
+        }
+
+
+def test_several_stacks_in_one_call_are_each_checked_with_their_own_config(tmp_path, capsys):
+    folder = project(tmp_path, "prod", over_budget)  # Pulumi.t.yaml breaks its budget
+    (tmp_path / "Pulumi.d.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    args = ["--project-dir", folder, "check", "--stack", "d", "--stack", "t", "--format", "json"]
+    assert main(args) == 1
+    reports = {r["stack"]: r for r in json.loads(capsys.readouterr().out)}
+    assert reports["d"]["passed"] is True
+    assert reports["t"]["passed"] is False
+    assert [v["policy"] for v in reports["t"]["violations"] if v["enforcement"] == "mandatory"] == [
+        "cost-monthly-budget"
+    ]
+    code = main(["--project-dir", folder, "check", "--stack", "d", "--stack", "t"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "Check of stack 'd': PASSED" in text and "Check of stack 't': FAILED" in text
 
 
 def h100_in_dev(platform):

@@ -371,3 +371,20 @@ def test_size_shows_what_the_stages_hand_over_on(capsys):
     assert "InfiniBand (3200 Gbps) not used: the model pods get no RDMA devices" in (
         capsys.readouterr().out
     )
+
+
+def test_plan_takes_several_stacks_in_one_call(capsys):
+    args = ["--project-dir", str(ROOT), "plan", "--stack", "dev", "--stack", "prod"]
+    assert main([*args, "--format", "json"]) == 0
+    plans = json.loads(capsys.readouterr().out)
+    assert [p["stack"] for p in plans] == ["dev", "prod"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert text.index("dev") < text.index("prod")
+
+
+def test_all_stacks_and_a_stack_are_one_or_the_other(capsys):
+    with pytest.raises(SystemExit) as usage:
+        main(["--project-dir", str(ROOT), "plan", "--all-stacks", "--stack", "dev"])
+    assert usage.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
