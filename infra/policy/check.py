@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 from components.jsonfile import JsonFileError, read_json_object
@@ -62,21 +63,35 @@ def run_check(
 def run_checks(
     stacks: Sequence[str], project_dir: Path | None, policy_config: dict[str, Any] | None = None
 ) -> list[CheckReport]:
-    """Check each stack, in one process: the stacks are planned one after the other, then
-    each pack starts once and analyzes every stack's plan in turn (it takes its whole
-    configuration again for each: runner.analyze), the three packs in parallel."""
-    planned = []
-    for stack in stacks:
-        config, plan = plan_with_config(stack, project_dir)
-        planned.append((json.loads(plan.to_json()), pack_config(config, policy_config or {})))
+    """Check each stack, in one process. The packs start at once, each in its own process,
+    and analyze each stack's plan as soon as it is made (taking their whole configuration
+    again for each: runner.analyze), while this process plans the next stack."""
     root = Path(__file__).resolve().parents[2] / "policies"
+    inboxes: dict[str, Queue[tuple[dict[str, Any], dict[str, Any]] | None]] = {
+        pack: Queue() for pack in PACKS
+    }
 
     def run(pack: str) -> list[PackResult]:
         with started_pack(root / pack) as stub:
-            return [analyze(stub, record, settings) for record, settings in planned]
+            results = []
+            while (work := inboxes[pack].get()) is not None:
+                results.append(analyze(stub, *work))
+            return results
 
+    records = []
     with ThreadPoolExecutor(max_workers=len(PACKS)) as pool:
-        by_pack = list(pool.map(run, PACKS))
+        running = [pool.submit(run, pack) for pack in PACKS]
+        try:
+            for stack in stacks:
+                config, plan = plan_with_config(stack, project_dir)
+                record = json.loads(plan.to_json())
+                records.append(record)
+                for inbox in inboxes.values():
+                    inbox.put((record, pack_config(config, policy_config or {})))
+        finally:
+            for inbox in inboxes.values():
+                inbox.put(None)
+        by_pack = [future.result() for future in running]
     reports = []
     for index, stack in enumerate(stacks):
         results = [found[index] for found in by_pack]
@@ -88,7 +103,7 @@ def run_checks(
             CheckReport(
                 stack=stack,
                 stack_file=f"Pulumi.{stack}.yaml",
-                record=planned[index][0],
+                record=records[index],
                 packs=results,
                 diagnostics=diagnostics,
                 exemptions=[e for r in results for e in r.exemptions],
