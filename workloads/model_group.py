@@ -59,7 +59,6 @@ LWS_LABEL = "leaderworkerset.sigs.k8s.io/"
 GROUP_NAME_LABEL = f"{LWS_LABEL}name"
 WORKER_INDEX_LABEL = f"{LWS_LABEL}worker-index"
 SCRIPT = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
-RAY_PORT = 6379  # multi-node-serving.sh `ray_port`, Ray's default GCS port
 CACHE_VOLUME = "model-cache"  # the volume name ModelServer's pod spec mounts at /models
 # Each node's raylet, on a fixed port (its default is random: ray/scripts/scripts.py:396-400
 # in Ray 2.49, `--node-manager-port`, forwarded by the script to `ray start`): the worker's
@@ -219,7 +218,22 @@ def lws_spec(
     hf_token_secret: str | None,
     replicas: int,
 ) -> dict[str, Any]:
-    template_meta = {"annotations": {SAFE_TO_EVICT: "false"}}
+
+    def template(role: str, main: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "metadata": {
+                "annotations": {SAFE_TO_EVICT: "false"},
+                "labels": {**pod_labels, "llm-infra.io/role": role},
+            },
+            "spec": group_pod_spec(
+                args,
+                main,
+                service_account=service_account,
+                node_selector=node_selector,
+                tolerations=tolerations,
+            ),
+        }
+
     return {
         "replicas": replicas,
         "startupPolicy": "LeaderCreated",
@@ -233,42 +247,19 @@ def lws_spec(
         "leaderWorkerTemplate": {
             "size": args.nodes,
             "restartPolicy": "RecreateGroupOnPodRestart",
-            # Each pod's model cache is a volume of its own, kept while the group is
-            # recreated: a recreated pod keeps its name and so its claim (StatefulSet
-            # claims, types.go:180-190), and finds the weights already downloaded instead
-            # of fetching the whole model again. The claims are a cache: they go with the
-            # set and when it scales in.
+            # Each pod's model cache is a volume of its own (StatefulSet claims,
+            # types.go:180-190). The leader's outlives a recreated group: its pod keeps
+            # its name and so its claim. A worker's does not: recreating the group deletes
+            # the worker StatefulSet with the leader pod that owns it
+            # (pod_controller.go:174,258), and whenDeleted takes its claims along. The
+            # claims are a cache: they go with the set and when it scales in.
             "volumeClaimTemplates": [cache_claim(args)],
             "persistentVolumeClaimRetentionPolicy": {
                 "whenDeleted": "Delete",
                 "whenScaled": "Delete",
             },
-            "leaderTemplate": {
-                "metadata": {
-                    **template_meta,
-                    "labels": {**pod_labels, "llm-infra.io/role": "leader"},
-                },
-                "spec": group_pod_spec(
-                    args,
-                    leader_container(args, hf_token_secret),
-                    service_account=service_account,
-                    node_selector=node_selector,
-                    tolerations=tolerations,
-                ),
-            },
-            "workerTemplate": {
-                "metadata": {
-                    **template_meta,
-                    "labels": {**pod_labels, "llm-infra.io/role": "worker"},
-                },
-                "spec": group_pod_spec(
-                    args,
-                    worker_container(args, hf_token_secret),
-                    service_account=service_account,
-                    node_selector=node_selector,
-                    tolerations=tolerations,
-                ),
-            },
+            "leaderTemplate": template("leader", leader_container(args, hf_token_secret)),
+            "workerTemplate": template("worker", worker_container(args, hf_token_secret)),
         },
     }
 
@@ -279,14 +270,14 @@ class ModelGroup(pulumi.ComponentResource):
     Creates: the ServiceAccount (`-service-account`, bound to the cloud identity for bucket
     weights as a `ModelServer` is); the LeaderWorkerSet (`-group`): one group of `nodes`
     pods per replica, each pod the pool's whole node (`tensor_parallel_size` GPUs), leader
-    and workers under the hardened security context, pinned to the pool's zone, with the
-    sizing annotations, and each pod's model cache on a claim of its own that outlives a
-    recreated group; a ClusterIP Service, HTTP NetworkPolicy and ServiceMonitor on the
-    leaders and a PDB over every pod (`-service`, `-network-policy`, `-service-monitor`,
-    `-pdb`); a NetworkPolicy
-    admitting every port between the pods of one model's groups (`-group-network-policy`:
-    Ray, NCCL and torch's rendezvous pick ports at random); with KEDA and Prometheus, a
-    ScaledObject scaling the groups on the leaders' queue (`-scaler`).
+    and workers under the hardened security context, on the pool's one zone, with the
+    sizing annotations, and each pod's model cache on a claim of its own (the leader's
+    outlives a recreated group, the workers' do not); a ClusterIP Service, HTTP
+    NetworkPolicy and ServiceMonitor on the leaders and a PDB over every pod (`-service`,
+    `-network-policy`, `-service-monitor`, `-pdb`); a NetworkPolicy admitting every port
+    between the pods of one model's groups (`-group-network-policy`: Ray, NCCL and torch's
+    rendezvous pick ports at random); with KEDA and Prometheus, a ScaledObject scaling the
+    groups on the leaders' queue (`-scaler`).
     """
 
     service_name: pulumi.Output[str]

@@ -338,7 +338,7 @@ def test_ray_sends_no_usage_reports(plan):
         assert env["RAY_USAGE_STATS_ENABLED"] == "0"
 
 
-def test_a_recreated_group_finds_its_weights_on_its_own_volumes(plan):
+def test_each_pod_of_a_group_keeps_its_model_cache_on_a_claim_of_its_own(plan):
     group_spec = group(plan).inputs["spec"]["leaderWorkerTemplate"]
     (claim,) = group_spec["volumeClaimTemplates"]
     assert claim["metadata"]["name"] == "model-cache"
