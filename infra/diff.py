@@ -301,14 +301,21 @@ def _models(base: Iterable[dict[str, Any]], head: Iterable[dict[str, Any]]) -> l
         elif b is None:
             changes.append(ModelChange(name, "removed", _summary(a), None, []))
         else:
-            keys = [k for k in MODEL_KEYS if a.get(k) != b.get(k)]
+            before, after = _summary(a) or {}, _summary(b) or {}
+            keys = [k for k in MODEL_KEYS if before.get(k) != after.get(k)]
             if keys:
-                changes.append(ModelChange(name, "changed", _summary(a), _summary(b), keys))
+                changes.append(ModelChange(name, "changed", before, after, keys))
     return changes
 
 
+# Keys a record made before them does not carry, with the value they then meant.
+MODEL_KEY_DEFAULTS = {"pipeline_parallel": 1}
+
+
 def _summary(sizing: dict[str, Any] | None) -> dict[str, Any] | None:
-    return {k: sizing.get(k) for k in MODEL_KEYS} if sizing else None
+    if not sizing:
+        return None
+    return {k: sizing.get(k, MODEL_KEY_DEFAULTS.get(k)) for k in MODEL_KEYS}
 
 
 def _policy(base: dict[str, Any] | None, head: dict[str, Any] | None) -> PolicyDelta | None:

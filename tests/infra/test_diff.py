@@ -232,3 +232,14 @@ def test_pr_change_adding_a_model_raising_a_pool_and_renaming_a_bucket(tmp_path)
     assert diff.cost is not None and diff.cost.max > 0
     assert "cost at max scale +$" in markdown
     assert "**mistral-7b** added" in markdown
+
+
+def test_a_base_record_from_before_pipeline_stages_shows_no_model_change(shipped_plan):
+    head = json.loads(shipped_plan("prod").to_json())
+    base = json.loads(shipped_plan("prod").to_json())
+    for sizing in base["sizing"]:
+        del sizing["pipeline_parallel"]  # records made before the key meant one stage
+    assert diff_plans(base, head).models == []
+    head["sizing"][0]["pipeline_parallel"] = 2
+    (change,) = diff_plans(base, head).models
+    assert change.keys == ["pipeline_parallel"]
