@@ -55,7 +55,16 @@ GPU_TOLERATION = Toleration(
 MODELS_BUCKET = "models"
 VECTOR_SNAPSHOTS_BUCKET = "vector_snapshots"
 
-BucketT = TypeVar("BucketT")
+
+class NamedBucket(Protocol):
+    """A platform bucket as the seam sees it: its cloud's name for it (an S3 or GCS bucket
+    name, an Azure blob container's name)."""
+
+    @property
+    def bucket_name(self) -> pulumi.Output[str]: ...
+
+
+BucketT = TypeVar("BucketT", bound=NamedBucket)
 BucketT_contra = TypeVar("BucketT_contra", contravariant=True)
 
 
@@ -100,17 +109,23 @@ def granted_identity(
     read: Iterable[str] = (),
     write: Iterable[str] = (),
     identity: str = "",
-) -> IdentityT:
-    """The identity `make_identity` creates, granted the bucket keys asked for. Unknown keys
-    fail before any resource is created."""
+) -> tuple[IdentityT, list[Any]]:
+    """The identity `make_identity` creates, granted the bucket keys asked for, and the
+    grant resources. Unknown keys fail before any resource is created."""
     grants = bucket_grants(buckets, read=read, write=write, identity=identity)
     created = make_identity()
-    for bucket, writes in grants:
-        if writes:
-            created.grant_read_write(bucket)
-        else:
-            created.grant_read(bucket)
-    return created
+    made = [
+        created.grant_read_write(bucket) if writes else created.grant_read(bucket)
+        for bucket, writes in grants
+    ]
+    return created, made
+
+
+def after(value: pulumi.Input[str], resources: Sequence[pulumi.Resource]) -> pulumi.Output[str]:
+    """`value`, known only once `resources` exist: a resource taking it as an input is
+    created after them (Pulumi orders resources by the dependencies of their inputs)."""
+    ids = [r.id for r in resources if isinstance(r, pulumi.CustomResource)]
+    return pulumi.Output.all(value, *ids).apply(lambda found: str(found[0]))
 
 
 @dataclass
@@ -198,6 +213,12 @@ class KubernetesCluster(Protocol):
         writes it; None when the stack has no DNS zone."""
         ...
 
+    def bucket_name(self, key: str) -> pulumi.Output[str]:
+        """The cloud's name of the platform bucket `key` (`MODELS_BUCKET`, …): what a
+        workload's storage client addresses. A key the platform has no bucket for raises
+        `ValueError` naming it and the known keys."""
+        ...
+
     def bind_workload_identity(
         self,
         name: str,
@@ -214,7 +235,9 @@ class KubernetesCluster(Protocol):
         and delete those of each bucket in `write_buckets`, by logical key (`MODELS_BUCKET`,
         `VECTOR_SNAPSHOTS_BUCKET`), and nothing else: each grant is scoped to that bucket
         (and, where the cloud has one, its key). A key the platform has no bucket for
-        raises `ValueError` naming it and the known keys."""
+        raises `ValueError` naming it and the known keys. The annotations are known only
+        once the grants exist, so a ServiceAccount carrying them, and the pods using it,
+        are created after the identity can read its buckets."""
         ...
 
 
@@ -318,7 +341,7 @@ class SeamCluster(Generic[BucketT]):
         read_buckets: Iterable[str] = (),
         write_buckets: Iterable[str] = (),
     ) -> ServiceAccountBinding:
-        identity = granted_identity(
+        identity, grants = granted_identity(
             self._buckets,
             lambda: self.workload_identity(
                 name, namespace=namespace, service_account=service_account
@@ -329,8 +352,15 @@ class SeamCluster(Generic[BucketT]):
         )
         # only identities that need pod labels (AKS's token injection) carry `labels`
         return ServiceAccountBinding(
-            annotations=identity.annotations, labels=getattr(identity, "labels", {})
+            annotations={k: after(v, grants) for k, v in identity.annotations.items()},
+            labels=getattr(identity, "labels", {}),
         )
+
+    def bucket_name(self, key: str) -> pulumi.Output[str]:
+        if key not in self._buckets:
+            known = ", ".join(sorted(self._buckets)) or "none"
+            raise ValueError(f"unknown bucket '{key}'; this platform's buckets are: {known}")
+        return self._buckets[key].bucket_name
 
     def attach_buckets(self, buckets: Mapping[str, BucketT]) -> None:
         """The platform's buckets by logical key (`models`, `vector_snapshots`), which

@@ -5,7 +5,8 @@ components/catalog/prices.yaml and its source. Assumptions, stated once:
 - a month is `hours_per_month` hours; nodes run all month at the bound in question;
 - spot capacity costs `spot_ratio` × on-demand;
 - block storage: every node's root disk plus each vector-DB replica's volume and each
-  model-cache volume of a replica across nodes (one per node of each group);
+  model-cache claim of a replica across nodes (one per node of every group autoscaling
+  and a rollout's surge may run, at both bounds: the claims outlive scaled-in groups);
 - object storage: bucket-served weights plus one full copy of a vector-DB volume per
   retained day of snapshots (an upper bound: volumes are rarely full);
 - NAT: gateway-hours plus `nat_gb_per_month` of processed data;
@@ -21,7 +22,8 @@ from components.network.nat import nat_gateway_count
 from components.sizing.throughput import usd_per_million_tokens
 from infra.config import StackConfig
 from infra.sizing import ModelSizing, cache_size_gib, size_model
-from infra.topology import layouts
+from infra.topology import group_surge, layouts
+from workloads.cache_claims import claim_size_gib, claimed_groups
 
 GIB = 1024**3
 
@@ -209,14 +211,15 @@ def _storage(config: StackConfig, prices: CloudPrices) -> list[CostLine]:
     vector = config.vector_db
     volumes = vector.replicas * vector.storage_gib if vector.enabled else 0
     shapes = layouts(config)
-    caches = {
-        bound: sum(
-            cache_size_gib(m) * shapes[m.name].nodes * max(getattr(m, bound), 1)
-            for m in config.models
-            if shapes[m.name].multi_node
-        )
-        for bound in ("min_replicas", "max_replicas")
-    }
+    # every claim a group may use exists at both bounds: they outlive scaled-in groups
+    claimed = sum(
+        claim_size_gib(cache_size_gib(m))
+        * shapes[m.name].nodes
+        * claimed_groups(m.min_replicas, m.max_replicas, group_surge(config, m, shapes))
+        for m in config.models
+        if shapes[m.name].multi_node
+    )
+    caches = {"min_replicas": claimed, "max_replicas": claimed}
 
     _, system_low, system_high = system_pool_shape(config, prices)
     system_nodes = {"min_nodes": system_low, "max_nodes": system_high}

@@ -27,7 +27,7 @@ from infra.sizing import (
     sized_architecture,
     stack_load_estimates,
 )
-from infra.topology import ReplicaLayout, layouts
+from infra.topology import ReplicaLayout, group_surge, layouts
 from workloads.alerts import Receiver
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.certificates import NAMESPACE as CERT_NAMESPACE
@@ -369,17 +369,6 @@ def ray_wait_seconds(load: LoadEstimate) -> int:
     """How long a group's leader waits for its workers, and each worker for its leader: the
     pods of one group start together, but each waits for its own node and image."""
     return 60 * math.ceil((load.node_scale_up_s + load.image_pull_s) * MARGIN / 60)
-
-
-def group_surge(
-    config: StackConfig, model: ModelConfig, shapes: Mapping[str, ReplicaLayout]
-) -> int:
-    """1 when the pool has the nodes for one extra group beyond every model's maximum on
-    it (a rollout then starts the new group before stopping an old one), else 0 (one group
-    at a time is replaced: a single-replica model is down while its new group loads)."""
-    pool = config.pool(model.pool)
-    busy = sum(shapes[m.name].nodes * m.max_replicas for m in config.models if m.pool == model.pool)
-    return 1 if pool.max_nodes >= busy + shapes[model.name].nodes else 0
 
 
 def _adapters(model: ModelConfig) -> dict[str, Any]:

@@ -222,9 +222,23 @@ def _change(old: dict[str, Any], new: dict[str, Any]) -> Change | None:
         return None
     forcing = set(new.get("options", {}).get("replace_on_changes", []))
     forcing |= REPLACING_INPUTS.get(new["type"], set())
-    replacing = sorted(k for k in keys if k in forcing or "*" in forcing)
+    if "*" in forcing:
+        replacing = keys
+    else:
+        # a path (`spec.template.x`) forces a replacement when the value under it changes
+        replacing = sorted(p for p in forcing if _at(inputs_old, p) != _at(inputs_new, p))
     reason = f"{', '.join(replacing)} cannot change in place" if replacing else ""
     return Change(new["urn"], new["type"], new["name"], keys, bool(replacing), reason)
+
+
+def _at(inputs: dict[str, Any], path: str) -> Any:
+    """The value of the inputs at a dotted path, as `replace_on_changes` names it."""
+    found: Any = inputs
+    for part in path.split("."):
+        if not isinstance(found, dict):
+            return None
+        found = found.get(part)
+    return found
 
 
 def _options(resource: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 only), or a group of whole nodes (tensor parallel per node, one pipeline stage per node);
 and so which pools hold groups, whose nodes are then placed close together in one zone."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,3 +56,14 @@ def compact_pools(config: "StackConfig") -> frozenset[str]:
     or a proximity placement group (Azure), all one zone: those that ask for it, which every
     pool holding a replica across nodes must (the config checks)."""
     return frozenset(p.name for p in config.gpu_pools if p.compact_placement)
+
+
+def group_surge(
+    config: "StackConfig", model: ModelConfig, shapes: Mapping[str, ReplicaLayout]
+) -> int:
+    """1 when the pool has the nodes for one extra group beyond every model's maximum on
+    it (a rollout then starts the new group before stopping an old one), else 0 (one group
+    at a time is replaced: a single-replica model is down while its new group loads)."""
+    pool = config.pool(model.pool)
+    busy = sum(shapes[m.name].nodes * m.max_replicas for m in config.models if m.pool == model.pool)
+    return 1 if pool.max_nodes >= busy + shapes[model.name].nodes else 0

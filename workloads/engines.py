@@ -20,6 +20,9 @@ HEALTH_PATH = "/health"
 QUEUE_METRICS = {Engine.VLLM: "vllm:num_requests_waiting", Engine.TGI: "tgi_queue_size"}
 MODEL_CACHE = "/models"
 ADAPTERS_DIR = f"{MODEL_CACHE}/adapters"
+# `models://<prefix>`: a prefix of the stack's models bucket, whose name Pulumi generates.
+MODELS_SCHEME = "models://"
+MODELS_BUCKET_ENV = "MODELS_BUCKET"
 # Room the TGI router keeps for generated tokens when it splits the context.
 TGI_MIN_NEW_TOKENS = 1024
 # Quantized checkpoints vLLM detects by itself from their quantization config, picking the
@@ -41,7 +44,7 @@ class ServerSpec:
     """What an engine needs to serve one model; plain values."""
 
     model: str
-    """A Hugging Face id, or a bucket URI (`s3://…`, `gs://…`) streamed at load."""
+    """A Hugging Face id, or a bucket URI (`models://…`, `s3://…`) streamed at load."""
     served_name: str
     tensor_parallel_size: int = 1
     pipeline_parallel_size: int = 1
@@ -52,7 +55,7 @@ class ServerSpec:
     gpu_memory_utilization: float = 0.9
     prefix_caching: bool = True
     adapters: tuple[tuple[str, str], ...] = ()
-    """LoRA adapters (served name, Hugging Face id) beside the base model."""
+    """LoRA adapters (served name, Hugging Face id or bucket URI) beside the base model."""
     max_loras: int = 1
     max_lora_rank: int = 16
 
@@ -85,6 +88,17 @@ class ServerSpec:
         return self.dtype
 
 
+def storage_uri(source: str) -> str:
+    """The S3 URI a container reads a bucket source at. `models://<prefix>` becomes
+    `s3://$(MODELS_BUCKET)/<prefix>`: the container's MODELS_BUCKET holds the models
+    bucket's generated name, and the kubelet expands `$(VAR)` references to a container's
+    own variables in its command and arguments (Kubernetes API, Container.args: "Variable
+    references $(VAR_NAME) are expanded using the container's environment")."""
+    if source.startswith(MODELS_SCHEME):
+        return f"s3://$({MODELS_BUCKET_ENV})/{source.removeprefix(MODELS_SCHEME)}"
+    return source
+
+
 def image(engine: Engine) -> str:
     return image_contract(engine).image()
 
@@ -103,7 +117,7 @@ def vllm_args(spec: ServerSpec) -> list[str]:
     model only as `--model`: a positional lands in `model_tag`, which only `vllm serve`
     copies into the model, so the server would load its default model instead."""
     args = [
-        f"--model={spec.model}",
+        f"--model={storage_uri(spec.model)}",
         f"--served-model-name={spec.served_name}",
         f"--port={HTTP_PORT}",
         f"--tensor-parallel-size={spec.tensor_parallel_size}",

@@ -22,6 +22,7 @@ leaderworkerset_types.go) gives the group its life cycle:
   NetworkPolicy select leaders only, as the upstream example's Service does.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ import pulumi_kubernetes as k8s
 from components.seam import KubernetesCluster
 from workloads import engines
 from workloads.autoscaling import QueueScaling
+from workloads.cache_claims import CACHE_VOLUME, cache_claim_names, claim_size_gib, claimed_groups
 from workloads.exposure import expose
 from workloads.labels import workload_labels
 from workloads.model_server import (
@@ -47,6 +49,7 @@ from workloads.model_server import (
     server_ingress,
     server_selector,
     service_ports,
+    with_bucket,
 )
 from workloads.monitors import service_monitor_spec
 from workloads.network import ingress_policy_spec
@@ -59,7 +62,6 @@ LWS_LABEL = "leaderworkerset.sigs.k8s.io/"
 GROUP_NAME_LABEL = f"{LWS_LABEL}name"
 WORKER_INDEX_LABEL = f"{LWS_LABEL}worker-index"
 SCRIPT = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
-CACHE_VOLUME = "model-cache"  # the volume name ModelServer's pod spec mounts at /models
 # Each node's raylet, on a fixed port (its default is random: ray/scripts/scripts.py:396-400
 # in Ray 2.49, `--node-manager-port`, forwarded by the script to `ray start`): the worker's
 # probes check it, so a worker whose raylet died is restarted, and with it the group.
@@ -197,15 +199,16 @@ def group_pod_spec(
     return {**spec, "containers": [main]}
 
 
-def cache_claim(args: ModelGroupArgs) -> dict[str, Any]:
+def cache_claim_spec(args: ModelGroupArgs) -> dict[str, Any]:
     return {
-        "metadata": {"name": CACHE_VOLUME},
-        "spec": {
-            "accessModes": ["ReadWriteOnce"],
-            "storageClassName": args.storage_class,
-            "resources": {"requests": {"storage": f"{args.server.cache_size_gib}Gi"}},
-        },
+        "accessModes": ["ReadWriteOnce"],
+        "storageClassName": args.storage_class,
+        "resources": {"requests": {"storage": f"{claim_size_gib(args.server.cache_size_gib)}Gi"}},
     }
+
+
+def cache_claim(args: ModelGroupArgs) -> dict[str, Any]:
+    return {"metadata": {"name": CACHE_VOLUME}, "spec": cache_claim_spec(args)}
 
 
 def lws_spec(
@@ -248,15 +251,16 @@ def lws_spec(
             "size": args.nodes,
             "restartPolicy": "RecreateGroupOnPodRestart",
             # Each pod's model cache is a volume of its own (StatefulSet claims,
-            # types.go:180-190). The leader's outlives a recreated group: its pod keeps
-            # its name and so its claim. A worker's does not: recreating the group deletes
-            # the worker StatefulSet with the leader pod that owns it
-            # (pod_controller.go:174,258), and whenDeleted takes its claims along. The
-            # claims are a cache: they go with the set and when it scales in.
+            # types.go:180-190). The claims exist before the set: ModelGroup creates
+            # every one the StatefulSets would (`cache_claim_names`), and a StatefulSet
+            # uses a claim of the name it wants when one exists. Neither StatefulSet
+            # ever deletes them (Retain): recreating a group deletes the worker
+            # StatefulSet with the leader pod that owns it (pod_controller.go:174,258),
+            # and the new one finds its claims again; Pulumi deletes them with the model.
             "volumeClaimTemplates": [cache_claim(args)],
             "persistentVolumeClaimRetentionPolicy": {
-                "whenDeleted": "Delete",
-                "whenScaled": "Delete",
+                "whenDeleted": "Retain",
+                "whenScaled": "Retain",
             },
             "leaderTemplate": template("leader", leader_container(args, hf_token_secret)),
             "workerTemplate": template("worker", worker_container(args, hf_token_secret)),
@@ -271,8 +275,10 @@ class ModelGroup(pulumi.ComponentResource):
     weights as a `ModelServer` is); the LeaderWorkerSet (`-group`): one group of `nodes`
     pods per replica, each pod the pool's whole node (`tensor_parallel_size` GPUs), leader
     and workers under the hardened security context, on the pool's one zone, with the
-    sizing annotations, and each pod's model cache on a claim of its own (the leader's
-    outlives a recreated group, the workers' do not); a ClusterIP Service, HTTP
+    sizing annotations, and each pod's model cache on a claim of its own; the claims
+    (`-cache-<group>-<pod>`), one per pod of every group autoscaling and a rollout's surge
+    may run, made before the set so that they outlive recreated and scaled-in groups and
+    go with the model; a ClusterIP Service, HTTP
     NetworkPolicy and ServiceMonitor on the leaders and a PDB over every pod (`-service`,
     `-network-policy`, `-service-monitor`, `-pdb`); a NetworkPolicy admitting every port
     between the pods of one model's groups (`-group-network-policy`: Ray, NCCL and torch's
@@ -296,6 +302,7 @@ class ModelGroup(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:ModelGroup", name, None, opts)
+        args = dataclasses.replace(args, server=with_bucket(args.server, cluster))
         server_args = args.server
         provider = cluster.kubernetes_provider
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
@@ -313,13 +320,43 @@ class ModelGroup(pulumi.ComponentResource):
         )
         autoscaled = bool(autoscaler) and server_args.prometheus_url is not None
         placement = gpu_placement(cluster, server_args.pool)
+        set_name = group_name(server)
+        # Kubernetes refuses any change to a StatefulSet's claim templates, and the LWS
+        # webhook lets one through (pkg/webhooks/leaderworkerset_webhook.go:97-110) to
+        # a controller that would then fail on every pass: a new size or class replaces
+        # the claims and the set, each deleted first (their names are fixed).
+        claims = [
+            k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-cache-{g}-{i}",
+                metadata=wire(
+                    {
+                        "name": claim,
+                        "namespace": ns,
+                        "labels": {**labels, GROUP_NAME_LABEL: set_name},
+                    }
+                ),
+                spec=wire(cache_claim_spec(args)),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=provider,
+                    depends_on=[namespace, *cluster.storage_ready()],
+                    replace_on_changes=["spec"],
+                    delete_before_replace=True,
+                ),
+            )
+            for g, i, claim in cache_claim_names(
+                set_name,
+                claimed_groups(server_args.min_replicas, server_args.max_replicas, args.max_surge),
+                args.nodes,
+            )
+        ]
         group = k8s.apiextensions.CustomResource(
             f"{name}-group",
             api_version=LWS_API,
             kind=LWS_KIND,
             metadata=wire(
                 {
-                    "name": group_name(server),
+                    "name": set_name,
                     "namespace": ns,
                     "labels": labels,
                     "annotations": deployment_annotations(server_args),
@@ -343,14 +380,18 @@ class ModelGroup(pulumi.ComponentResource):
                 provider=provider,
                 # the controller's webhooks admit the group and its pods (failurePolicy
                 # Fail: charts/lws/templates/webhook/webhook.yaml), so it goes first
+                # and its claims, or the StatefulSets would make them first
                 depends_on=[
                     namespace,
                     account,
                     *controller,
                     *placement.ready,
                     *cluster.storage_ready(),
+                    *claims,
                 ],
                 ignore_changes=["spec.replicas"] if autoscaled else None,
+                replace_on_changes=["spec.leaderWorkerTemplate.volumeClaimTemplates"],
+                delete_before_replace=True,
             ),
         )
         leaders = leader_selector(server)

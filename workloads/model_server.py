@@ -1,6 +1,7 @@
 """One model behind one engine (vLLM or TGI) on a GPU pool: the Deployment and everything
 that serves, protects, watches and scales it."""
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,10 @@ class ModelServerArgs:
     """Why its fit could not be checked (an architecture outside the library), with the fix."""
     sizing_required: bool = True
     """Whether an unsized model fails the checks (`require_sized_models`)."""
+    models_bucket: pulumi.Input[str] | None = None
+    """The models bucket's name, given to the containers as MODELS_BUCKET when weights or
+    adapters come from it (`models://` sources resolve to it); the components set it from
+    the cluster."""
     """At min_replicas 0: the gateway's requests for this server, which wake it."""
 
 
@@ -178,10 +183,12 @@ def metrics_port_name(engine: Engine) -> str:
 
 
 def env(args: ModelServerArgs, hf_token_secret: str | None) -> list[dict[str, Any]]:
-    plain = [
+    plain: list[dict[str, Any]] = [
         {"name": key, "value": value}
         for key, value in sorted(engines.engine_env(args.engine, args.spec).items())
     ]
+    if args.models_bucket is not None:
+        plain.append({"name": engines.MODELS_BUCKET_ENV, "value": args.models_bucket})
     # weights and adapters from a bucket need no Hub token
     if hf_token_secret is None or not args.spec.needs_hub:
         return plain
@@ -257,6 +264,13 @@ def pod_spec(
             {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
         ],
     }
+
+
+def with_bucket(args: ModelServerArgs, cluster: KubernetesCluster) -> ModelServerArgs:
+    """`args` with the models bucket's name when the servers read it."""
+    if not args.spec.reads_bucket or args.models_bucket is not None:
+        return args
+    return dataclasses.replace(args, models_bucket=cluster.bucket_name(MODELS_BUCKET))
 
 
 def server_account(
@@ -364,6 +378,7 @@ class ModelServer(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("llm-infra:workloads:ModelServer", name, None, opts)
+        args = with_bucket(args, cluster)
         provider = cluster.kubernetes_provider
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
         server = args.spec.served_name

@@ -20,6 +20,11 @@ class Container:
     container_id: pulumi.Output[str]
     container_name: pulumi.Output[str]
 
+    @property
+    def bucket_name(self) -> pulumi.Output[str]:
+        """What the seam calls a bucket's name: the container's."""
+        return self.container_name
+
 
 @dataclass(frozen=True)
 class StorageArgs:

@@ -50,7 +50,9 @@ REGION_FORMS = {
 # installs only the S3 backend (docker/Dockerfile:529: runai-model-streamer[s3]; the GCS
 # one is a separate package, setup.py's `runai` extra), and an Azure https:// URI is not
 # an object-storage URI to it at all: only AWS stacks can stream weights.
-WEIGHTS_SCHEMES = {Cloud.AWS: ("s3://", "s3://<bucket>/<prefix>")}
+# The schemes a bucket source takes per cloud: the stack's models bucket by its logical
+# name (resolved at deploy time, workloads/engines.py `storage_uri`), or by the cloud's.
+WEIGHTS_SCHEMES = {Cloud.AWS: (("models://", "s3://"), "models://<prefix>")}
 GCP_LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 
@@ -270,7 +272,8 @@ def _weights_uri(view: ConfigView, path: str, model: ModelConfig) -> Iterator[Co
         yield ConfigIssue(
             f"{path}.weights_uri",
             f"{show(model.weights_uri)} is not a storage URI on {view.cloud.value}",
-            f"write it as {example}",
+            f"write it as {example}: a prefix of the stack's models bucket, the only bucket "
+            "its servers may read",
         )
 
 
@@ -283,7 +286,7 @@ def _adapter_uris(view: ConfigView, path: str, model: ModelConfig) -> Iterator[C
         if not from_bucket(adapter.source):
             continue
         where = f"{path}.adapters[{j}].source"
-        scheme, example = WEIGHTS_SCHEMES.get(view.cloud, ("", ""))
+        scheme, example = WEIGHTS_SCHEMES.get(view.cloud, ((), ""))
         if not scheme:
             yield ConfigIssue(
                 where,
@@ -295,7 +298,8 @@ def _adapter_uris(view: ConfigView, path: str, model: ModelConfig) -> Iterator[C
             yield ConfigIssue(
                 where,
                 f"{show(adapter.source)} is not a storage URI on {view.cloud.value}",
-                f"write it as {example}",
+                f"write it as {example}: a prefix of the stack's models bucket, the only "
+                "bucket its servers may read",
             )
 
 

@@ -13,8 +13,12 @@ DEFAULT_MAX_LORAS = 4
 HuggingFaceId = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
-# `<scheme>://<bucket>/<prefix>`: which schemes a cloud takes is a cross-field check.
-BucketUri = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+://[^/\s]+/\S+$")]
+# `models://<prefix>` (the stack's models bucket) or `<scheme>://<bucket>/<prefix>`: which
+# schemes a cloud takes is a cross-field check.
+BucketUri = Annotated[
+    str, StringConstraints(pattern=r"^([a-z0-9]+://[^/\s]+/\S+|models://[^/\s]\S*)$")
+]
+MODELS_SCHEME = "models://"
 
 
 class AdapterConfig(Section):
@@ -26,9 +30,11 @@ class AdapterConfig(Section):
         description="Where the adapter (a PEFT LoRA checkpoint: adapter_config.json and its "
         "weights) comes from: a Hugging Face id, e.g. `example-org/llama-3.1-8b-support-lora`, "
         "which vLLM downloads at start with the model's token; or a prefix in the stack's "
-        "models bucket, `s3://<bucket>/<prefix>` (AWS stacks), which an init container "
-        "copies into the model cache before the server starts, through the server's "
-        "workload identity."
+        "models bucket, `models://<prefix>` (AWS stacks), which an init container copies "
+        "into the model cache before the server starts, through the server's workload "
+        "identity. `models://` resolves to the bucket's generated name at deploy time; "
+        "`s3://<bucket>/<prefix>` works only when it names that same bucket (the "
+        "`buckets.models` stack output), the only one the servers may read.",
     )
     rank: int | None = Field(
         None,
@@ -52,9 +58,11 @@ class ModelConfig(Section):
     )
     weights_uri: str | None = Field(
         None,
-        description="Weights in the stack's bucket instead of the Hub, streamed to the GPUs "
-        "by vLLM: `s3://…`, AWS stacks only (the pinned vLLM image carries the streamer's S3 "
-        "backend alone). Give this or `hf_model_id`.",
+        description="Weights in the stack's models bucket instead of the Hub, streamed to "
+        "the GPUs by vLLM: `models://<prefix>`, resolved to the bucket's generated name at "
+        "deploy time (or `s3://<bucket>/<prefix>` naming that same bucket, the `buckets.models` "
+        "stack output: the servers may read no other). AWS stacks only (the pinned vLLM "
+        "image carries the streamer's S3 backend alone). Give this or `hf_model_id`.",
     )
     architecture: str | None = Field(
         None,

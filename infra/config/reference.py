@@ -116,7 +116,9 @@ def _strip_optional(annotation: Any) -> Any:
 
 
 def _type_text(annotation: Any) -> str:
-    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType) and (
+        type(None) in typing.get_args(annotation)
+    )
     text = _base_type(_strip_optional(annotation))
     return f"{text} or null" if optional else text
 
@@ -131,6 +133,8 @@ def _base_type(annotation: Any) -> str:
     if _is_model(annotation):
         return "mapping (below)"
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_base_type(a) for a in args))
     if origin is tuple:
         return f"list of {_base_type(args[0])}"
     if origin is dict:

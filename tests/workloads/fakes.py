@@ -65,6 +65,9 @@ class FakeCluster:
     def dns_publisher(self) -> DnsPublisher | None:
         return None
 
+    def bucket_name(self, key: str) -> pulumi.Output[str]:
+        return pulumi.Output.from_input(f"platform-{key.replace('_', '-')}-bucket")
+
     def bind_workload_identity(
         self,
         name: str,

@@ -338,22 +338,98 @@ def test_ray_sends_no_usage_reports(plan):
         assert env["RAY_USAGE_STATS_ENABLED"] == "0"
 
 
+CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
+
+
+def claims(plan) -> dict[str, Any]:
+    return {
+        r.inputs["metadata"]["name"]: r
+        for r in plan.resources
+        if r.type == CLAIM and r.inputs["metadata"]["name"].startswith("model-cache-")
+    }
+
+
 def test_each_pod_of_a_group_keeps_its_model_cache_on_a_claim_of_its_own(plan):
     group_spec = group(plan).inputs["spec"]["leaderWorkerTemplate"]
     (claim,) = group_spec["volumeClaimTemplates"]
     assert claim["metadata"]["name"] == "model-cache"
     assert claim["spec"]["storageClassName"] == "gp3-encrypted"
-    # the whole download with room (every node holds all the weights)
-    assert int(claim["spec"]["resources"]["requests"]["storage"].removesuffix("Gi")) > 900
+    # the whole download (every node holds all the weights: about 913 GiB) in 128 GiB steps
+    assert claim["spec"]["resources"]["requests"]["storage"] == "1024Gi"
+    # the StatefulSets never delete a claim: the group's component owns them
     assert group_spec["persistentVolumeClaimRetentionPolicy"] == {
-        "whenDeleted": "Delete",
-        "whenScaled": "Delete",
+        "whenDeleted": "Retain",
+        "whenScaled": "Retain",
     }
     for template in templates(plan):
         names = {v["name"] for v in template["spec"]["volumes"]}
         assert "model-cache" not in names  # the claim, not an emptyDir
         mounts = {m["name"]: m["mountPath"] for m in only_container(template)["volumeMounts"]}
         assert mounts["model-cache"] == "/models"
+
+
+def test_the_claims_exist_before_the_set_under_the_names_its_statefulsets_use(plan):
+    """A StatefulSet uses the claim `<template>-<set>-<ordinal>` when it exists (kubernetes
+    pkg/controller/statefulset/stateful_set_utils.go getPersistentVolumeClaimName). LWS
+    v0.10.0 names the leaders' StatefulSet after the set and group 0's workers' after its
+    leader pod, ordinals from 1 (pod_controller.go:436-452). So the leader of group 0
+    mounts `model-cache-<set>-0` and its worker `model-cache-<set>-0-1`; recreating the
+    group (which deletes the worker StatefulSet) finds both again."""
+    found = claims(plan)
+    assert set(found) == {
+        "model-cache-llama-3-1-405b-group-0",
+        "model-cache-llama-3-1-405b-group-0-1",
+    }
+    (template,) = group(plan).inputs["spec"]["leaderWorkerTemplate"]["volumeClaimTemplates"]
+    for claim in found.values():
+        assert claim.inputs["spec"] == template["spec"]
+        assert claim.inputs["metadata"]["namespace"] == group(plan).inputs["metadata"]["namespace"]
+        # made before the set (or its StatefulSets would make them), after the storage
+        # driver (and so deleted before it on destroy, their volumes with them)
+        assert claim.urn in group(plan).dependencies
+        assert any("ebs-csi" in d for d in claim.dependencies), claim.dependencies
+        # a new size or class is a new volume, the old one deleted first: same name
+        assert claim.options.replace_on_changes == ["spec"]
+        assert claim.options.delete_before_replace
+    # and Kubernetes refuses a StatefulSet's new claim templates: the set is replaced too
+    assert group(plan).options.replace_on_changes == [
+        "spec.leaderWorkerTemplate.volumeClaimTemplates"
+    ]
+    assert group(plan).options.delete_before_replace
+
+
+def test_an_adapter_leaves_the_claims_and_a_new_quantization_replaces_them(plan, tmp_path):
+    """The claim follows the download in 128 GiB steps: one more adapter moves the 405B's
+    by a few GiB and changes nothing; fp8 halves it, and the PR diff says the claims and
+    the set are replaced."""
+
+    def planned(change) -> Any:
+        changed = document()
+        model = next(m for m in changed["config"][P]["models"] if m["name"] == NAME)
+        change(model)
+        where = tmp_path / str(len(list(tmp_path.iterdir())))
+        where.mkdir()
+        return plan_document(where, changed, stack=STACK)
+
+    def adapter(model):
+        model["adapters"] = [{"name": "legal", "source": "example-org/legal-lora", "rank": 64}]
+
+    head = planned(adapter)
+    diff = diff_plans(json.loads(plan.to_json()), json.loads(head.to_json()))
+    assert not [c for c in diff.updated if c.type == CLAIM]
+    assert not [c for c in diff.updated if c.type == LWS and c.replaces]
+
+    head = planned(lambda model: model.update(quantization="fp8"))
+    assert {
+        c["spec"]["resources"]["requests"]["storage"]
+        for c in (r.inputs for r in claims(head).values())
+    } == {"512Gi"}
+    diff = diff_plans(json.loads(plan.to_json()), json.loads(head.to_json()))
+    replaced = {(c.type, c.name) for c in diff.updated if c.replaces}
+    assert {(LWS, f"{NAME}-group"), (CLAIM, f"{NAME}-cache-0-0"), (CLAIM, f"{NAME}-cache-0-1")} <= (
+        replaced
+    )
+    assert {r.name for r in diff.replacements} >= {f"{NAME}-cache-0-0", f"{NAME}-cache-0-1"}
 
 
 def test_a_model_cache_on_the_nodes_disk_must_fit_it_and_a_groups_is_on_its_claims():
