@@ -36,6 +36,7 @@ from infra.preflight.run import (
 )
 from infra.render import render_stack
 from infra.reports.check import (
+    SARIF_SCHEMA,
     render_check_json,
     render_check_markdown,
     render_check_sarif,
@@ -219,19 +220,24 @@ def _stacks(args: argparse.Namespace) -> list[str]:
     return found
 
 
-def _joined(texts: list[str], output: str) -> str:
+def _several(args: argparse.Namespace) -> bool:
+    """Whether the caller asked for stacks in the plural (`--all-stacks`, or `--stack`
+    repeated): the JSON output is then a list, however many stacks there are."""
+    return bool(args.all_stacks) or len(args.stacks) > 1
+
+
+def _joined(texts: list[str], output: str, *, several: bool) -> str:
     """One stack's output as it is; several: JSON documents as one list (SARIF: one log of
     every stack's runs), text one after the other."""
-    if len(texts) == 1:
+    if len(texts) == 1 and not (several and output == "json"):
         return texts[0]
     if output == "json":
         return json.dumps([json.loads(t) for t in texts], indent=2)
     if output == "sarif":
         logs = [json.loads(t) for t in texts]
-        return json.dumps(
-            {**logs[0], "runs": [run for log in logs for run in log["runs"]]}, indent=2
-        )
-    return "\n\n".join(t.rstrip("\n") for t in texts) + "\n"
+        runs = [run for log in logs for run in log["runs"]]
+        return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}, indent=2)
+    return "\n\n".join(t.rstrip("\n") for t in texts) + "\n" if texts else ""
 
 
 def _positive(text: str) -> int:
@@ -282,16 +288,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _failed_stacks(failures: dict[str, Exception], text: str) -> None:
+    """Stacks whose input was wrong, after the others' output: each error on stderr, then
+    exit 2 with the good stacks' output still emitted."""
+    if not failures:
+        return
+    for stack, error in failures.items():
+        print(f"error: stack '{stack}': {error}", file=sys.stderr)
+    raise VerdictError(text, EXIT_USAGE)
+
+
 def _plan(args: argparse.Namespace) -> str:
     renderers = {"json": lambda p: p.to_json(), "table": render_table, "markdown": render_markdown}
-    plans = [plan_stack(stack, args.project_dir) for stack in _stacks(args)]
-    return _joined([renderers[args.format](plan) for plan in plans], args.format)
+    stacks = _stacks(args)
+    plans, failures = [], {}
+    for stack in stacks:
+        try:
+            plans.append(plan_stack(stack, args.project_dir))
+        except (ConfigError, StackFileError, ArchitectureError) as error:
+            if len(stacks) == 1:
+                raise
+            failures[stack] = error
+    text = _joined(
+        [renderers[args.format](plan) for plan in plans], args.format, several=_several(args)
+    )
+    _failed_stacks(failures, text)
+    return text
 
 
 def _check(args: argparse.Namespace) -> str:
     given = load_policy_config(args.policy_config) if args.policy_config else {}
+    stacks = _stacks(args)
+    failures: dict[str, Exception] = {}
     try:
-        reports = run_checks(_stacks(args), args.project_dir, given)
+        reports = run_checks(
+            stacks, args.project_dir, given, failures=failures if len(stacks) > 1 else None
+        )
     except PolicyPackError as error:
         raise ProgramError(str(error)) from None
     renderers = {
@@ -300,7 +332,10 @@ def _check(args: argparse.Namespace) -> str:
         "markdown": render_check_markdown,
         "sarif": render_check_sarif,
     }
-    text = _joined([renderers[args.format](r) for r in reports], args.format)
+    text = _joined(
+        [renderers[args.format](r) for r in reports], args.format, several=_several(args)
+    )
+    _failed_stacks(failures, text)
     if not all(report.passed for report in reports):
         raise VerdictError(text, EXIT_FAILED)
     return text

@@ -10,12 +10,15 @@ from queue import Queue
 from typing import Any
 
 from components.jsonfile import JsonFileError, read_json_object
-from infra.config import StackConfig
+from components.sizing.architecture import ArchitectureError
+from infra.config import ConfigError, StackConfig
 from infra.offline.plan import plan_with_config
 from infra.offline.stackfile import StackFileError
 from infra.policy.runner import Diagnostic, Exemption, PackResult, analyze, started_pack
 
 PACKS = ("security", "cost", "deploy")
+# What a stack's own input can get wrong: reported for that stack, the others still checked.
+INPUT_ERRORS = (ConfigError, StackFileError, ArchitectureError)
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,19 @@ def run_check(
 
 
 def run_checks(
-    stacks: Sequence[str], project_dir: Path | None, policy_config: dict[str, Any] | None = None
+    stacks: Sequence[str],
+    project_dir: Path | None,
+    policy_config: dict[str, Any] | None = None,
+    *,
+    failures: dict[str, Exception] | None = None,
 ) -> list[CheckReport]:
     """Check each stack, in one process. The packs start at once, each in its own process,
     and analyze each stack's plan as soon as it is made (taking their whole configuration
-    again for each: runner.analyze), while this process plans the next stack."""
+    again for each: runner.analyze), while this process plans the next stack.
+
+    A stack whose input is wrong (`INPUT_ERRORS`) raises, unless `failures` is given: then
+    its error is put there under its name and the other stacks are still checked. A pack
+    that fails stops the run before the next stack is planned."""
     root = Path(__file__).resolve().parents[2] / "policies"
     inboxes: dict[str, Queue[tuple[dict[str, Any], dict[str, Any]] | None]] = {
         pack: Queue() for pack in PACKS
@@ -78,14 +89,23 @@ def run_checks(
                 results.append(analyze(stub, *work))
             return results
 
-    records = []
+    records, planned = [], []
     with ThreadPoolExecutor(max_workers=len(PACKS)) as pool:
         running = [pool.submit(run, pack) for pack in PACKS]
         try:
             for stack in stacks:
-                config, plan = plan_with_config(stack, project_dir)
+                for done in (f for f in running if f.done()):
+                    done.result()  # a pack that died: its error, now
+                try:
+                    config, plan = plan_with_config(stack, project_dir)
+                except INPUT_ERRORS as error:
+                    if failures is None:
+                        raise
+                    failures[stack] = error
+                    continue
                 record = json.loads(plan.to_json())
                 records.append(record)
+                planned.append(stack)
                 for inbox in inboxes.values():
                     inbox.put((record, pack_config(config, policy_config or {})))
         finally:
@@ -93,7 +113,7 @@ def run_checks(
                 inbox.put(None)
         by_pack = [future.result() for future in running]
     reports = []
-    for index, stack in enumerate(stacks):
+    for index, stack in enumerate(planned):
         results = [found[index] for found in by_pack]
         diagnostics = sorted(
             (d for r in results for d in r.diagnostics),

@@ -1,6 +1,7 @@
 """`llm-infra check`: plan + both packs + fit + cost, with the exit codes pipelines rely on."""
 
 import json
+import time
 
 import pytest
 import yaml
@@ -49,6 +50,60 @@ def test_several_stacks_in_one_call_are_each_checked_with_their_own_config(tmp_p
     text = capsys.readouterr().out
     assert code == 1
     assert "Check of stack 'd': PASSED" in text and "Check of stack 't': FAILED" in text
+
+
+def test_one_bad_stack_among_several_still_reports_the_others_and_exits_2(tmp_path, capsys):
+    """A pipeline checking every stack gets every good stack's results (and its SARIF
+    file) beside the bad stack's error, not nothing."""
+    folder = project(tmp_path, "prod", lambda p: p["models"][0].update(pool="nowhere"))
+    (tmp_path / "Pulumi.d.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    args = ["--project-dir", folder, "check", "--all-stacks"]
+    assert main([*args, "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert [(r["stack"], r["passed"]) for r in json.loads(out)] == [("d", True)]
+    assert "error: stack 't':" in err and "nowhere" in err
+    sarif = tmp_path / "check.sarif"
+    assert main([*args, "--format", "sarif", "--out", str(sarif)]) == 2
+    runs = json.loads(sarif.read_text())["runs"]
+    assert {r["automationDetails"]["id"].split("/")[1] for r in runs} == {"d"}
+    assert main(["--project-dir", folder, "plan", "--all-stacks", "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert [p["stack"] for p in json.loads(out)] == ["d"]
+    assert "error: stack 't':" in err
+
+
+def test_all_stacks_is_a_list_even_of_one(tmp_path, capsys):
+    folder = project(tmp_path, "dev", lambda p: None)
+    assert main(["--project-dir", folder, "check", "--all-stacks", "--format", "json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["stack"] == "t"
+    # one `--stack` is the stack's own document, as before
+    assert main(["--project-dir", folder, "check", "--stack", "t", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stack"] == "t"
+
+
+def test_a_pack_that_dies_stops_the_run_before_the_next_stacks_are_planned(monkeypatch):
+    from contextlib import nullcontext
+
+    from infra.policy import check
+
+    made = check.plan_with_config("dev", ROOT)
+    planned: list[str] = []
+
+    def plan(stack, project_dir):
+        planned.append(stack)
+        time.sleep(0.3)  # planning takes a while; the pack has died meanwhile
+        return made
+
+    def broken(stub, record, config):
+        raise RuntimeError("the pack's process went away")
+
+    monkeypatch.setattr(check, "started_pack", lambda path: nullcontext(None))
+    monkeypatch.setattr(check, "analyze", broken)
+    monkeypatch.setattr(check, "plan_with_config", plan)
+    with pytest.raises(RuntimeError, match="went away"):
+        check.run_checks(["a", "b", "c", "d", "e"], ROOT)
+    assert len(planned) <= 2, planned
 
 
 def h100_in_dev(platform):
