@@ -451,10 +451,17 @@ def check_model_cache_disk(view: ConfigView) -> Iterator[ConfigIssue]:
             continue
         index, pool = found
         instance = view.instances.get(model.pool)
-        if instance is not None and is_multi_node(model, instance):
-            continue  # a group's pods keep their caches on claims of their own
-        needed = cache_size_gib(model) + IMAGE_AND_SYSTEM_GIB
-        if needed > pool.disk_size_gib:
+        # a group's pods keep their caches on claims of their own, the image on the disk
+        grouped = instance is not None and is_multi_node(model, instance)
+        needed = IMAGE_AND_SYSTEM_GIB + (0 if grouped else cache_size_gib(model))
+        if grouped and needed > pool.disk_size_gib:
+            yield ConfigIssue(
+                f"{P}.gpu_pools[{index}].disk_size_gib",
+                f"{pool.disk_size_gib} GiB cannot hold the engine image and the node's files "
+                f"({IMAGE_AND_SYSTEM_GIB} GiB) of '{model.name}' (its cache is on a claim)",
+                f"raise disk_size_gib to {needed} or more",
+            )
+        elif needed > pool.disk_size_gib:
             yield ConfigIssue(
                 f"{P}.gpu_pools[{index}].disk_size_gib",
                 f"{pool.disk_size_gib} GiB cannot hold the model cache of '{model.name}' "

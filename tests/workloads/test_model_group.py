@@ -450,3 +450,13 @@ def test_a_model_cache_on_the_nodes_disk_must_fit_it_and_a_groups_is_on_its_clai
     # their claims
     frontier = next(p for p in document()["config"][P]["gpu_pools"] if p["name"] == "frontier")
     assert "disk_size_gib" not in frontier
+    # but the engine image is still on the node's disk
+    grouped = document()["config"][P]
+    small = next(p for p in grouped["gpu_pools"] if p["name"] == "frontier")
+    small["disk_size_gib"] = 50
+    with pytest.raises(ConfigError) as error:
+        load(grouped)
+    assert any(
+        "disk_size_gib" in str(i) and "its cache is on a claim" in str(i)
+        for i in error.value.issues
+    )
