@@ -161,7 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"Library models: {', '.join(known_models())}.",
     )
     source = size.add_mutually_exclusive_group(required=True)
-    source.add_argument("--model", help="a library model (Hugging Face id or the part after '/')")
+    source.add_argument(
+        "--model",
+        help="a library model (Hugging Face id or the part after '/'), or any Hugging Face id: "
+        "its config.json is fetched from the Hub once (HF_TOKEN for a gated model) and kept "
+        "in model-configs/ beside Pulumi.yaml",
+    )
     source.add_argument("--model-config", type=Path, help="a Hugging Face config.json")
     size.add_argument("--gpu", type=GpuType, choices=list(GpuType), help="GPU to fit on")
     size.add_argument("--gpus", type=_positive, default=1, help="GPUs per replica (default 1)")
@@ -301,7 +306,8 @@ def _failed_stacks(failures: dict[str, Exception], text: str) -> None:
 def _plan(args: argparse.Namespace) -> str:
     renderers = {"json": lambda p: p.to_json(), "table": render_table, "markdown": render_markdown}
     stacks = _stacks(args)
-    plans, failures = [], {}
+    plans = []
+    failures: dict[str, Exception] = {}
     for stack in stacks:
         try:
             plans.append(plan_stack(stack, args.project_dir))

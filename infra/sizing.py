@@ -9,7 +9,7 @@ from components.catalog import InstanceType, catalog, resolve_instance
 from components.catalog.pricing import price_catalog
 from components.enums import CapacityType, Cloud
 from components.sizing.architecture import ArchitectureError, ModelArchitecture
-from components.sizing.library import find_model
+from components.sizing.library import find_model, kept_config_path
 from components.sizing.lora import LoraSlots, lora_bytes_per_gpu, lora_rank_for
 from components.sizing.memory import GIB, Fit, fit, weight_bytes
 from components.sizing.pipeline import replica_layout
@@ -56,6 +56,13 @@ def sized_architecture(model: ModelConfig) -> tuple[ModelArchitecture | None, st
         return None, str(error)
     if arch is None:
         named = model.architecture or model.hf_model_id or model.weights_uri
+        if model.architecture is None and model.hf_model_id is not None:
+            return None, (
+                f"{named!r} is not in the model library and no config.json is kept for it "
+                f"at {kept_config_path(model.hf_model_id)}; run `llm-infra size --model "
+                f"{named}` where the Hub is reachable (with HF_TOKEN for a gated model) and "
+                "commit that file, or set architecture to the library model it is shaped like"
+            )
         return None, (
             f"{named!r} is not in the model library; "
             "set architecture to the library model it is shaped like"

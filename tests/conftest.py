@@ -1,3 +1,4 @@
+import os
 from collections.abc import Callable
 
 import pytest
@@ -5,6 +6,10 @@ import pytest
 from infra.offline.plan import plan_stack
 from infra.offline.record import PlanRecord
 from tests.harness import EXAMPLE_STACKS, EXAMPLES, ROOT, SHIPPED_STACKS
+
+# No test reaches the Hugging Face Hub: a model outside the library is "not sized" unless
+# a test serves the Hub itself (tests/components/sizing/test_hub.py).
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 _PLANS: dict[str, PlanRecord] = {}
 

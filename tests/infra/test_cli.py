@@ -229,7 +229,7 @@ def test_size_reads_a_config_json(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["size", "--model", "no/such"], "is not in the built-in model library"),
+        (["size", "--model", "no/such"], "not in the model library and no config kept at"),
         (["size", "--model-config", "/nonexistent/config.json"], "cannot be read"),
     ],
 )
