@@ -95,6 +95,7 @@ def size_model(cloud: Cloud, model: ModelConfig, pool: GpuPoolConfig) -> ModelSi
         quantization=model.quantization,
         lora=model_lora_slots(model),
         pipeline=stages,
+        gpu=instance.gpu.value,
     )
     # a replica's stages hand over on the nodes' TCP network (the catalog has every 8-GPU
     # node's; the config checks refuse a replica across nodes without one)

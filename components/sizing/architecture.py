@@ -1,27 +1,100 @@
 """A decoder-only transformer's shape, read from a Hugging Face `config.json`."""
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
-# Families whose layer layout the parameter count knows exactly. Each entry: whether the
-# input and output embeddings are tied by default, q/k/v biases, an o_proj bias that
-# follows `attention_bias`, RMSNorm weights per layer, and per-head q/k norms.
+from components.sizing.encoders import gemma3_encoder_parameters
+from components.sizing.layers import KvKind, KvShape, LayerShape, Linear, gated_mlp, gqa_attention
+
+# Families whose layer layout the parameter count knows exactly (transformers 4.57.1,
+# models/<family>/configuration_*.py and modeling_*.py). Each entry: whether the input
+# and output embeddings are tied by default, q/k/v biases, an o_proj bias that follows
+# `attention_bias`, RMSNorm weights per layer, per-head q/k norms; `defaults`: the config
+# class's defaults for fields a config.json may leave out; `sliding`: which layers slide
+# when the config lists no `layer_types` ("all": every layer, when `sliding_window` is
+# set; an integer p: all but every p-th layer, as `(i + 1) % p` does in Gemma2Config
+# and Gemma3TextConfig; "flag": only with `use_sliding_window`, as Qwen2Config does).
 FAMILIES: dict[str, dict[str, Any]] = {
     "llama": {"tied": False, "qkv_bias": "attention_bias", "o_bias": "attention_bias", "norms": 2},
-    "mistral": {"tied": False, "qkv_bias": False, "o_bias": False, "norms": 2},
-    "mixtral": {"tied": False, "qkv_bias": False, "o_bias": False, "norms": 2},
-    "qwen2": {"tied": False, "qkv_bias": True, "o_bias": False, "norms": 2},
+    # MistralConfig.sliding_window defaults to 4096 (configuration_mistral.py:135)
+    "mistral": {
+        "tied": False,
+        "qkv_bias": False,
+        "o_bias": False,
+        "norms": 2,
+        "defaults": {"sliding_window": 4096},
+        "sliding": "all",
+    },
+    "mixtral": {"tied": False, "qkv_bias": False, "o_bias": False, "norms": 2, "sliding": "all"},
+    "qwen2": {"tied": False, "qkv_bias": True, "o_bias": False, "norms": 2, "sliding": "flag"},
     "qwen3": {
         "tied": False,
         "qkv_bias": "attention_bias",
         "o_bias": "attention_bias",
         "norms": 2,
         "qk_norm": True,
+        "sliding": "flag",
     },
     "gemma": {"tied": True, "qkv_bias": "attention_bias", "o_bias": "attention_bias", "norms": 2},
-    "gemma2": {"tied": True, "qkv_bias": "attention_bias", "o_bias": "attention_bias", "norms": 4},
-    "phi3": {"tied": False, "qkv_bias": False, "o_bias": False, "norms": 2},
+    # configuration_gemma2.py:141,175-178: window 4096 on the even layers
+    "gemma2": {
+        "tied": True,
+        "qkv_bias": "attention_bias",
+        "o_bias": "attention_bias",
+        "norms": 4,
+        "defaults": {"sliding_window": 4096},
+        "sliding": 2,
+    },
+    # configuration_gemma3.py:171-197,236-243 (Gemma3TextConfig): vocab 262208, head_dim
+    # 256, window 4096, every 6th layer global; modeling_gemma3.py:292-293,353-356: q/k
+    # norms and four norms per layer
+    "gemma3_text": {
+        "tied": True,
+        "qkv_bias": "attention_bias",
+        "o_bias": "attention_bias",
+        "norms": 4,
+        "qk_norm": True,
+        "defaults": {
+            "vocab_size": 262_208,
+            "head_dim": 256,
+            "sliding_window": 4096,
+            "sliding_window_pattern": 6,
+            "hidden_size": 2304,
+            "intermediate_size": 9216,
+            "num_hidden_layers": 26,
+            "num_attention_heads": 8,
+            "num_key_value_heads": 4,
+            "max_position_embeddings": 131_072,
+        },
+        "sliding": "sliding_window_pattern",
+    },
+    "phi3": {"tied": False, "qkv_bias": False, "o_bias": False, "norms": 2, "sliding": "all"},
+    # configuration_gpt_oss.py:50-108: the 120b shape by default, biases on attention,
+    # a 128-token window on the even layers
+    "gpt_oss": {
+        "tied": False,
+        "qkv_bias": True,
+        "o_bias": True,
+        "norms": 2,
+        "defaults": {
+            "num_hidden_layers": 36,
+            "num_local_experts": 128,
+            "vocab_size": 201_088,
+            "hidden_size": 2880,
+            "intermediate_size": 2880,
+            "head_dim": 64,
+            "num_attention_heads": 64,
+            "num_key_value_heads": 8,
+            "sliding_window": 128,
+            "max_position_embeddings": 131_072,
+        },
+        "sliding": 2,
+    },
 }
+# Multimodal checkpoints whose text model is one of the families above: config.json keeps
+# it under `text_config`, and the server also loads the vision tower (`encoders.py`).
+MULTIMODAL = {"gemma3": "gemma3_text"}
 
 
 REQUIRED = (
@@ -55,17 +128,59 @@ class ModelArchitecture:
     qk_norm: bool
     num_experts: int  # 0 for dense models
     max_position_embeddings: int
+    layers: tuple[LayerShape, ...] = field(default=(), compare=False)
+    """Each decoder layer's shape; every layer alike (`uniform_layers`) when empty."""
+    encoder_parameters: int = 0
+    """Parameters outside the decoder that the server loads: a vision tower and its
+    projector (multimodal checkpoints, which vLLM loads whole)."""
+    hybrid_kv: bool = True
+    """Whether vLLM keeps only a sliding layer's window in the KV cache (its hybrid KV
+    cache manager); False where the engine turns that off for the family."""
 
     @property
     def is_moe(self) -> bool:
         return self.num_experts > 0
 
+    @property
+    def layer_shapes(self) -> tuple[LayerShape, ...]:
+        return self.layers or uniform_layers(self)
+
+
+def uniform_layers(arch: ModelArchitecture) -> tuple[LayerShape, ...]:
+    """The layers of a family whose every layer is the same: grouped-query attention, a
+    gated MLP (or `num_experts` of them and a router), full attention."""
+    return (standard_layer(arch),) * arch.num_layers
+
+
+def standard_layer(
+    arch: ModelArchitecture, *, window: int | None = None, experts: int | None = None
+) -> LayerShape:
+    h, d = arch.hidden_size, arch.head_dim
+    q_width, kv_width = arch.num_attention_heads * d, arch.num_kv_heads * d
+    routed = arch.num_experts if experts is None else experts
+    return LayerShape(
+        attention=gqa_attention(h, arch.num_attention_heads, arch.num_kv_heads, d),
+        mlp=gated_mlp(h, arch.intermediate_size, max(routed, 1)),
+        router=(Linear(routed, h),) if routed else (),
+        biases=(q_width + 2 * kv_width if arch.qkv_bias else 0) + (h if arch.o_bias else 0),
+        norms=arch.norms_per_layer * h + (2 * d if arch.qk_norm else 0),
+        extra=0,
+        kv=KvShape(KvKind.GQA, arch.num_kv_heads, d, window),
+    )
+
 
 def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
     """Read the fields that decide parameter count and KV-cache size."""
+    outer = config
+    multimodal = str(config.get("model_type", ""))
+    if multimodal in MULTIMODAL:
+        text = config.get("text_config") or {}
+        if not isinstance(text, dict):
+            raise ArchitectureError(f"{name}: config.json's text_config is not a mapping")
+        config = {**text, "model_type": MULTIMODAL[multimodal]}
     family = str(config.get("model_type", ""))
     if family not in FAMILIES:
-        known = ", ".join(sorted(FAMILIES))
+        known = ", ".join(sorted({*FAMILIES, *MULTIMODAL}))
         raise ArchitectureError(
             f"{name}: model_type {family!r} is not a family the sizing counts exactly "
             f"(known: {known}); size it as the library model it is shaped like (`size "
@@ -73,6 +188,7 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
             "of a model of a known family"
         )
     traits = FAMILIES[family]
+    config = {**traits.get("defaults", {}), **config}
     bad = [
         f"{key!r} (got {config.get(key)!r})" for key in REQUIRED if not _positive(config.get(key))
     ]
@@ -85,7 +201,7 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
         value = traits.get(trait, False)
         return bool(config.get(value, False)) if isinstance(value, str) else bool(value)
 
-    return ModelArchitecture(
+    base = ModelArchitecture(
         name=name,
         family=family,
         vocab_size=int(config["vocab_size"]),
@@ -102,6 +218,57 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
         qk_norm=flag("qk_norm"),
         num_experts=int(config.get("num_local_experts") or 0),
         max_position_embeddings=int(config.get("max_position_embeddings") or 4096),
+        encoder_parameters=(
+            gemma3_encoder_parameters(outer, hidden) if multimodal == "gemma3" else 0
+        ),
+    )
+    windows = layer_windows(config, traits, base.num_layers, name)
+    layers = tuple(standard_layer(base, window=w) for w in windows)
+    if family == "gpt_oss":
+        layers = tuple(gpt_oss_layer(base, layer) for layer in layers)
+    if all(layer.kv.window is None for layer in layers) and family != "gpt_oss":
+        layers = ()  # every layer alike: `uniform_layers` gives them
+    return dataclasses.replace(base, layers=layers)
+
+
+def layer_windows(
+    config: dict[str, Any], traits: dict[str, Any], layers: int, name: str
+) -> list[int | None]:
+    """Each layer's sliding window, None for full attention: from `layer_types` when the
+    config lists them (what vLLM 0.11.0 reads per layer: models/llama.py:174-193,
+    gemma2.py:148-149, gemma3.py:151-152, gpt_oss.py:107-108), else by the family's
+    rule (FAMILIES `sliding`)."""
+    window = config.get("sliding_window")
+    rule = traits.get("sliding")
+    if rule == "flag" and not config.get("use_sliding_window"):
+        window = None
+    if not window:
+        return [None] * layers
+    types = config.get("layer_types")
+    if isinstance(types, list):
+        if len(types) != layers:
+            raise ArchitectureError(
+                f"{name}: config.json lists {len(types)} layer_types for {layers} layers"
+            )
+        return [int(window) if t == "sliding_attention" else None for t in types]
+    if rule in ("all", "flag"):
+        return [int(window)] * layers
+    if isinstance(rule, int) or (isinstance(rule, str) and rule in config):
+        period = int(config[rule]) if isinstance(rule, str) else rule
+        return [int(window) if (i + 1) % period else None for i in range(layers)]
+    return [None] * layers
+
+
+def gpt_oss_layer(arch: ModelArchitecture, layer: LayerShape) -> LayerShape:
+    """gpt-oss (transformers 4.57.1 models/gpt_oss/modeling_gpt_oss.py): attention with
+    q/k/v/o biases and one learned sink per query head (:285-298); experts whose fused
+    gate_up and down projections carry biases (:74-77); a router with a bias
+    (:149-150)."""
+    h, i, e = arch.hidden_size, arch.intermediate_size, arch.num_experts
+    return dataclasses.replace(
+        layer,
+        biases=layer.biases + e * (2 * i + h) + e,
+        extra=arch.num_attention_heads,
     )
 
 

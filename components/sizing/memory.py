@@ -10,9 +10,11 @@ For one replica on `gpus` GPUs with tensor parallelism:
                        + fp32 logits for MAX_SEQS_PER_STEP sequences: seqs × vocab / gpus × 4
     LoRA per GPU     = with adapters, the slots vLLM allocates at load (sizing/lora.py)
     KV pool per GPU  = budget − weights − reserve − LoRA
-    KV per token/GPU = 2 (K and V) × layers × max(1, kv_heads / gpus) × head_dim × dtype bytes
-    sequences        = ⌊KV pool / (BLOCK_TOKENS × KV per token)⌋ blocks
-                       ÷ ⌈max_model_len / BLOCK_TOKENS⌉ blocks per full-length sequence
+    KV per token/GPU = Σ over layers: 2 (K and V) × max(1, kv_heads / gpus) × head_dim, or
+                       for latent attention (MLA) the latent and rope key, × dtype bytes
+    sequences        = KV pool ÷ the bytes of a block ÷ the blocks of a full-length
+                       sequence, as vLLM groups full and sliding-window layers
+                       (components/sizing/kv_layout.py)
 
 Across nodes (pipeline parallel, components/sizing/pipeline.py), each stage is sized the
 same way with its own layers (the first adds the embedding, the last the LM head and the
@@ -26,10 +28,13 @@ plus a 2-byte scale and a 4-bit zero point per group. Embeddings, norms and bias
 """
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from components.enums import Dtype, Quantization
 from components.sizing.architecture import ModelArchitecture
+from components.sizing.kv_layout import KvLayout, default_batched_tokens
+from components.sizing.layers import LayerShape
 from components.sizing.lora import LoraSlots, lora_bytes_per_gpu
 from components.sizing.parameters import ParameterCount, count_parameters
 from components.sizing.pipeline import (
@@ -42,7 +47,6 @@ GIB = 1024**3
 RUNTIME_RESERVE_BYTES = 1 * GIB
 PREFILL_TOKENS = 8192
 MAX_SEQS_PER_STEP = 256
-BLOCK_TOKENS = 16
 WIDEST_BYTES_PER_PARAMETER = 2
 QUANT_GROUP = 128
 
@@ -60,15 +64,7 @@ def weight_bytes(arch: ModelArchitecture, dtype: Dtype, quantization: Quantizati
 
 
 def _output_channels(arch: ModelArchitecture) -> int:
-    q = arch.num_attention_heads * arch.head_dim
-    kv = arch.num_kv_heads * arch.head_dim
-    per_layer = (
-        q
-        + 2 * kv
-        + arch.hidden_size
-        + max(arch.num_experts, 1) * (2 * arch.intermediate_size + arch.hidden_size)
-    )
-    return arch.num_layers * per_layer
+    return sum(layer.quantized_output_channels for layer in arch.layer_shapes)
 
 
 def _dtype_bytes(dtype: Dtype) -> int:
@@ -76,13 +72,19 @@ def _dtype_bytes(dtype: Dtype) -> int:
 
 
 def kv_bytes_per_token(arch: ModelArchitecture, dtype: Dtype = Dtype.BFLOAT16) -> int:
-    return 2 * arch.num_layers * arch.num_kv_heads * arch.head_dim * _dtype_bytes(dtype)
+    """Every layer's K and V (or latent) for one token, over all GPUs of a replica."""
+    return sum(layer.kv.elements_per_token_total() for layer in arch.layer_shapes) * (
+        _dtype_bytes(dtype)
+    )
 
 
 def kv_bytes_per_token_per_gpu(arch: ModelArchitecture, gpus: int, dtype: Dtype) -> int:
-    # KV heads are split across GPUs; with fewer KV heads than GPUs each GPU keeps one.
-    heads = max(1, arch.num_kv_heads // gpus)
-    return 2 * arch.num_layers * heads * arch.head_dim * _dtype_bytes(dtype)
+    """KV heads are split across GPUs; with fewer KV heads than GPUs each GPU keeps one."""
+    return _layers_kv_per_token(arch.layer_shapes, gpus, dtype)
+
+
+def _layers_kv_per_token(layers: Sequence[LayerShape], gpus: int, dtype: Dtype) -> int:
+    return sum(layer.kv.elements_per_token(gpus) for layer in layers) * _dtype_bytes(dtype)
 
 
 def handover_bytes_per_token(arch: ModelArchitecture, dtype: Dtype = Dtype.BFLOAT16) -> int:
@@ -126,10 +128,22 @@ class Fit:
     """The LoRA adapter slots' buffers (components/sizing/lora.py); 0 without adapters."""
     pipeline_parallel: int = 1
     """Pipeline stages, one node each; the per-GPU figures are the tightest stage's."""
+    kv_layout: KvLayout = field(default_factory=lambda: KvLayout(()))
+    """The tightest stage's KV cache layout on one GPU."""
+    kv_windows: tuple[int | None, ...] = ()
+    """Each of its layers' attention window (None: the whole context), for reading."""
 
     @property
     def total_gpus(self) -> int:
         return self.gpus * self.pipeline_parallel
+
+    def sequences_at(self, length: int) -> int:
+        """How many sequences of `length` tokens the KV cache holds."""
+        return self.kv_layout.sequences(self.kv_pool_bytes_per_gpu, length)
+
+    def kv_read_bytes(self, context: int) -> int:
+        """KV bytes one decode step reads on each GPU for a sequence of `context` tokens."""
+        return self.kv_layout.read_bytes_per_token_step(context, self.kv_windows)
 
     @property
     def fits(self) -> bool:
@@ -138,12 +152,11 @@ class Fit:
     @property
     def needed_bytes_per_gpu(self) -> int:
         """Memory one full-length sequence needs on each GPU."""
-        one_sequence = math.ceil(self.max_model_len / BLOCK_TOKENS) * BLOCK_TOKENS
         return (
             self.weights_bytes_per_gpu
             + self.reserve_bytes_per_gpu
             + self.lora_bytes_per_gpu
-            + (one_sequence * self.kv_bytes_per_token_per_gpu)
+            + self.kv_layout.sequence_bytes(self.max_model_len)
         )
 
 
@@ -158,9 +171,11 @@ def fit(
     quantization: Quantization | None = None,
     lora: LoraSlots | None = None,
     pipeline: int = 1,
+    gpu: str = "",
 ) -> Fit:
     """`gpus` is the tensor-parallel size (the GPUs of one node, or fewer); `pipeline`
-    stages, one per node, multiply it (components/sizing/pipeline.py)."""
+    stages, one per node, multiply it (components/sizing/pipeline.py). `gpu` names the
+    GPU (`a100`, `h100`, …), which sets the engine's default step size."""
     length = max_model_len or arch.max_position_embeddings
     problems = []
     if arch.num_attention_heads % gpus:
@@ -176,6 +191,7 @@ def fit(
     budget = int(gpu_memory_gib * GIB * gpu_memory_utilization)
     adapters = lora_bytes_per_gpu(arch, gpus, lora, _dtype_bytes(dtype)) if lora else 0
     # the tightest stage: the fewest KV blocks (one stage, the whole model, without pipeline)
+    batched = default_batched_tokens(gpu_memory_gib, gpu)
     stages = [
         _stage(
             arch,
@@ -186,11 +202,15 @@ def fit(
             layers=layers,
             first=first,
             last=last,
+            batched=batched,
         )
         for layers, first, last in _stages(arch, pipeline)
     ]
-    weights_per_gpu, reserve, pool, per_token, blocks = min(stages, key=lambda s: s[4])
-    sequences = blocks // math.ceil(length / BLOCK_TOKENS)
+    # every stage uses the fewest blocks of any (kv_cache_utils.py:1283-1289)
+    tightest = min(stages, key=lambda s: (s.layout.sequences(s.pool, length), s.pool))
+    weights_per_gpu, reserve, pool = tightest.weights, tightest.reserve, tightest.pool
+    sequences = tightest.layout.sequences(pool, length)
+    tokens = tightest.layout.tokens(pool)
     if pool <= 0:
         problems.append(
             "the weights and runtime reserve alone exceed the memory budget"
@@ -199,8 +219,7 @@ def fit(
         )
     elif sequences < 1:
         problems.append(
-            f"the KV cache holds {blocks * BLOCK_TOKENS} tokens, "
-            f"less than one {length}-token sequence"
+            f"the KV cache holds {tokens} tokens, less than one {length}-token sequence"
         )
     return Fit(
         parameters=count_parameters(arch),
@@ -214,22 +233,61 @@ def fit(
         weights_bytes_per_gpu=weights_per_gpu,
         reserve_bytes_per_gpu=reserve,
         kv_pool_bytes_per_gpu=pool,
-        kv_bytes_per_token_per_gpu=per_token,
-        kv_cache_tokens=blocks * BLOCK_TOKENS,
+        kv_bytes_per_token_per_gpu=sum(b for b, _ in tightest.layout.layers),
+        kv_cache_tokens=tokens,
         max_concurrent_sequences=sequences,
         problems=tuple(problems),
         handover_bytes_per_token=handover_bytes_per_token(arch, dtype),
         lora_bytes_per_gpu=adapters,
         pipeline_parallel=pipeline,
+        kv_layout=tightest.layout,
+        kv_windows=tightest.windows,
     )
 
 
-def _stages(arch: ModelArchitecture, pipeline: int) -> list[tuple[int, bool, bool]]:
-    """(layers, holds the embedding, holds the LM head) per stage."""
+def _stages(
+    arch: ModelArchitecture, pipeline: int
+) -> list[tuple[tuple[LayerShape, ...], bool, bool]]:
+    """(the stage's layers, holds the embedding, holds the LM head) per stage."""
+    layers = arch.layer_shapes
     if pipeline == 1:
-        return [(arch.num_layers, True, True)]
+        return [(layers, True, True)]
     split = stage_layers(arch.num_layers, pipeline)
-    return [(n, i == 0, i == pipeline - 1) for i, n in enumerate(split)]
+    starts = [sum(split[:i]) for i in range(pipeline)]
+    return [
+        (layers[start : start + n], i == 0, i == pipeline - 1)
+        for i, (start, n) in enumerate(zip(starts, split, strict=True))
+    ]
+
+
+@dataclass(frozen=True)
+class _StageFit:
+    weights: int
+    reserve: int
+    pool: int
+    layout: KvLayout
+    windows: tuple[int | None, ...]
+
+
+def kv_layout(
+    arch: ModelArchitecture,
+    layers: Sequence[LayerShape],
+    gpus: int,
+    dtype: Dtype,
+    batched: int,
+) -> KvLayout:
+    """A stage's KV layout on one GPU: each layer's bytes per token and, with the hybrid
+    KV cache manager, its window."""
+    return KvLayout(
+        tuple(
+            (
+                layer.kv.elements_per_token(gpus) * _dtype_bytes(dtype),
+                layer.kv.window if arch.hybrid_kv else None,
+            )
+            for layer in layers
+        ),
+        batched,
+    )
 
 
 def _stage(
@@ -239,19 +297,24 @@ def _stage(
     budget: int,
     gpus: int,
     dtype: Dtype,
-    layers: int,
+    layers: tuple[LayerShape, ...],
     first: bool,
     last: bool,
-) -> tuple[int, int, int, int, int]:
-    """(weights, reserve, KV pool, KV bytes per token, KV blocks) per GPU of one stage;
-    `budget` is what the stage may use beyond any LoRA slots."""
+    batched: int,
+) -> _StageFit:
+    """Weights, reserve, KV pool and KV layout per GPU of one stage; `budget` is what the
+    stage may use beyond any LoRA slots."""
     if first and last:  # the whole model on one node
         stage_weights = weights
     else:
         embedding = arch.vocab_size * arch.hidden_size * WIDEST_BYTES_PER_PARAMETER
         head = 0 if arch.tie_word_embeddings else embedding
-        per_layer = (weights - embedding - head - arch.hidden_size * 2) / arch.num_layers
-        stage_weights = math.ceil(layers * per_layer)
+        # the decoder layers' share of the weights, by each layer's parameters
+        in_layers = weights - embedding - head - arch.hidden_size * 2
+        all_layers = sum(layer.parameters for layer in arch.layer_shapes)
+        stage_weights = math.ceil(
+            in_layers * sum(layer.parameters for layer in layers) / all_layers
+        )
         if first or arch.family in EMBEDDING_ON_EVERY_STAGE:
             stage_weights += embedding
         if last or arch.family in HEAD_ON_EVERY_STAGE:
@@ -260,6 +323,10 @@ def _stage(
     weights_per_gpu = math.ceil(stage_weights / gpus)
     reserve = reserve_bytes(arch, gpus, logits=last, receives=not first)
     pool = budget - weights_per_gpu - reserve
-    per_token = 2 * layers * max(1, arch.num_kv_heads // gpus) * arch.head_dim * _dtype_bytes(dtype)
-    blocks = max(pool, 0) // (BLOCK_TOKENS * per_token)
-    return weights_per_gpu, reserve, pool, per_token, blocks
+    return _StageFit(
+        weights=weights_per_gpu,
+        reserve=reserve,
+        pool=pool,
+        layout=kv_layout(arch, layers, gpus, dtype, batched),
+        windows=tuple(layer.kv.window for layer in layers),
+    )

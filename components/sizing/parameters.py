@@ -14,6 +14,8 @@ class ParameterCount:
     router: int  # mixture-of-experts gate
     biases: int
     norms: int
+    other: int = 0
+    """Attention sinks, expert score biases, and a multimodal model's vision tower."""
 
     @property
     def total(self) -> int:
@@ -25,6 +27,7 @@ class ParameterCount:
             + self.router
             + self.biases
             + self.norms
+            + self.other
         )
 
     @property
@@ -34,22 +37,16 @@ class ParameterCount:
 
 
 def count_parameters(arch: ModelArchitecture) -> ParameterCount:
-    h, layers = arch.hidden_size, arch.num_layers
-    q_width = arch.num_attention_heads * arch.head_dim
-    kv_width = arch.num_kv_heads * arch.head_dim
-    attention = h * q_width + 2 * h * kv_width + q_width * h
-    experts = max(arch.num_experts, 1)
-    mlp = 3 * h * arch.intermediate_size * experts  # gated MLP: gate, up, down
-    router = h * arch.num_experts
-    biases = (q_width + 2 * kv_width if arch.qkv_bias else 0) + (h if arch.o_bias else 0)
-    norms = arch.norms_per_layer * h + (2 * arch.head_dim if arch.qk_norm else 0)
+    h = arch.hidden_size
+    layers = arch.layer_shapes
     embedding = arch.vocab_size * h
     return ParameterCount(
         embedding=embedding,
         lm_head=0 if arch.tie_word_embeddings else embedding,
-        attention=layers * attention,
-        mlp=layers * mlp,
-        router=layers * router,
-        biases=layers * biases,
-        norms=layers * norms + h,  # + the final norm
+        attention=sum(m.parameters for layer in layers for m in layer.attention),
+        mlp=sum(m.parameters for layer in layers for m in layer.mlp),
+        router=sum(m.parameters for layer in layers for m in layer.router),
+        biases=sum(layer.biases for layer in layers),
+        norms=sum(layer.norms for layer in layers) + h,  # + the final norm
+        other=sum(layer.extra for layer in layers) + arch.encoder_parameters,
     )

@@ -79,6 +79,7 @@ def recommend(
                     quantization=quantization,
                     pipeline=nodes,
                     lora=lora,
+                    gpu=instance.gpu.value,
                 )
                 if not result.fits or result.max_concurrent_sequences < MIN_SEQUENCES:
                     continue

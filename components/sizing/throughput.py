@@ -35,7 +35,7 @@ between its instances. Without a hop, or with one stage, nothing is charged for 
 
 from dataclasses import dataclass
 
-from components.sizing.memory import BLOCK_TOKENS, Fit
+from components.sizing.memory import Fit
 
 EFFICIENCY = 0.6
 MAX_BATCH = 64
@@ -87,15 +87,14 @@ class Throughput:
 
 def decode_throughput(fit: Fit, bandwidth_gbps: float, hop: StageHop | None = None) -> Throughput:
     context = min(fit.max_model_len, AVERAGE_CONTEXT)
-    blocks_per_sequence = -(-context // BLOCK_TOKENS)
-    fitting = fit.kv_cache_tokens // (blocks_per_sequence * BLOCK_TOKENS)
+    fitting = fit.sequences_at(context)
     batch = max(0, min(MAX_BATCH, fitting))
     if batch == 0:
         return Throughput(batch=0, context_tokens=context, output_tokens_per_second=0.0)
     # across stages the running sequences are split into one batch in flight per stage,
     # and a stage's step advances one of them
     in_flight = max(1, batch // fit.pipeline_parallel)
-    step_bytes = fit.weights_bytes_per_gpu + in_flight * context * fit.kv_bytes_per_token_per_gpu
+    step_bytes = fit.weights_bytes_per_gpu + in_flight * fit.kv_read_bytes(context)
     step_seconds = step_bytes / (bandwidth_gbps * 1e9 * EFFICIENCY)
     hop_seconds = (
         hop.seconds(in_flight * fit.handover_bytes_per_token)

@@ -206,6 +206,7 @@ def _fit(
         dtype=request.dtype,
         quantization=request.quantization,
         pipeline=pipeline,
+        gpu=request.gpu.value if request.gpu else "",
     )
 
 

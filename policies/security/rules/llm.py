@@ -91,6 +91,7 @@ def model_fits(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         result = fit(
             model,
             gpu_memory_gib=catalog().gpus[gpu].memory_gib,
+            gpu=gpu.value,
             gpus=int(notes.get(f"{A}tensor-parallel-size", 1)),
             pipeline=_stages(notes),
             max_model_len=int(notes[f"{A}max-model-len"]) if f"{A}max-model-len" in notes else None,

@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 
 from components.enums import Dtype, Quantization
 from components.sizing.architecture import from_hf_config
+from components.sizing.kv_layout import BLOCK_TOKENS
 from components.sizing.library import known_models, load_model
 from components.sizing.memory import (
-    BLOCK_TOKENS,
     GIB,
     WIDEST_BYTES_PER_PARAMETER,
     fit,

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from components.catalog import catalog
 from components.catalog.pricing import price_catalog
 from components.enums import Cloud, Dtype, GpuType
+from components.sizing.kv_layout import BLOCK_TOKENS
 from components.sizing.library import find_model
 from components.sizing.memory import (
-    BLOCK_TOKENS,
     GIB,
     PREFILL_TOKENS,
     fit,
