@@ -133,6 +133,9 @@ class ModelArchitecture:
     encoder_parameters: int = 0
     """Parameters outside the decoder that the server loads: a vision tower and its
     projector (multimodal checkpoints, which vLLM loads whole)."""
+    checkpoint_quantization: str | None = None
+    """How the checkpoint itself stores its weights (`quantization_config.quant_method`):
+    `mxfp4` (gpt-oss's experts); None for 16-bit checkpoints."""
     hybrid_kv: bool = True
     """Whether vLLM keeps only a sliding layer's window in the KV cache (its hybrid KV
     cache manager); False where the engine turns that off for the family."""
@@ -221,6 +224,7 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
         encoder_parameters=(
             gemma3_encoder_parameters(outer, hidden) if multimodal == "gemma3" else 0
         ),
+        checkpoint_quantization=_quant_method(outer),
     )
     windows = layer_windows(config, traits, base.num_layers, name)
     layers = tuple(standard_layer(base, window=w) for w in windows)
@@ -270,6 +274,12 @@ def gpt_oss_layer(arch: ModelArchitecture, layer: LayerShape) -> LayerShape:
         biases=layer.biases + e * (2 * i + h) + e,
         extra=arch.num_attention_heads,
     )
+
+
+def _quant_method(config: dict[str, Any]) -> str | None:
+    found = config.get("quantization_config")
+    method = found.get("quant_method") if isinstance(found, dict) else None
+    return str(method) if method else None
 
 
 def _positive(value: Any) -> bool:

@@ -51,9 +51,43 @@ WIDEST_BYTES_PER_PARAMETER = 2
 QUANT_GROUP = 128
 
 
-def weight_bytes(arch: ModelArchitecture, dtype: Dtype, quantization: Quantization | None) -> int:
+MXFP4_BLOCK = 32
+
+
+def mxfp4_expert_bytes_per_gpu(arch: ModelArchitecture, gpus: int) -> int:
+    """gpt-oss's experts on each of `gpus` GPUs as vLLM 0.11.0 holds them: 4-bit weights
+    (two per byte) and a one-byte scale per 32, with 16-bit biases, in the Marlin layout.
+    Marlin is the backend on every GPU here: vLLM picks Triton only with the optional
+    `triton_kernels` package, which its image does not install (model_executor/layers/
+    quantization/mxfp4.py:94-100; docker/Dockerfile and the wheel's requirements name
+    none), and Marlin pads each GPU's share of the intermediate size to 128 and the
+    hidden size to 256 (:189-206), biases staying 16-bit (utils/marlin_utils_fp4.py)."""
+    h = -(-arch.hidden_size // 256) * 256
+    i = -(-math.ceil(arch.intermediate_size / gpus) // 128) * 128
+    per_expert = (
+        2 * i * h // 2
+        + 2 * i * h // MXFP4_BLOCK
+        + 2 * i * 2  # fused gate and up
+        + h * i // 2
+        + h * i // MXFP4_BLOCK
+        + h * 2  # down
+    )
+    return arch.num_layers * arch.num_experts * per_expert
+
+
+def weight_bytes(
+    arch: ModelArchitecture, dtype: Dtype, quantization: Quantization | None, gpus: int = 1
+) -> int:
+    """The weights on all `gpus` tensor-parallel GPUs of a replica (of one node)."""
     params = count_parameters(arch)
     unquantized = params.total - params.linear
+    if arch.checkpoint_quantization == "mxfp4":
+        experts = sum(m.parameters for layer in arch.layer_shapes for m in layer.mlp)
+        expert_biases = (
+            arch.num_layers * arch.num_experts * (2 * arch.intermediate_size + arch.hidden_size)
+        )
+        rest = params.total - experts - expert_biases
+        return rest * 2 + mxfp4_expert_bytes_per_gpu(arch, gpus) * gpus
     if quantization is None:
         return params.total * _dtype_bytes(dtype)
     if quantization is Quantization.FP8:
@@ -187,7 +221,7 @@ def fit(
     if pipeline > arch.num_layers:
         problems.append(f"{arch.num_layers} layers do not split over {pipeline} pipeline stages")
         pipeline = arch.num_layers
-    weights = weight_bytes(arch, dtype, quantization)
+    weights = weight_bytes(arch, dtype, quantization, gpus)
     budget = int(gpu_memory_gib * GIB * gpu_memory_utilization)
     adapters = lora_bytes_per_gpu(arch, gpus, lora, _dtype_bytes(dtype)) if lora else 0
     # the tightest stage: the fewest KV blocks (one stage, the whole model, without pipeline)

@@ -29,6 +29,18 @@ PUBLISHED = {
     "google/gemma-2-27b-it": 27_227_128_320,
     "microsoft/Phi-3-mini-4k-instruct": 3_821_079_552,
     "microsoft/Phi-3-medium-4k-instruct": 13_960_238_080,
+    # Gemma 3: the safetensors totals (GGUF `general.parameter_count` of the same
+    # checkpoints agrees); the 4B, 12B and 27B include the 416,866,032-parameter SigLIP
+    # tower and the projector
+    "google/gemma-3-1b-it": 999_885_952,
+    "google/gemma-3-4b-it": 4_300_079_472,
+    "google/gemma-3-12b-it": 12_187_325_040,
+    "google/gemma-3-27b-it": 27_432_406_640,
+    # gpt-oss: 20b from openai/gpt-oss examples/reinforcement-fine-tuning.ipynb:1807
+    # ("Trainable parameters = 1,990,656 of 20,916,747,840", less the 1,990,656 LoRA
+    # parameters); 120b from llama.cpp's and Ollama's parameter count of the checkpoint
+    "openai/gpt-oss-20b": 20_914_757_184,
+    "openai/gpt-oss-120b": 116_829_156_672,
 }
 
 
