@@ -91,6 +91,55 @@ FAMILIES: dict[str, dict[str, Any]] = {
         },
         "sliding": 2,
     },
+    # configuration_deepseek_v3.py:155-192 / configuration_deepseek_v2.py:147-183 defaults
+    "deepseek_v3": {
+        "tied": False,
+        "qkv_bias": False,
+        "o_bias": False,
+        "norms": 2,
+        "defaults": {
+            "vocab_size": 129_280,
+            "hidden_size": 7168,
+            "intermediate_size": 18_432,
+            "moe_intermediate_size": 2048,
+            "num_hidden_layers": 61,
+            "num_attention_heads": 128,
+            "n_shared_experts": 1,
+            "n_routed_experts": 256,
+            "kv_lora_rank": 512,
+            "q_lora_rank": 1536,
+            "qk_rope_head_dim": 64,
+            "v_head_dim": 128,
+            "qk_nope_head_dim": 128,
+            "first_k_dense_replace": 3,
+            "moe_layer_freq": 1,
+            "topk_method": "noaux_tc",
+        },
+    },
+    "deepseek_v2": {
+        "tied": False,
+        "qkv_bias": False,
+        "o_bias": False,
+        "norms": 2,
+        "defaults": {
+            "vocab_size": 32_000,
+            "hidden_size": 4096,
+            "intermediate_size": 11_008,
+            "num_hidden_layers": 32,
+            "num_attention_heads": 32,
+            "first_k_dense_replace": 0,
+            "kv_lora_rank": 512,
+            "q_lora_rank": 1536,
+            "n_routed_experts": 64,
+            "n_shared_experts": 2,
+            "qk_nope_head_dim": 128,
+            "qk_rope_head_dim": 64,
+            "v_head_dim": 128,
+            "moe_intermediate_size": 1407,
+            "moe_layer_freq": 1,
+            "topk_method": "greedy",
+        },
+    },
 }
 # Multimodal checkpoints whose text model is one of the families above: config.json keeps
 # it under `text_config`, and the server also loads the vision tower (`encoders.py`).
@@ -133,6 +182,8 @@ class ModelArchitecture:
     encoder_parameters: int = 0
     """Parameters outside the decoder that the server loads: a vision tower and its
     projector (multimodal checkpoints, which vLLM loads whole)."""
+    checkpoint_block: tuple[int, int] | None = None
+    """The block an fp8 checkpoint's scales cover (`weight_block_size`); None: per tensor."""
     checkpoint_quantization: str | None = None
     """How the checkpoint itself stores its weights (`quantization_config.quant_method`):
     `mxfp4` (gpt-oss's experts); None for 16-bit checkpoints."""
@@ -225,12 +276,20 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
             gemma3_encoder_parameters(outer, hidden) if multimodal == "gemma3" else 0
         ),
         checkpoint_quantization=_quant_method(outer),
+        checkpoint_block=_block(outer),
     )
     windows = layer_windows(config, traits, base.num_layers, name)
     layers = tuple(standard_layer(base, window=w) for w in windows)
     if family == "gpt_oss":
         layers = tuple(gpt_oss_layer(base, layer) for layer in layers)
-    if all(layer.kv.window is None for layer in layers) and family != "gpt_oss":
+    if family in ("deepseek_v2", "deepseek_v3"):
+        base = dataclasses.replace(
+            base,
+            num_experts=int(config.get("n_routed_experts") or 0),
+            head_dim=int(config["qk_nope_head_dim"]) + int(config["qk_rope_head_dim"]),
+        )
+        layers = tuple(deepseek_layer(base, config, i) for i in range(base.num_layers))
+    if all(layer.kv.window is None for layer in layers) and family not in SHAPED:
         layers = ()  # every layer alike: `uniform_layers` gives them
     return dataclasses.replace(base, layers=layers)
 
@@ -263,6 +322,61 @@ def layer_windows(
     return [None] * layers
 
 
+# Families whose layers `standard_layer` does not describe, even when all are alike.
+SHAPED = frozenset({"gpt_oss", "deepseek_v2", "deepseek_v3"})
+
+
+def deepseek_layer(arch: ModelArchitecture, config: dict[str, Any], index: int) -> LayerShape:
+    """DeepSeek V2/V3 (transformers 4.57.1 models/deepseek_v3/modeling_deepseek_v3.py):
+    - multi-head latent attention (:346-369): q through a low-rank `q_a_proj` and its norm
+      when `q_lora_rank` is set (else one `q_proj`), `kv_a_proj_with_mqa` to the latent
+      and the rope key, its norm, `kv_b_proj` up to every head's nope key and value, and
+      `o_proj`; biases only with `attention_bias`;
+    - a dense MLP on the first `first_k_dense_replace` layers, then routed experts of
+      `moe_intermediate_size`, a shared MLP `n_shared_experts` times as wide and a
+      router (:156-173, :456-459); vLLM also skips layers off `moe_layer_freq`
+      (vllm model_executor/models/deepseek_v2.py:1034-1036); V3's router has an fp32
+      `e_score_correction_bias` with `topk_method: noaux_tc` (:163-167).
+    The KV cache holds one latent and rope key per token per layer, the same on every
+    tensor-parallel GPU (vllm config/model.py:1179-1183, v1/kv_cache_interface.py:142-153)."""
+    h, heads = arch.hidden_size, arch.num_attention_heads
+    q_rank, kv_rank = config.get("q_lora_rank"), int(config["kv_lora_rank"])
+    nope, rope, v = (int(config[k]) for k in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"))
+    per_head_q = heads * (nope + rope)
+    query = (
+        (Linear(int(q_rank), h), Linear(per_head_q, int(q_rank)))
+        if q_rank
+        else (Linear(per_head_q, h),)
+    )
+    attention = (
+        *query,
+        Linear(kv_rank + rope, h),
+        Linear(heads * (nope + v), kv_rank),
+        Linear(h, heads * v),
+    )
+    experts = arch.num_experts
+    dense_first = int(config.get("first_k_dense_replace") or 0)
+    frequency = int(config.get("moe_layer_freq") or 1)
+    routed = bool(experts) and index >= dense_first and index % frequency == 0
+    if routed:
+        width = int(config["moe_intermediate_size"])
+        shared = int(config.get("n_shared_experts") or 0)
+        mlp = gated_mlp(h, width, experts) + (gated_mlp(h, width * shared) if shared else ())
+        router: tuple[Linear, ...] = (Linear(experts, h),)
+    else:
+        mlp, router = gated_mlp(h, arch.intermediate_size), ()
+    biased = bool(config.get("attention_bias"))
+    return LayerShape(
+        attention=attention,
+        mlp=mlp,
+        router=router,
+        biases=(int(q_rank or 0) + kv_rank + rope + h) if biased else 0,
+        norms=2 * h + int(q_rank or 0) + kv_rank,
+        extra=experts if routed and config.get("topk_method") == "noaux_tc" else 0,
+        kv=KvShape(KvKind.MLA, 1, kv_rank + rope),
+    )
+
+
 def gpt_oss_layer(arch: ModelArchitecture, layer: LayerShape) -> LayerShape:
     """gpt-oss (transformers 4.57.1 models/gpt_oss/modeling_gpt_oss.py): attention with
     q/k/v/o biases and one learned sink per query head (:285-298); experts whose fused
@@ -280,6 +394,14 @@ def _quant_method(config: dict[str, Any]) -> str | None:
     found = config.get("quantization_config")
     method = found.get("quant_method") if isinstance(found, dict) else None
     return str(method) if method else None
+
+
+def _block(config: dict[str, Any]) -> tuple[int, int] | None:
+    found = config.get("quantization_config")
+    block = found.get("weight_block_size") if isinstance(found, dict) else None
+    if isinstance(block, list) and len(block) == 2 and all(_positive(b) for b in block):
+        return int(block[0]), int(block[1])
+    return None
 
 
 def _positive(value: Any) -> bool:

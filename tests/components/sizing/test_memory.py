@@ -207,9 +207,19 @@ FITS_ON_80GIB: dict[str, set[int]] = {
     "Qwen/Qwen2.5-72B-Instruct": {2, 4, 8},  # 72.7B: 135.4 GiB, 67.7 on two: just fits
     "mistralai/Mixtral-8x22B-v0.1": {4, 8},  # 140.6B: 262 GiB, 131 on two, 65.5 on four
     "meta-llama/Llama-3.1-405B-Instruct": set(),  # 405.9B: 756 GiB, 94.5 even on eight
+    "google/gemma-3-1b-it": {1, 2, 4},  # 1B: 1.9 GiB, but 4 heads do not split over 8
+    "google/gemma-3-4b-it": ALL_COUNTS,  # 4.3B with its vision tower: 8 GiB
+    "google/gemma-3-12b-it": ALL_COUNTS,  # 12.2B: 22.7 GiB
+    "google/gemma-3-27b-it": ALL_COUNTS,  # 27.4B: 51.1 GiB on one GPU
+    "openai/gpt-oss-20b": ALL_COUNTS,  # 20.9B, experts in MXFP4: 13.7 GiB
+    "openai/gpt-oss-120b": ALL_COUNTS,  # 116.8B, experts in MXFP4: 65.9 GiB on one GPU
+    "deepseek-ai/DeepSeek-V2-Lite-Chat": ALL_COUNTS,  # 15.7B in bf16: 29.3 GiB
+    "deepseek-ai/DeepSeek-V3": set(),  # 671B in fp8: 627 GiB, 78.4 on eight (budget 72)
+    "deepseek-ai/DeepSeek-R1": set(),  # V3's shape
 }
 HEADS_DO_NOT_SPLIT = {
-    ("Qwen/Qwen2.5-7B-Instruct", 8): "28 attention heads do not split over 8 GPUs"
+    ("Qwen/Qwen2.5-7B-Instruct", 8): "28 attention heads do not split over 8 GPUs",
+    ("google/gemma-3-1b-it", 8): "4 attention heads do not split over 8 GPUs",
 }
 TOO_BIG = "the weights and runtime reserve alone exceed the memory budget"
 
