@@ -34,7 +34,13 @@ from infra.config.multinode_checks import (
 from infra.config.network import NetworkConfig
 from infra.config.pools import GpuPoolConfig
 from infra.config.services import EmbeddingsConfig
-from infra.sizing import IMAGE_AND_SYSTEM_GIB, cache_size_gib, model_lora_slots, size_model
+from infra.sizing import (
+    IMAGE_AND_SYSTEM_GIB,
+    cache_size_gib,
+    model_lora_slots,
+    size_model,
+    sized_architecture,
+)
 from workloads import engines
 
 P = PLATFORM_KEY
@@ -513,6 +519,25 @@ def check_model_fit(view: ConfigView) -> Iterator[ConfigIssue]:
         )
 
 
+def check_checkpoint_quantization(view: ConfigView) -> Iterator[ConfigIssue]:
+    """A checkpoint stored quantized (its config's `quantization_config`: gpt-oss's MXFP4
+    experts, DeepSeek-V3's fp8 blocks) is served as stored; vLLM refuses a different
+    `--quantization` at start ("Quantization method specified in the model config ... does
+    not match", vllm/config/model.py:950-957)."""
+    for index, model in sorted(view.models.items()):
+        if model.quantization is None:
+            continue
+        arch, _ = sized_architecture(model)
+        stored = arch.checkpoint_quantization if arch else None
+        if stored is not None and stored != model.quantization.value:
+            yield ConfigIssue(
+                f"{P}.models[{index}].quantization",
+                f"{show(model.quantization.value)}, but {arch.name if arch else model.name} is "
+                f"stored in {stored} and is served as stored",
+                "remove quantization (or give a checkpoint stored in that format)",
+            )
+
+
 def _fit_issue(
     cloud: Cloud,
     path: str,
@@ -611,6 +636,7 @@ CHECKS: tuple[Check, ...] = (
     check_cost_limits,
     check_interconnect,
     check_model_cache_disk,
+    check_checkpoint_quantization,
     check_model_fit,
     check_embeddings_pool,
     check_tags,

@@ -322,3 +322,18 @@ def test_config_is_immutable_once_loaded():
     with pytest.raises(Exception):  # noqa: B017 (pydantic's frozen-instance error)
         config.region = "eu-west-1"  # type: ignore[misc]
     assert json.loads(config.model_dump_json())["region"] == "us-east-1"
+
+
+def test_a_checkpoint_stored_quantized_is_served_as_stored():
+    """vLLM 0.11.0 refuses a --quantization other than the checkpoint's own
+    (vllm/config/model.py:950-957): gpt-oss's experts are MXFP4."""
+    platform = minimal_platform()
+    platform["models"][0].update(hf_model_id="openai/gpt-oss-20b", quantization="fp8")
+    with pytest.raises(ConfigError) as error:
+        load(platform)
+    assert any(
+        "models[0].quantization" in str(i) and "stored in mxfp4" in str(i)
+        for i in error.value.issues
+    ), error.value.issues
+    platform["models"][0].pop("quantization")
+    load(platform)
