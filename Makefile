@@ -1,7 +1,9 @@
 # The two commands: `make plan STACK=dev` and `make test`.
-# Both create .venv and install the project into it on first use; later runs
-# reinstall only when pyproject.toml changes. `make test` also creates .venv-tools with
-# checkov, which has strict dependencies of its own and so lives apart from the project.
+# Both create .venv and install the project into it on first use, every package at the
+# version and hash its lock file names (requirements/*.lock, written by `make lock`);
+# later runs reinstall only when a lock file or pyproject.toml changes. `make test` also
+# creates .venv-tools with checkov, which has strict dependencies of its own and so
+# lives apart from the project.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,27 +13,41 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  ?= .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
-CHECKOV_VERSION ?= 3.2.495
+LOCKS  := requirements
+UV     := $(BIN)/uv
+PIP    := --quiet --disable-pip-version-check --no-input
+# One resolution for every platform, with every file's hash, for Python 3.11 and newer.
+COMPILE = $(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock"
 # Test processes: one per core (pytest-xdist); each test module stays in one process, so
 # its module-scoped plans are computed once.
 WORKERS ?= auto
 
-.PHONY: install tools plan test lint typecheck unit docs golden clean
+.PHONY: install tools lock plan test lint typecheck unit docs golden clean
 
 install: $(STAMP)
 
 tools: $(TOOLS_STAMP)
 
-$(TOOLS_STAMP): Makefile
+$(TOOLS_STAMP): $(STAMP) $(LOCKS)/tools.lock
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --no-input 'checkov==$(CHECKOV_VERSION)'
+	$(UV) pip install --quiet --python $(TOOLS)/bin/python --require-hashes -r $(LOCKS)/tools.lock
 	@touch $(TOOLS_STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCKS)/dev.lock $(LOCKS)/bootstrap.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "llm-infra needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -e '.[dev]'
+	$(BIN)/python -m pip install $(PIP) --require-hashes -r $(LOCKS)/bootstrap.lock
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCKS)/dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
+
+# Resolve again within pyproject.toml's ranges (and the pins of requirements/*.in) at
+# the newest versions, and write the lock files; commit them with the change they serve.
+lock: $(STAMP)
+	$(COMPILE) --upgrade --extra dev pyproject.toml -o $(LOCKS)/dev.lock
+	$(COMPILE) --upgrade $(LOCKS)/tools.in -o $(LOCKS)/tools.lock
+	$(COMPILE) --upgrade $(LOCKS)/bootstrap.in -o $(LOCKS)/bootstrap.lock
 
 plan: $(STAMP)
 	$(BIN)/llm-infra plan --stack $(STACK) --format $(FORMAT)
