@@ -294,7 +294,8 @@ def test_pr_plan_installs_with_make_on_python_311_with_pip_cache(plan_job):
     python = uses_steps(plan_job, "actions/setup-python")[0]["with"]
     assert str(python["python-version"]) == "3.11"
     assert python["cache"] == "pip"
-    assert "pyproject.toml" in python["cache-dependency-path"].split()
+    # the lock files decide what is installed (make install), so they key the cache
+    assert "requirements/*.lock" in python["cache-dependency-path"].split()
     assert "make install" in run_text(plan_job)
 
 
