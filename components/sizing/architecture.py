@@ -4,7 +4,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.sizing.encoders import gemma3_encoder_parameters
+from components.sizing.encoders import gemma3_encoder_parameters, mistral3_encoder_parameters
 from components.sizing.layers import KvKind, KvShape, LayerShape, Linear, gated_mlp, gqa_attention
 
 # Families whose layer layout the parameter count knows exactly (transformers 4.57.1,
@@ -143,7 +143,8 @@ FAMILIES: dict[str, dict[str, Any]] = {
 }
 # Multimodal checkpoints whose text model is one of the families above: config.json keeps
 # it under `text_config`, and the server also loads the vision tower (`encoders.py`).
-MULTIMODAL = {"gemma3": "gemma3_text"}
+MULTIMODAL = {"gemma3": "gemma3_text", "mistral3": "mistral"}
+ENCODERS = {"gemma3": gemma3_encoder_parameters, "mistral3": mistral3_encoder_parameters}
 
 
 REQUIRED = (
@@ -231,7 +232,7 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
         text = config.get("text_config") or {}
         if not isinstance(text, dict):
             raise ArchitectureError(f"{name}: config.json's text_config is not a mapping")
-        config = {**text, "model_type": MULTIMODAL[multimodal]}
+        config = {**text, "model_type": str(text.get("model_type") or MULTIMODAL[multimodal])}
     family = str(config.get("model_type", ""))
     if family not in FAMILIES:
         known = ", ".join(sorted({*FAMILIES, *MULTIMODAL}))
@@ -272,9 +273,7 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
         qk_norm=flag("qk_norm"),
         num_experts=int(config.get("num_local_experts") or 0),
         max_position_embeddings=int(config.get("max_position_embeddings") or 4096),
-        encoder_parameters=(
-            gemma3_encoder_parameters(outer, hidden) if multimodal == "gemma3" else 0
-        ),
+        encoder_parameters=(ENCODERS[multimodal](outer, hidden) if multimodal in ENCODERS else 0),
         checkpoint_quantization=_quant_method(outer),
         checkpoint_block=_block(outer),
     )

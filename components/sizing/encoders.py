@@ -38,3 +38,36 @@ def gemma3_encoder_parameters(outer: dict[str, Any], text_hidden: int) -> int:
     vision = outer.get("vision_config") or {}
     d = int(vision.get("hidden_size") or SIGLIP_DEFAULTS["hidden_size"])
     return siglip_vision_parameters(vision) + d * text_hidden + d
+
+
+# PixtralVisionConfig's defaults (models/pixtral/configuration_pixtral.py:75-88).
+PIXTRAL_DEFAULTS = {
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 24,
+    "num_channels": 3,
+    "patch_size": 16,
+}
+
+
+def pixtral_vision_parameters(vision: dict[str, Any]) -> int:
+    """Pixtral's vision tower (models/pixtral/modeling_pixtral.py): a patch convolution
+    without bias (:445-451), an RMSNorm before the layers (:453), and per layer q/k/v/o
+    of the tower's width without bias (:178-181), a gated MLP without bias (:240-242) and
+    two RMSNorms (:274,277); its rotary frequencies are a buffer, not parameters (:85)."""
+    v = {**PIXTRAL_DEFAULTS, **{k: x for k, x in vision.items() if x is not None}}
+    d, f, layers = int(v["hidden_size"]), int(v["intermediate_size"]), int(v["num_hidden_layers"])
+    patch, channels = int(v["patch_size"]), int(v["num_channels"])
+    return channels * patch * patch * d + d + layers * (4 * d * d + 3 * d * f + 2 * d)
+
+
+def mistral3_encoder_parameters(outer: dict[str, Any], text_hidden: int) -> int:
+    """Mistral 3's Pixtral tower and its projector (models/mistral3/modeling_mistral3.py:
+    73,99-114): an RMSNorm, the patch merger folding `spatial_merge_size`² patches into
+    one, and two linears to the text width, biased with `multimodal_projector_bias`."""
+    vision = outer.get("vision_config") or {}
+    d = int(vision.get("hidden_size") or PIXTRAL_DEFAULTS["hidden_size"])
+    merge = int(outer.get("spatial_merge_size") or 2)
+    biases = 2 * text_hidden if outer.get("multimodal_projector_bias") else 0
+    projector = d + merge * merge * d * d + d * text_hidden + text_hidden * text_hidden + biases
+    return pixtral_vision_parameters(vision) + projector

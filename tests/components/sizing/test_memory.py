@@ -216,6 +216,10 @@ FITS_ON_80GIB: dict[str, set[int]] = {
     "deepseek-ai/DeepSeek-V2-Lite-Chat": ALL_COUNTS,  # 15.7B in bf16: 29.3 GiB
     "deepseek-ai/DeepSeek-V3": set(),  # 671B in fp8: 627 GiB, 78.4 on eight (budget 72)
     "deepseek-ai/DeepSeek-R1": set(),  # V3's shape
+    "mistralai/Mistral-Small-24B-Instruct-2501": ALL_COUNTS,  # 23.6B: 43.9 GiB
+    "mistralai/Mistral-Small-3.1-24B-Instruct-2503": ALL_COUNTS,  # 24B with Pixtral: 44.7
+    "microsoft/phi-4": ALL_COUNTS,  # 14.7B: 27.3 GiB; 40 heads split over 8
+    "microsoft/Phi-4-mini-instruct": ALL_COUNTS,  # 3.8B: 7.1 GiB
 }
 HEADS_DO_NOT_SPLIT = {
     ("Qwen/Qwen2.5-7B-Instruct", 8): "28 attention heads do not split over 8 GPUs",

@@ -43,6 +43,15 @@ PUBLISHED = {
     "openai/gpt-oss-120b": 116_829_156_672,
     # DeepSeek-V2-Lite-Chat: its checkpoint's tensor-by-tensor count (15,706,484,224)
     "deepseek-ai/DeepSeek-V2-Lite-Chat": 15_706_484_224,
+    # Mistral Small: 3 (text only) by its safetensors BF16 parameter count; 3.1 with its
+    # Pixtral tower and projector by Keras-Hub's preset `params` for the same checkpoint
+    "mistralai/Mistral-Small-24B-Instruct-2501": 23_572_403_200,
+    "mistralai/Mistral-Small-3.1-24B-Instruct-2503": 24_011_361_280,
+    # Phi-4: GGUF `general.parameter_count` and NVIDIA NeMo's `num_parameters` of
+    # microsoft/phi-4; Phi-4-mini: its checkpoint's bytes (7,672,066,216) are twice this
+    # plus the safetensors headers
+    "microsoft/phi-4": 14_659_507_200,
+    "microsoft/Phi-4-mini-instruct": 3_836_021_760,
 }
 # Totals published rounded: within 0.1% of them.
 PUBLISHED_ROUNDED = {
