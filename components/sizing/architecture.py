@@ -6,6 +6,7 @@ from typing import Any
 
 from components.sizing.encoders import gemma3_encoder_parameters, mistral3_encoder_parameters
 from components.sizing.layers import KvKind, KvShape, LayerShape, Linear, gated_mlp, gqa_attention
+from components.sizing.stored import StoredFormat, StoredFormatError, stored_format
 
 # Families whose layer layout the parameter count knows exactly (transformers 4.57.1,
 # models/<family>/configuration_*.py and modeling_*.py). Each entry: whether the input
@@ -183,14 +184,17 @@ class ModelArchitecture:
     encoder_parameters: int = 0
     """Parameters outside the decoder that the server loads: a vision tower and its
     projector (multimodal checkpoints, which vLLM loads whole)."""
-    checkpoint_block: tuple[int, int] | None = None
-    """The block an fp8 checkpoint's scales cover (`weight_block_size`); None: per tensor."""
-    checkpoint_quantization: str | None = None
-    """How the checkpoint itself stores its weights (`quantization_config.quant_method`):
-    `mxfp4` (gpt-oss's experts); None for 16-bit checkpoints."""
+    stored: StoredFormat | None = None
+    """How the checkpoint itself stores its projections (`quantization_config`: gpt-oss's
+    MXFP4 experts, DeepSeek-V3's fp8 blocks, AWQ, GPTQ, …); None for 16-bit weights."""
     hybrid_kv: bool = True
     """Whether vLLM keeps only a sliding layer's window in the KV cache (its hybrid KV
     cache manager); False where the engine turns that off for the family."""
+
+    @property
+    def checkpoint_quantization(self) -> str | None:
+        """The checkpoint's own quantization method (`quant_method`), if any."""
+        return self.stored.method if self.stored else None
 
     @property
     def is_moe(self) -> bool:
@@ -274,8 +278,7 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
         num_experts=int(config.get("num_local_experts") or 0),
         max_position_embeddings=int(config.get("max_position_embeddings") or 4096),
         encoder_parameters=(ENCODERS[multimodal](outer, hidden) if multimodal in ENCODERS else 0),
-        checkpoint_quantization=_quant_method(outer),
-        checkpoint_block=_block(outer),
+        stored=_stored(outer, name),
     )
     windows = layer_windows(config, traits, base.num_layers, name)
     layers = tuple(standard_layer(base, window=w) for w in windows)
@@ -389,18 +392,11 @@ def gpt_oss_layer(arch: ModelArchitecture, layer: LayerShape) -> LayerShape:
     )
 
 
-def _quant_method(config: dict[str, Any]) -> str | None:
-    found = config.get("quantization_config")
-    method = found.get("quant_method") if isinstance(found, dict) else None
-    return str(method) if method else None
-
-
-def _block(config: dict[str, Any]) -> tuple[int, int] | None:
-    found = config.get("quantization_config")
-    block = found.get("weight_block_size") if isinstance(found, dict) else None
-    if isinstance(block, list) and len(block) == 2 and all(_positive(b) for b in block):
-        return int(block[0]), int(block[1])
-    return None
+def _stored(config: dict[str, Any], name: str) -> StoredFormat | None:
+    try:
+        return stored_format(config, name)
+    except StoredFormatError as error:
+        raise ArchitectureError(str(error)) from None
 
 
 def _positive(value: Any) -> bool:

@@ -88,8 +88,8 @@ def weight_bytes(
         )
         rest = params.total - experts - expert_biases
         return rest * 2 + mxfp4_expert_bytes_per_gpu(arch, gpus) * gpus
-    if quantization is None and arch.checkpoint_quantization == "fp8":
-        return fp8_checkpoint_bytes(arch)
+    if quantization is None and arch.stored is not None:
+        return stored_bytes(arch)
     if quantization is None:
         return params.total * _dtype_bytes(dtype)
     if quantization is Quantization.FP8:
@@ -99,23 +99,14 @@ def weight_bytes(
     return math.ceil(params.linear / 2) + groups * 2 + math.ceil(groups / 2) + unquantized * 2
 
 
-def fp8_checkpoint_bytes(arch: ModelArchitecture) -> int:
-    """An fp8 checkpoint as vLLM 0.11.0 holds it: one byte per projection weight and an fp32
-    scale per block (`weight_block_size`, e.g. 128 × 128: `weight_scale_inv`,
-    model_executor/layers/quantization/fp8.py:309-320,553-573) or per output channel;
-    embeddings, the LM head, norms and the router at 16 bits (fp8.py:172-186; the
-    router is built without quantization: models/deepseek_v2.py:158-162)."""
-    params = count_parameters(arch)
+def stored_bytes(arch: ModelArchitecture) -> int:
+    """A quantized checkpoint as vLLM holds it (components/sizing/stored.py): each
+    projection in its stored format, everything else at 16 bits."""
+    assert arch.stored is not None
     projections = [m for layer in arch.layer_shapes for m in (*layer.attention, *layer.mlp)]
-    weights = sum(m.parameters for m in projections)
-    if arch.checkpoint_block is not None:
-        rows, columns = arch.checkpoint_block
-        scales = sum(
-            math.ceil(m.out / rows) * math.ceil(m.inp / columns) * m.count for m in projections
-        )
-    else:
-        scales = sum(m.output_channels for m in projections)
-    return weights + scales * 4 + (params.total - weights) * 2
+    quantized = sum(arch.stored.bytes_of(m) for m in projections)
+    rest = count_parameters(arch).total - sum(m.parameters for m in projections)
+    return quantized + rest * 2
 
 
 def _output_channels(arch: ModelArchitecture) -> int:
