@@ -4,7 +4,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.sizing.encoders import gemma3_encoder_parameters, mistral3_encoder_parameters
+from components.sizing.encoders import (
+    gemma3_encoder_parameters,
+    llama4_encoder_parameters,
+    mistral3_encoder_parameters,
+)
 from components.sizing.layers import KvKind, KvShape, LayerShape, Linear, gated_mlp, gqa_attention
 from components.sizing.stored import StoredFormat, StoredFormatError, stored_format
 
@@ -142,10 +146,51 @@ FAMILIES: dict[str, dict[str, Any]] = {
         },
     },
 }
+FAMILIES["qwen3_moe"] = {
+    **FAMILIES["qwen3"],
+    # configuration_qwen3_moe.py:172-197
+    "defaults": {
+        "vocab_size": 151_936,
+        "hidden_size": 2048,
+        "intermediate_size": 6144,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 4,
+        "decoder_sparse_step": 1,
+        "moe_intermediate_size": 768,
+        "num_experts": 128,
+    },
+}
+# configuration_llama4.py:292-395 (Llama4TextConfig)
+FAMILIES["llama4_text"] = {
+    "tied": False,
+    "qkv_bias": False,
+    "o_bias": False,
+    "norms": 2,
+    "defaults": {
+        "vocab_size": 202_048,
+        "hidden_size": 5120,
+        "intermediate_size": 8192,
+        "intermediate_size_mlp": 16_384,
+        "num_hidden_layers": 48,
+        "num_attention_heads": 40,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "max_position_embeddings": 131_072,
+        "num_local_experts": 16,
+        "interleave_moe_layer_step": 1,
+        "no_rope_layer_interval": 4,
+        "attention_chunk_size": 8192,
+    },
+}
 # Multimodal checkpoints whose text model is one of the families above: config.json keeps
 # it under `text_config`, and the server also loads the vision tower (`encoders.py`).
-MULTIMODAL = {"gemma3": "gemma3_text", "mistral3": "mistral"}
-ENCODERS = {"gemma3": gemma3_encoder_parameters, "mistral3": mistral3_encoder_parameters}
+MULTIMODAL = {"gemma3": "gemma3_text", "mistral3": "mistral", "llama4": "llama4_text"}
+ENCODERS = {
+    "gemma3": gemma3_encoder_parameters,
+    "mistral3": mistral3_encoder_parameters,
+    "llama4": llama4_encoder_parameters,
+}
 
 
 REQUIRED = (
@@ -291,6 +336,14 @@ def from_hf_config(config: dict[str, Any], name: str) -> ModelArchitecture:
             head_dim=int(config["qk_nope_head_dim"]) + int(config["qk_rope_head_dim"]),
         )
         layers = tuple(deepseek_layer(base, config, i) for i in range(base.num_layers))
+    if family == "qwen3_moe":
+        base = dataclasses.replace(base, num_experts=int(config.get("num_experts") or 0))
+        layers = tuple(qwen3_moe_layer(base, config, i) for i in range(base.num_layers))
+    if family == "llama4_text":
+        # chunked attention turns vLLM's hybrid KV cache manager off: every layer keeps
+        # the whole context (vllm config/__init__.py:498-529, unify_hybrid_kv_cache_specs)
+        base = dataclasses.replace(base, hybrid_kv=False)
+        layers = tuple(llama4_layer(base, config, i) for i in range(base.num_layers))
     if all(layer.kv.window is None for layer in layers) and family not in SHAPED:
         layers = ()  # every layer alike: `uniform_layers` gives them
     return dataclasses.replace(base, layers=layers)
@@ -325,7 +378,52 @@ def layer_windows(
 
 
 # Families whose layers `standard_layer` does not describe, even when all are alike.
-SHAPED = frozenset({"gpt_oss", "deepseek_v2", "deepseek_v3"})
+SHAPED = frozenset({"gpt_oss", "deepseek_v2", "deepseek_v3", "qwen3_moe", "llama4_text"})
+
+
+def qwen3_moe_layer(arch: ModelArchitecture, config: dict[str, Any], index: int) -> LayerShape:
+    """Qwen3-MoE (models/qwen3_moe/modeling_qwen3_moe.py): Qwen3's attention with q/k
+    norms (:129-148); experts of `moe_intermediate_size` and a router on every
+    `decoder_sparse_step`-th layer not in `mlp_only_layers`, else a dense MLP (:295-300,
+    :213-224); no shared expert."""
+    dense = index in (config.get("mlp_only_layers") or []) or (index + 1) % int(
+        config.get("decoder_sparse_step") or 1
+    )
+    layer = standard_layer(arch, experts=0)
+    if dense or not arch.num_experts:
+        return layer
+    width, experts = int(config["moe_intermediate_size"]), arch.num_experts
+    return dataclasses.replace(
+        layer,
+        mlp=gated_mlp(arch.hidden_size, width, experts),
+        router=(Linear(experts, arch.hidden_size),),
+    )
+
+
+def llama4_layer(arch: ModelArchitecture, config: dict[str, Any], index: int) -> LayerShape:
+    """Llama 4's text layers (models/llama4/modeling_llama4.py): attention without biases
+    and a weightless L2 q/k norm (:97-109, :279-310); on `moe_layers` routed experts and a
+    shared expert, both `intermediate_size` wide, and a router (:46-155, :380), else a
+    dense MLP of `intermediate_size_mlp` (:384). RoPE layers attend within chunks of
+    `attention_chunk_size` (`no_rope_layers`: 1 is a RoPE layer, configuration_llama4.py:
+    372-395)."""
+    h, experts = arch.hidden_size, arch.num_experts
+    step = int(config.get("interleave_moe_layer_step") or 1)
+    moe = config.get("moe_layers")
+    routed = index in moe if isinstance(moe, list) else (index + 1) % step == 0
+    rope = config.get("no_rope_layers")
+    interval = int(config.get("no_rope_layer_interval") or 4)
+    chunked = bool(rope[index]) if isinstance(rope, list) and rope else bool((index + 1) % interval)
+    chunk = int(config.get("attention_chunk_size") or 0) or None
+    layer = standard_layer(arch, experts=0, window=chunk if chunked else None)
+    if routed and experts:
+        width = arch.intermediate_size
+        return dataclasses.replace(
+            layer,
+            mlp=gated_mlp(h, width, experts) + gated_mlp(h, width),
+            router=(Linear(experts, h),),
+        )
+    return dataclasses.replace(layer, mlp=gated_mlp(h, int(config["intermediate_size_mlp"])))
 
 
 def deepseek_layer(arch: ModelArchitecture, config: dict[str, Any], index: int) -> LayerShape:

@@ -71,3 +71,39 @@ def mistral3_encoder_parameters(outer: dict[str, Any], text_hidden: int) -> int:
     biases = 2 * text_hidden if outer.get("multimodal_projector_bias") else 0
     projector = d + merge * merge * d * d + d * text_hidden + text_hidden * text_hidden + biases
     return pixtral_vision_parameters(vision) + projector
+
+
+# Llama4VisionConfig's defaults (models/llama4/configuration_llama4.py:84-104).
+LLAMA4_VISION_DEFAULTS = {
+    "hidden_size": 768,
+    "num_hidden_layers": 34,
+    "num_channels": 3,
+    "intermediate_size": 5632,
+    "vision_output_dim": 7680,
+    "image_size": 448,
+    "patch_size": 14,
+    "projector_input_dim": 4096,
+    "projector_output_dim": 4096,
+}
+
+
+def llama4_encoder_parameters(outer: dict[str, Any], text_hidden: int) -> int:
+    """Llama 4's vision tower and projector (models/llama4/modeling_llama4.py): a patch
+    embedding without bias (:962-973), a class embedding and one position per patch and
+    the class token (:1021-1022), LayerNorms before and after (:1026-1027), per layer
+    q/k/v/o and fc1/fc2 with biases and two LayerNorms (:762-845), the pixel-shuffle
+    adapter's two linears (:677-734), and the projector to the text width (:694-701)."""
+    v = {**LLAMA4_VISION_DEFAULTS, **(outer.get("vision_config") or {})}
+    d, f, layers = int(v["hidden_size"]), int(v["intermediate_size"]), int(v["num_hidden_layers"])
+    patch, channels = int(v["patch_size"]), int(v["num_channels"])
+    positions = (int(v["image_size"]) // patch) ** 2 + 1
+    tower = (
+        channels * patch * patch * d
+        + d
+        + positions * d
+        + 4 * d
+        + layers * (4 * d * d + 2 * d * f + 9 * d + f)
+        + f * int(v["projector_input_dim"])
+        + int(v["projector_output_dim"]) ** 2
+    )
+    return tower + int(v["vision_output_dim"]) * text_hidden

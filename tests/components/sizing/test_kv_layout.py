@@ -113,3 +113,22 @@ def test_mla_keeps_one_latent_per_token_on_every_gpu():
     assert latent.elements_per_token(1) == latent.elements_per_token(8) == 576
     gqa = KvShape(KvKind.GQA, 8, 128)
     assert gqa.elements_per_token(8) == 2 * 128 and gqa.elements_per_token(16) == 2 * 128
+
+
+def test_llama_4_keeps_the_whole_context_on_its_chunked_layers():
+    """Chunked local attention turns vLLM 0.11.0's hybrid KV cache manager off (config/
+    __init__.py:498-529), and every layer is then allocated at full length: 48 layers ×
+    2 × 8 KV heads × 128 × 2 bytes = 196,608 bytes per token on one GPU."""
+    arch = load_model("meta-llama/Llama-4-Scout-17B-16E-Instruct")
+    assert sum(1 for layer in arch.layer_shapes if layer.kv.window == 8192) == 36
+    layout = kv_layout(arch, arch.layer_shapes, 1, Dtype.BFLOAT16, 8192)
+    assert {window for _, window in layout.layers} == {None}
+    assert sum(b for b, _ in layout.layers) == 196_608
+
+
+def test_deepseek_v3_keeps_a_latent_per_layer_on_every_gpu():
+    """61 layers × (512 + 64) × 2 bytes = 70,272 bytes per token on each of 8 GPUs
+    (vllm config/model.py:1179-1183: one KV head, not split over tensor parallel)."""
+    arch = load_model("deepseek-ai/DeepSeek-V3")
+    layout = kv_layout(arch, arch.layer_shapes, 8, Dtype.BFLOAT16, 8192)
+    assert sum(b for b, _ in layout.layers) == 70_272

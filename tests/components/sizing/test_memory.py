@@ -220,6 +220,10 @@ FITS_ON_80GIB: dict[str, set[int]] = {
     "mistralai/Mistral-Small-3.1-24B-Instruct-2503": ALL_COUNTS,  # 24B with Pixtral: 44.7
     "microsoft/phi-4": ALL_COUNTS,  # 14.7B: 27.3 GiB; 40 heads split over 8
     "microsoft/Phi-4-mini-instruct": ALL_COUNTS,  # 3.8B: 7.1 GiB
+    "Qwen/Qwen3-30B-A3B": ALL_COUNTS,  # 30.5B: 56.9 GiB on one GPU
+    "Qwen/Qwen3-235B-A22B": {8},  # 235B: 438 GiB, 54.7 on eight
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": {4, 8},  # 108.6B: 202 GiB, 50.6 on four
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct": set(),  # 401.6B: 748 GiB, 93.5 on eight
 }
 HEADS_DO_NOT_SPLIT = {
     ("Qwen/Qwen2.5-7B-Instruct", 8): "28 attention heads do not split over 8 GPUs",

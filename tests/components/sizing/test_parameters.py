@@ -52,6 +52,14 @@ PUBLISHED = {
     # plus the safetensors headers
     "microsoft/phi-4": 14_659_507_200,
     "microsoft/Phi-4-mini-instruct": 3_836_021_760,
+    # Qwen3 MoE: the safetensors index `total_size` (bf16 bytes) halved: 61,064,245,248
+    # and 470,187,269,120
+    "Qwen/Qwen3-30B-A3B": 30_532_122_624,
+    "Qwen/Qwen3-235B-A22B": 235_093_634_560,
+    # Llama 4: the Hub's safetensors parameter count (Scout) and the provider-published
+    # parameter count (Maverick), each with the vision tower and projector (871,932,416)
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": 108_641_793_536,
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct": 401_583_781_376,
 }
 # Totals published rounded: within 0.1% of them.
 PUBLISHED_ROUNDED = {
@@ -158,3 +166,32 @@ def test_unknown_library_names_list_the_known_ones():
 
 def test_library_names_match_by_id_or_short_name_in_any_case():
     assert find_model("QWEN2.5-7B-INSTRUCT") == find_model("Qwen/Qwen2.5-7B-Instruct")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "Qwen/Qwen3-30B-A3B",
+        "deepseek-ai/DeepSeek-V3",
+        "deepseek-ai/DeepSeek-V2-Lite-Chat",
+        "openai/gpt-oss-20b",
+        "google/gemma-3-1b-it",
+        "google/gemma-3-27b-it",
+        "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+        "mistralai/Mistral-Small-3.1-24B-Instruct-2503",
+        "microsoft/phi-4",
+    ],
+)
+def test_size_takes_a_config_json_of_every_family(model, tmp_path, capsys):
+    """`size --model-config` reads each family's config.json as the Hub serves it (a
+    multimodal one with its text model under text_config)."""
+    import json
+
+    from components.sizing.library import _library
+    from infra.cli import main
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**_library()[model], "_name_or_path": model}))
+    assert main(["size", "--model-config", str(path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["parameters"] == count_parameters(load_model(model)).total
